@@ -1,0 +1,3 @@
+"""depup: phased, risk-ordered dependency upgrades for GitHub repositories."""
+
+__version__ = "0.1.0"

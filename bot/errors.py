@@ -1,0 +1,55 @@
+"""The one exception hierarchy of depup.
+
+Library and network errors are translated into these at a single seam per boundary
+(``bot.github`` for GitHub); code above that seam only ever sees ``DepupError``s.
+"""
+
+from __future__ import annotations
+
+
+class DepupError(Exception):
+    """Base of every error depup raises on purpose."""
+
+
+class SettingsError(DepupError):
+    """The process environment is missing or has an invalid setting."""
+
+
+class GitHubError(DepupError):
+    """A call to GitHub did not succeed."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", status: int | None = None) -> None:
+        super().__init__(message)
+        self.method = method
+        self.url = url
+        self.status = status
+
+
+class GitHubUnavailable(GitHubError):
+    """GitHub could not be reached, timed out, or answered 5xx: worth retrying later."""
+
+
+class RateLimited(GitHubError):
+    """GitHub refused the call for a (primary or secondary) rate limit."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        secondary: bool,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+    ) -> None:
+        super().__init__(message, method=method, url=url, status=status)
+        self.retry_after = retry_after
+        self.secondary = secondary
+
+
+class GitHubRequestError(GitHubError):
+    """GitHub answered 4xx to a well-formed call (permissions, validation, conflicts)."""
+
+
+class NotFound(GitHubRequestError):
+    """GitHub answered 404: the object does not exist or the installation cannot see it."""

@@ -1,0 +1,151 @@
+"""Process settings, read from the environment by the app factory and the CLI (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.errors import SettingsError
+
+DEFAULT_API_URL = "https://api.github.com"
+MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB.
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class Role(Enum):
+    """Which process is starting: each needs a different part of the environment."""
+
+    WEB = "web"
+    WORKER = "worker"
+    CRON = "cron"
+    TOOL = "tool"  # admin commands that only need Redis
+
+
+_NEEDS_APP = {Role.WORKER, Role.CRON}
+_NEEDS_SECRET = {Role.WEB}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a depup process knows about its environment."""
+
+    redis_url: str
+    app_id: str = ""
+    private_key: str = field(default="", repr=False)
+    webhook_secret: str = field(default="", repr=False)
+    github_api_url: str = DEFAULT_API_URL
+    dry_run: bool = False
+    log_level: str = "INFO"
+    log_format: str = "json"
+    queue_name: str = "depup"
+    dedup_ttl_seconds: int = 7 * 24 * 3600
+    github_timeout_seconds: float = 30.0
+    job_timeout_seconds: int = 600
+    max_reschedules: int = 12
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
+        """Read and check the settings ``role`` needs; raise ``SettingsError`` naming what is wrong."""
+        env = os.environ if env is None else env
+        missing: list[str] = []
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        redis_url = get("REDIS_URL")
+        if not redis_url:
+            missing.append("REDIS_URL")
+        app_id = get("GITHUB_APP_ID")
+        private_key = _read_private_key(env) if role in _NEEDS_APP else ""
+        if role in _NEEDS_APP:
+            if not app_id:
+                missing.append("GITHUB_APP_ID")
+            if not private_key:
+                missing.append("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH")
+        secret = env.get("GITHUB_WEBHOOK_SECRET", "")
+        if role in _NEEDS_SECRET and not secret:
+            missing.append("GITHUB_WEBHOOK_SECRET")
+        if missing:
+            raise SettingsError(f"missing required setting(s): {', '.join(missing)} (see README, 'Settings')")
+
+        if app_id and not app_id.isdigit():
+            raise SettingsError(f"GITHUB_APP_ID must be the App's numeric id, got {app_id!r}")
+        if private_key:
+            _check_private_key(private_key)
+        api_url = get("GITHUB_API_URL") or DEFAULT_API_URL
+        if urlsplit(api_url).scheme not in {"http", "https"} or not urlsplit(api_url).netloc:
+            raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+        if urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
+            raise SettingsError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
+        log_format = get("DEPUP_LOG_FORMAT").lower() or "json"
+        if log_format not in {"json", "text"}:
+            raise SettingsError(f"DEPUP_LOG_FORMAT must be 'json' or 'text', got {log_format!r}")
+        log_level = get("DEPUP_LOG_LEVEL").upper() or "INFO"
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError(f"DEPUP_LOG_LEVEL must be a logging level name, got {log_level!r}")
+        return cls(
+            redis_url=redis_url,
+            app_id=app_id,
+            private_key=private_key,
+            webhook_secret=secret,
+            github_api_url=api_url.rstrip("/"),
+            dry_run=_flag(env, "DEPUP_DRY_RUN"),
+            log_level=log_level,
+            log_format=log_format,
+            queue_name=get("DEPUP_QUEUE") or "depup",
+            dedup_ttl_seconds=_int(env, "DEPUP_DEDUP_TTL", 7 * 24 * 3600),
+            github_timeout_seconds=float(_int(env, "DEPUP_GITHUB_TIMEOUT", 30)),
+            job_timeout_seconds=_int(env, "DEPUP_JOB_TIMEOUT", 600),
+        )
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {value!r}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) <= 0:
+        raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
+    return int(value)
+
+
+def _read_private_key(env: Mapping[str, str]) -> str:
+    inline = env.get("GITHUB_PRIVATE_KEY", "").strip()
+    if inline:
+        # PaaS dashboards often store multi-line values with literal "\n".
+        return inline.replace("\\n", "\n")
+    path = env.get("GITHUB_PRIVATE_KEY_PATH", "").strip()
+    if not path:
+        return ""
+    try:
+        return Path(path).expanduser().read_text()
+    except OSError as e:
+        raise SettingsError(f"GITHUB_PRIVATE_KEY_PATH: cannot read {path!r}: {e.strerror}") from e
+
+
+def _check_private_key(pem: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError) as e:
+        raise SettingsError(
+            "GITHUB_PRIVATE_KEY(_PATH) is not a PEM private key (download it from the App's settings page)"
+        ) from e
+    if not isinstance(key, RSAPrivateKey):
+        raise SettingsError("GITHUB_PRIVATE_KEY(_PATH) must be an RSA key, as GitHub issues them")
