@@ -47,7 +47,9 @@ class Settings:
     dedup_ttl_seconds: int = 7 * 24 * 3600
     github_timeout_seconds: float = 30.0
     job_timeout_seconds: int = 600
-    max_reschedules: int = 12
+    retry_intervals: tuple[int, ...] = (15, 60, 300)  # seconds between attempts of a failed handler
+    max_reschedules: int = 12  # rate-limit postponements of one delivery before it counts as failed
+    handlers_module: str = "handlers"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
@@ -102,6 +104,7 @@ class Settings:
             dedup_ttl_seconds=_int(env, "DEPUP_DEDUP_TTL", 7 * 24 * 3600),
             github_timeout_seconds=float(_int(env, "DEPUP_GITHUB_TIMEOUT", 30)),
             job_timeout_seconds=_int(env, "DEPUP_JOB_TIMEOUT", 600),
+            retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
         )
 
 
@@ -121,6 +124,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _intervals(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    parts = [p.strip() for p in value.split(",")]
+    if not all(p.isdigit() for p in parts) or len(parts) > 10:
+        raise SettingsError(f"{name} must be up to 10 comma-separated whole seconds, got {value!r}")
+    return tuple(int(p) for p in parts)
 
 
 def _read_private_key(env: Mapping[str, str]) -> str:

@@ -1,0 +1,113 @@
+"""The ``depup`` command: the Procfile's processes and operator tools.
+
+    depup web        the webhook receiver (gunicorn serving bot.web:create_app)
+    depup worker     an rq worker with the scheduler, running handlers (JSON serializer)
+    depup cron       the one periodic-job scheduler
+    depup reconcile  rebuild the installed-repository registry from GitHub now
+
+Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bot.errors import SettingsError
+from bot.settings import Role, Settings
+
+EXIT_SETTINGS = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="depup", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    web = commands.add_parser("web", help="serve GitHub webhooks (gunicorn)")
+    web.add_argument("--bind", default=None, help="address:port (default 0.0.0.0:$PORT, PORT defaults to 3000)")
+    web.add_argument("--workers", type=int, default=None, help="gunicorn worker processes ($WEB_CONCURRENCY or 2)")
+    web.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
+    web.set_defaults(run=_web)
+
+    worker = commands.add_parser("worker", help="run jobs from the queue (rq worker with scheduler)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(run=_worker)
+
+    cron = commands.add_parser("cron", help="enqueue periodic jobs (run exactly one)")
+    cron.set_defaults(run=_cron)
+
+    reconcile = commands.add_parser("reconcile", help="rebuild the repository registry from GitHub now")
+    reconcile.set_defaults(run=_reconcile)
+
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except SettingsError as e:
+        print(f"depup: {e}", file=sys.stderr)
+        return EXIT_SETTINGS
+
+
+def _settings(role: Role) -> Settings:
+    from bot import logs
+
+    settings = Settings.from_env(role=role)
+    logs.configure(settings.log_level, settings.log_format)
+    return settings
+
+
+def _web(args: argparse.Namespace) -> int:
+    settings = _settings(Role.WEB)
+    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "2"))
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Must be set before prometheus_client is imported by the workers (bot.web is loaded after fork).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="depup-metrics-")
+    bind = args.bind or f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+    from bot.gunicorn_app import serve
+
+    return serve(settings, bind=bind, workers=workers, threads=args.threads)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from rq import Worker
+    from rq.serializers import JSONSerializer
+
+    from bot import runtime
+
+    settings = _settings(Role.WORKER)
+    rt = runtime.build(settings)
+    runtime.install(rt)
+    worker = Worker([rt.queue], connection=rt.redis, serializer=JSONSerializer)
+    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
+    return 0
+
+
+def _cron(args: argparse.Namespace) -> int:
+    from bot.cron import build_scheduler
+    from bot.runtime import redis_for_worker
+
+    settings = _settings(Role.CRON)
+    build_scheduler(settings, redis_for_worker(settings)).start()
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    import json
+
+    from bot import runtime
+    from bot.installations import reconcile
+    from bot.repos import RepoRegistry
+
+    settings = _settings(Role.WORKER)
+    rt = runtime.build(settings)
+    result: dict[str, Any] = reconcile(rt.clients, RepoRegistry(rt.redis))
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""What a handler gets besides the delivery: settings, Redis, and GitHub clients for its installation."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from redis import Redis
+
+from bot.errors import DepupError
+from bot.github import AppClient, GitHubClients, InstallationClient
+from bot.repos import RepoRegistry
+from bot.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    redis: Redis
+    clients: GitHubClients
+    installation_id: int | None
+    log: logging.Logger
+    _installation_client: InstallationClient | None = field(default=None, repr=False)
+    _app_client: AppClient | None = field(default=None, repr=False)
+
+    @property
+    def github(self) -> InstallationClient:
+        """A client authenticated as the delivery's installation (created once per job)."""
+        if self.installation_id is None:
+            raise DepupError("this delivery carries no installation: no installation client")
+        if self._installation_client is None:
+            self._installation_client = self.clients.installation(self.installation_id)
+        return self._installation_client
+
+    @property
+    def app_github(self) -> AppClient:
+        """A client authenticated as the App itself (JWT): installations, not repositories."""
+        if self._app_client is None:
+            self._app_client = self.clients.app()
+        return self._app_client
+
+    @property
+    def repos(self) -> RepoRegistry:
+        return RepoRegistry(self.redis)

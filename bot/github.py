@@ -1,0 +1,152 @@
+"""GitHub clients: the single place where depup talks to GitHub, and the seam where githubkit's and
+httpx's exceptions become depup's ``GitHubError``s.
+
+* ``clients.app()`` authenticates as the App (an RS256 JWT signed with the App's private key);
+* ``clients.installation(id)`` as one installation (an installation token, cached in Redis so that every
+  forked job of every worker shares it until a minute before it expires).
+
+No client ever sleeps on a rate limit: a rate-limited call raises ``RateLimited`` with the wait GitHub asked
+for, and the job runner reschedules the job. Idempotent reads get two quick in-process retries on 5xx and
+timeouts; writes are never retried here (the whole handler is retried by the queue and checks state first).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, NoReturn
+
+import httpx
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit.cache import RedisCacheStrategy
+from githubkit.exception import (
+    GitHubException,
+    RateLimitExceeded,
+    RequestError,
+    RequestFailed,
+    RequestTimeout,
+    SecondaryRateLimitExceeded,
+)
+from githubkit.retry import RetryOption
+from redis import Redis
+
+from bot import __version__
+from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TOKEN_CACHE_PREFIX = "depup:ghauth"
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+_READ_RETRIES = 2
+
+AppClient = GitHub[AppAuthStrategy]
+InstallationClient = GitHub[AppInstallationAuthStrategy]
+
+
+class GitHubClients:
+    """Builds githubkit clients for one depup process. Cheap to create; holds no connections."""
+
+    def __init__(self, settings: Settings, redis: Redis) -> None:
+        self._settings = settings
+        self._cache = RedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
+
+    def app(self) -> AppClient:
+        return GitHub(
+            AppAuthStrategy(self._settings.app_id, self._settings.private_key),
+            base_url=self._settings.github_api_url + "/",
+            user_agent=f"depup/{__version__}",
+            timeout=httpx.Timeout(self._settings.github_timeout_seconds),
+            cache_strategy=self._cache,
+            http_cache=False,
+            auto_retry=translate_failure,
+        )
+
+    def installation(self, installation_id: int) -> InstallationClient:
+        app = self.app()
+        return app.with_auth(app.auth.as_installation(installation_id))
+
+
+def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
+    """githubkit's retry hook, used as the error seam.
+
+    Returns a retry decision for a transient failure of an idempotent call; otherwise raises the
+    matching ``GitHubError`` (chained to the original) out of githubkit's request loop.
+    """
+    request = _request_of(exc)
+    method = request.method if request is not None else ""
+    if attempt < _READ_RETRIES and method in _IDEMPOTENT and _is_transient(exc):
+        return RetryOption(True, timedelta(seconds=attempt + 1))
+    raise_domain_error(exc)
+
+
+def raise_domain_error(exc: GitHubException) -> NoReturn:
+    request = _request_of(exc)
+    where: dict[str, Any] = {
+        "method": request.method if request is not None else "",
+        "url": str(request.url) if request is not None else "",
+    }
+    if isinstance(exc, RequestError) and isinstance(exc.exc, GitHubException):
+        # Errors raised inside httpx's auth flow (the installation token exchange) arrive wrapped.
+        raise_domain_error(exc.exc)
+    if isinstance(exc, RateLimitExceeded):
+        raise RateLimited(
+            f"GitHub rate limit: retry after {exc.retry_after.total_seconds():.0f}s",
+            retry_after=exc.retry_after.total_seconds(),
+            secondary=isinstance(exc, SecondaryRateLimitExceeded),
+            status=exc.response.status_code,
+            **where,
+        ) from exc
+    if isinstance(exc, RequestFailed):
+        status = exc.response.status_code
+        message = _error_message(exc)
+        if status == 429:
+            retry_after = float(exc.response.headers.get("retry-after", "60") or 60)
+            raise RateLimited(
+                f"GitHub answered 429: {message}", retry_after=retry_after, secondary=True, status=429, **where
+            ) from exc
+        if status >= 500:
+            raise GitHubUnavailable(f"GitHub answered {status}: {message}", status=status, **where) from exc
+        if status == 404:
+            raise NotFound(f"not found: {where['method']} {where['url']}", status=404, **where) from exc
+        raise GitHubRequestError(f"GitHub answered {status}: {message}", status=status, **where) from exc
+    if isinstance(exc, RequestTimeout):
+        raise GitHubUnavailable("GitHub did not answer in time", **where) from exc
+    if isinstance(exc, RequestError):
+        raise GitHubUnavailable(f"cannot reach GitHub: {type(exc.exc).__name__}", **where) from exc
+    raise GitHubError(f"GitHub client error: {type(exc).__name__}: {exc}", **where) from exc
+
+
+def _is_transient(exc: GitHubException) -> bool:
+    if isinstance(exc, RateLimitExceeded):
+        return False
+    if isinstance(exc, RequestFailed):
+        return exc.response.status_code >= 500
+    if isinstance(exc, RequestError) and isinstance(exc.exc, GitHubException):
+        return _is_transient(exc.exc)
+    return isinstance(exc, RequestError)
+
+
+def _request_of(exc: GitHubException) -> httpx.Request | None:
+    if isinstance(exc, RequestFailed):
+        return exc.request
+    if isinstance(exc, RequestError):
+        inner = exc.exc
+        if isinstance(inner, GitHubException):
+            return _request_of(inner)
+        if isinstance(inner, httpx.RequestError):
+            try:
+                return inner.request
+            except RuntimeError:  # httpx raises when the error was created without a request
+                return None
+    return None
+
+
+def _error_message(exc: RequestFailed) -> str:
+    try:
+        body = exc.response.json()
+    except ValueError:
+        return exc.response.raw_response.reason_phrase or "error"
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])[:500]
+    return "error"

@@ -1,0 +1,119 @@
+"""Module-level rq job functions (workers import them by dotted name; arguments are plain JSON values)."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+from typing import Any
+
+from rq import get_current_job
+
+from bot import logs, runtime
+from bot.context import Context
+from bot.errors import DepupError, RateLimited
+from bot.installations import reconcile
+from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, retry_policy
+from bot.repos import RepoRegistry
+from bot.router import Delivery, handler_name
+
+log = logging.getLogger(__name__)
+
+
+class HandlersFailed(DepupError):
+    """One or more handlers of a delivery raised; the job fails (and is retried) with the first cause."""
+
+
+def process_delivery(
+    event: str,
+    action: str | None,
+    delivery_id: str,
+    installation_id: int | None,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """Run every handler registered for the delivery's ``(event, action)``.
+
+    Handlers that already succeeded for this delivery (an earlier attempt) are not run again; a failing
+    handler does not stop the others; a rate-limited one postpones the rest of the delivery to when GitHub
+    allows it, without sleeping in the worker.
+    """
+    rt = runtime.current()
+    job = get_current_job()
+    delivery = Delivery(event, action, delivery_id, installation_id, payload)
+    with logs.bind(
+        delivery=delivery_id,
+        event=event,
+        action=action,
+        installation=installation_id,
+        repo=delivery.repo_full_name,
+        job=job.id if job else None,
+    ):
+        handlers = rt.router.handlers_for(event, action)
+        if not handlers:
+            log.info("no handler for this event; acknowledged")
+            return {"handled": [], "skipped": []}
+        done_key = delivery_key(delivery_id) + ":done"
+        done = {m.decode() for m in rt.redis.smembers(done_key)}  # type: ignore[union-attr]
+        ran: list[str] = []
+        failures: list[tuple[str, Exception]] = []
+        for func in handlers:
+            name = handler_name(func)
+            if name in done:
+                continue
+            ctx = Context(rt.settings, rt.redis, rt.clients, installation_id, logging.getLogger(func.__module__))
+            try:
+                with logs.bind(handler=name):
+                    func(delivery, ctx)
+            except RateLimited as e:
+                return _postpone(delivery, e, ran)
+            except Exception as e:  # noqa: BLE001 - isolate handlers from each other; re-raised below
+                log.exception("handler failed", extra={"handler": name})
+                failures.append((name, e))
+                continue
+            with rt.redis.pipeline() as pipe:
+                pipe.sadd(done_key, name)
+                pipe.expire(done_key, rt.settings.dedup_ttl_seconds)
+                pipe.execute()
+            ran.append(name)
+            log.info("handler done", extra={"handler": name})
+        if failures:
+            names = ", ".join(name for name, _ in failures)
+            raise HandlersFailed(f"handler(s) failed: {names}") from failures[0][1]
+        return {"handled": ran, "skipped": sorted(done)}
+
+
+def _postpone(delivery: Delivery, error: RateLimited, ran: list[str]) -> dict[str, Any]:
+    rt = runtime.current()
+    job = get_current_job()
+    count = int(job.meta.get("reschedules", 0)) + 1 if job else 1
+    if count > rt.settings.max_reschedules:
+        raise error
+    delay = error.retry_after + random.uniform(1, 5)  # noqa: S311 - jitter, not security
+    rt.queue.enqueue_in(
+        timedelta(seconds=delay),
+        JOB_PROCESS_DELIVERY,
+        kwargs={
+            "event": delivery.event,
+            "action": delivery.action,
+            "delivery_id": delivery.delivery_id,
+            "installation_id": delivery.installation_id,
+            "payload": dict(delivery.payload),
+        },
+        job_id=f"{delivery_job_id(delivery.delivery_id)}-r{count}",
+        meta={"reschedules": count},
+        retry=retry_policy(rt.settings),
+        result_ttl=3600,
+        failure_ttl=rt.settings.dedup_ttl_seconds,
+    )
+    log.warning(
+        "rate limited by GitHub; delivery postponed",
+        extra={"retry_after": error.retry_after, "secondary": error.secondary, "postponed": count},
+    )
+    return {"handled": ran, "postponed_by": round(delay, 1), "reschedules": count}
+
+
+def reconcile_installations() -> dict[str, int]:
+    """Cron job: rebuild the installed-repository registry from the API (catches missed webhooks)."""
+    rt = runtime.current()
+    with logs.bind(job="reconcile_installations"):
+        return reconcile(rt.clients, RepoRegistry(rt.redis))

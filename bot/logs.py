@@ -1,0 +1,67 @@
+"""Structured logging: one JSON object per line, with the delivery/job context on every line.
+
+Call sites log fixed messages with structured fields (``log.info("delivery accepted", extra={...})``);
+``bind()`` adds fields (delivery id, installation, repo, job id) to every line logged in its scope.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("depup_log_context", default=None)
+
+# Values that must never reach a log line verbatim, whatever field carries them.
+_SECRET_KEYS = frozenset({"authorization", "token", "private_key", "webhook_secret", "secret", "password"})
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in (_context.get() or {}).items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        for key in _SECRET_KEYS:
+            if hasattr(record, key):
+                setattr(record, key, "[redacted]")
+        return True
+
+
+@contextmanager
+def bind(**fields: Any) -> Iterator[None]:
+    """Add ``fields`` to every log line emitted inside the ``with`` block (and in code it calls)."""
+    merged = {**(_context.get() or {}), **{k: v for k, v in fields.items() if v is not None}}
+    token = _context.set(merged)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def configure(level: str = "INFO", fmt: str = "json") -> None:
+    """Install the depup handler on the root logger (idempotent)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_depup", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler._depup = True  # type: ignore[attr-defined]
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"levelname": "level", "asctime": "time", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ContextFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    # httpx logs every request URL at INFO; keep it at WARNING so logs stay about depup's decisions.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,67 @@
+"""The per-process runtime of a worker: settings, Redis, queue, GitHub clients and the handler router.
+
+rq job functions receive only JSON values, so they find everything else here. The worker entry point
+(``depup worker``) installs a runtime before it starts working; forked job processes inherit it; tests
+install one for their in-process ``SimpleWorker``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from redis import Redis
+from rq import Queue
+
+from bot.errors import DepupError
+from bot.github import GitHubClients
+from bot.queue import make_queue
+from bot.router import Router
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    redis: Redis
+    queue: Queue
+    clients: GitHubClients
+    router: Router
+
+
+_current: Runtime | None = None
+
+
+def redis_for_worker(settings: Settings) -> Redis:
+    return Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+
+
+def load_router(module_name: str) -> Router:
+    """The root router of the handlers package, imported by name (bot never imports handlers statically)."""
+    module = importlib.import_module(module_name)
+    router = getattr(module, "router", None)
+    if not isinstance(router, Router):
+        raise DepupError(f"{module_name}.router must be a bot.router.Router")
+    return router
+
+
+def build(settings: Settings, redis: Redis | None = None) -> Runtime:
+    redis = redis or redis_for_worker(settings)
+    return Runtime(
+        settings=settings,
+        redis=redis,
+        queue=make_queue(redis, settings),
+        clients=GitHubClients(settings, redis),
+        router=load_router(settings.handlers_module),
+    )
+
+
+def install(runtime: Runtime | None) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise DepupError("no depup runtime installed in this process (start workers with `depup worker`)")
+    return _current
