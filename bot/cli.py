@@ -91,7 +91,7 @@ def _cron(args: argparse.Namespace) -> int:
     from bot.runtime import redis_for_worker
 
     settings = _settings(Role.CRON)
-    build_scheduler(settings, redis_for_worker(settings)).start()
+    build_scheduler(settings, redis_for_worker(settings)).start()  # type: ignore[no-untyped-call]
     return 0
 
 

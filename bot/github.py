@@ -36,7 +36,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TOKEN_CACHE_PREFIX = "depup:ghauth"
+TOKEN_CACHE_PREFIX = "depup:ghauth"  # noqa: S105 - a key prefix, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_RETRIES = 2
 

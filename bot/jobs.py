@@ -66,7 +66,7 @@ def process_delivery(
                     func(delivery, ctx)
             except RateLimited as e:
                 return _postpone(delivery, e, ran)
-            except Exception as e:  # noqa: BLE001 - isolate handlers from each other; re-raised below
+            except Exception as e:  # isolate handlers from each other; re-raised below
                 log.exception("handler failed", extra={"handler": name})
                 failures.append((name, e))
                 continue

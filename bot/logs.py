@@ -11,7 +11,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -43,13 +43,18 @@ def bind(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def configure(level: str = "INFO", fmt: str = "json") -> None:
-    """Install the depup handler on the root logger (idempotent)."""
+def remove_handlers() -> None:
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_depup", False):
             root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
+
+
+def configure(level: str = "INFO", fmt: str = "json", stream: TextIO | None = None) -> None:
+    """Install the depup handler on the root logger (idempotent)."""
+    remove_handlers()
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler._depup = True  # type: ignore[attr-defined]
     if fmt == "json":
         handler.setFormatter(

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import re
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 DELIVERIES = Counter(
     "depup_webhook_deliveries",

@@ -63,7 +63,7 @@ def enqueue_delivery(queue: Queue, settings: Settings, delivery: Delivery) -> En
     job_id = delivery_job_id(delivery.delivery_id)
     with redis.pipeline() as pipe:
         try:
-            pipe.watch(key)
+            pipe.watch(key)  # type: ignore[no-untyped-call]
             if pipe.exists(key):
                 return EnqueueResult(Enqueued.DUPLICATE, job_id)
             pipe.multi()

@@ -16,6 +16,10 @@ _REPOS = "depup:repos"  # hash: full_name -> RepoRecord JSON
 _INSTALLATIONS = "depup:installations"  # set of installation ids
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def _installation_key(installation_id: int) -> str:
     return f"depup:installation:{installation_id}:repos"  # set of full names
 
@@ -60,7 +64,7 @@ class RepoRegistry:
             pipe.execute()
 
     def remove_installation(self, installation_id: int) -> None:
-        names = [n.decode() for n in self._redis.smembers(_installation_key(installation_id))]  # type: ignore[union-attr]
+        names = [_text(n) for n in self._redis.smembers(_installation_key(installation_id))]
         with self._redis.pipeline() as pipe:
             if names:
                 pipe.hdel(_REPOS, *names)
@@ -77,18 +81,18 @@ class RepoRegistry:
 
     def get(self, full_name: str) -> RepoRecord | None:
         raw = self._redis.hget(_REPOS, full_name)
-        return RepoRecord(**json.loads(raw)) if raw else None  # type: ignore[arg-type]
+        return RepoRecord(**json.loads(raw)) if raw else None
 
     def names(self, installation_id: int) -> list[str]:
         members = self._redis.smembers(_installation_key(installation_id))
-        return sorted(m.decode() for m in members)  # type: ignore[union-attr]
+        return sorted(_text(m) for m in members)
 
     def installations(self) -> list[int]:
-        return sorted(int(m) for m in self._redis.smembers(_INSTALLATIONS))  # type: ignore[union-attr]
+        return sorted(int(m) for m in self._redis.smembers(_INSTALLATIONS))
 
     def all(self) -> list[RepoRecord]:
         raw = self._redis.hgetall(_REPOS)
         return sorted(
-            (RepoRecord(**json.loads(v)) for v in raw.values()),  # type: ignore[union-attr]
+            (RepoRecord(**json.loads(v)) for v in raw.values()),
             key=lambda r: r.full_name,
         )

@@ -53,7 +53,7 @@ class Delivery:
         from pydantic import ValidationError
 
         try:
-            return parse_obj(self.event, dict(self.payload))  # type: ignore[arg-type]
+            return parse_obj(self.event, dict(self.payload))
         except (ValidationError, ValueError, KeyError):
             return None
 

@@ -20,6 +20,7 @@ from githubkit.webhooks import verify
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import logs, metrics
 from bot.queue import Enqueued, enqueue_delivery, make_queue
@@ -95,7 +96,10 @@ def _read_body() -> bytes:
     length = request.content_length
     if length is not None and length > MAX_WEBHOOK_BYTES:
         raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes")
-    return request.get_data(cache=True)  # Flask raises 413 itself for oversized chunked bodies
+    try:
+        return request.get_data(cache=True)
+    except RequestEntityTooLarge as e:  # a chunked body without Content-Length that grew too big
+        raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes") from e
 
 
 def _check_signature(body: bytes) -> None:
