@@ -74,7 +74,7 @@ def _web(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from rq import Worker
-    from rq.serializers import JSONSerializer
+    from bot.serializer import JSONSerializer
 
     from bot import runtime
 

@@ -14,7 +14,7 @@ from rq import Queue, cron_job_registry
 from rq.cron import CronJob, CronScheduler
 from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL, DEFAULT_RESULT_TTL
 from rq.job import Job
-from rq.serializers import JSONSerializer
+from bot.serializer import JSONSerializer
 from rq.webhook import Webhook
 
 from bot import jobs

@@ -12,7 +12,7 @@ from enum import Enum
 from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue, Retry
-from rq.serializers import JSONSerializer
+from bot.serializer import JSONSerializer
 
 from bot.router import Delivery
 from bot.settings import Settings

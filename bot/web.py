@@ -7,7 +7,6 @@ enqueue (202 accepted / 200 duplicate), or 503 with ``Retry-After`` when Redis i
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+import orjson
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from githubkit.webhooks import verify
 from redis import Redis
@@ -127,8 +127,8 @@ def _payload(body: bytes) -> dict[str, Any]:
             raise _Answer(400, "bad_request", "form-encoded delivery without a payload field")
         text = values[0]
     try:
-        payload = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as e:
+        payload = orjson.loads(text)
+    except orjson.JSONDecodeError as e:
         raise _Answer(400, "bad_request", "body is not valid JSON") from e
     if not isinstance(payload, dict):
         raise _Answer(400, "bad_request", "payload must be a JSON object")

@@ -1,0 +1,227 @@
+"""Webhook intake benchmark: acknowledgement latency and deliveries per second over loopback.
+
+Runs `depup web` (gunicorn, real Redis, real signature checks, dedup and enqueue of every delivery) and a bare
+Flask "hello" endpoint under the same gunicorn settings, loads both the same way from other processes, and
+prints median/p99 latency, throughput, and the ratio (the machine is noisy; the ratio is the figure).
+
+    python -m bench.intake [--requests 6000] [--concurrency 2 16] [--workers 2] [--threads 4]
+                           [--payload pull_request/opened-1.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from threading import Thread
+
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from tests.support import redisdb
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBHOOKS = ROOT / "tests" / "fixtures" / "github" / "webhooks"
+SECRET = "bench-secret"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(port: int, path: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def _client(args: tuple[int, str, bytes, dict[str, str], int, bool]) -> list[float]:
+    port, path, body, headers, count, unique = args
+    latencies: list[float] = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(count):
+        request_headers = dict(headers)
+        if unique:
+            request_headers["X-GitHub-Delivery"] = str(uuid.uuid4())
+        started = time.perf_counter()
+        conn.request("POST", path, body=body, headers=request_headers)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+        if response.status not in (200, 202):
+            raise SystemExit(f"unexpected status {response.status}")
+    conn.close()
+    return latencies
+
+
+def _threads(args: tuple[int, str, bytes, dict[str, str], int, bool, int]) -> list[float]:
+    port, path, body, headers, count, unique, threads = args
+    results: list[list[float]] = [[] for _ in range(threads)]
+
+    def run(i: int) -> None:
+        results[i] = _client((port, path, body, headers, count // threads, unique))
+
+    workers = [Thread(target=run, args=(i,)) for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    return [x for r in results for x in r]
+
+
+WARMUP_PER_PROCESS = 100
+
+
+def load(
+    port: int, path: str, body: bytes, headers: dict[str, str], total: int, concurrency: int, unique: bool
+) -> tuple[float, list[float], int]:
+    """Send ``total`` requests from up to 4 processes with ``concurrency`` connections in all.
+
+    Returns the wall time, the latencies, and how many requests were sent including the warm-up.
+    """
+    processes = min(4, concurrency)
+    threads = max(1, concurrency // processes)
+    jobs = [(port, path, body, headers, total // processes, unique, threads)] * processes
+    with multiprocessing.Pool(processes) as pool:
+        pool.map(_threads, [(port, path, body, headers, WARMUP_PER_PROCESS, unique, 1)] * processes)
+        started = time.perf_counter()
+        latencies = [x for chunk in pool.map(_threads, jobs) for x in chunk]
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, len(latencies) + WARMUP_PER_PROCESS * processes
+
+
+def summary(name: str, elapsed: float, latencies: list[float]) -> dict[str, float]:
+    latencies.sort()
+    return {
+        "name": name,  # type: ignore[dict-item]
+        "requests": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        "median_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=6000)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[2, 16],
+        help="connections in all; one run per value (default: 2 16)",
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--payload", default="pull_request/opened-1.json")
+    args = parser.parse_args()
+
+    body = (WEBHOOKS / args.payload).read_bytes()
+    event = args.payload.split("/")[0]
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": event,
+        "X-Hub-Signature-256": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest(),
+        "User-Agent": "GitHub-Hookshot/bench",
+    }
+    env = {**os.environ, "GITHUB_WEBHOOK_SECRET": SECRET, "DEPUP_LOG_LEVEL": "WARNING"}
+    gunicorn_opts = [
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--worker-class",
+        "gthread" if args.threads > 1 else "sync",
+    ]
+    with redisdb.claimed_database() as redis_url:
+        env["REDIS_URL"] = redis_url
+        depup_port, hello_port = free_port(), free_port()
+        servers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot.cli",
+                    "web",
+                    "--bind",
+                    f"127.0.0.1:{depup_port}",
+                    "--workers",
+                    str(args.workers),
+                    "--threads",
+                    str(args.threads),
+                ],
+                env=env,
+                cwd=ROOT,
+            ),
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    *gunicorn_opts,
+                    "--bind",
+                    f"127.0.0.1:{hello_port}",
+                    "--log-level",
+                    "warning",
+                    "bench.hello:app",
+                ],
+                env=env,
+                cwd=ROOT,
+            ),
+        ]
+        try:
+            wait_until_up(depup_port, "/healthz")
+            wait_until_up(hello_port, "/")
+            print(
+                f"payload {args.payload} ({len(body)} bytes), {args.requests} requests per run, "
+                f"gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs"
+            )
+            redis = Redis.from_url(redis_url)
+            queue = Queue("depup", connection=redis, serializer=JSONSerializer)
+            print(f"{'':30} {'req/s':>9} {'median ms':>10} {'p99 ms':>8}")
+            for concurrency in args.concurrency:
+                before = queue.count
+                elapsed, latencies, sent = load(
+                    depup_port, "/api/github/webhooks", body, headers, args.requests, concurrency, unique=True
+                )
+                depup = summary(f"depup intake, {concurrency} conn.", elapsed, latencies)
+                if queue.count - before != sent:
+                    raise SystemExit(f"{sent} deliveries sent but {queue.count - before} jobs enqueued")
+                hello = summary(
+                    f"bare Flask, {concurrency} conn.",
+                    *load(hello_port, "/hello", body, headers, args.requests, concurrency, unique=False)[:2],
+                )
+                for row in (depup, hello):
+                    print(f"{row['name']:30} {row['per_second']:9.0f} {row['median_ms']:10.2f} {row['p99_ms']:8.2f}")
+                print(
+                    f"{'':30} ratio {depup['per_second'] / hello['per_second']:.2f} (target >= 0.5); "
+                    f"depup p99 {depup['p99_ms']:.1f} ms (target < 20 ms); every delivery enqueued once"
+                )
+        finally:
+            for server in servers:
+                server.terminate()
+                server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
