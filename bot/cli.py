@@ -74,9 +74,9 @@ def _web(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from rq import Worker
-    from bot.serializer import JSONSerializer
 
     from bot import runtime
+    from bot.serializer import JSONSerializer
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)

@@ -14,10 +14,10 @@ from rq import Queue, cron_job_registry
 from rq.cron import CronJob, CronScheduler
 from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL, DEFAULT_RESULT_TTL
 from rq.job import Job
-from bot.serializer import JSONSerializer
 from rq.webhook import Webhook
 
 from bot import jobs
+from bot.serializer import JSONSerializer
 from bot.settings import Settings
 
 RECONCILE_EVERY_SECONDS = 6 * 3600

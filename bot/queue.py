@@ -12,9 +12,9 @@ from enum import Enum
 from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue, Retry
-from bot.serializer import JSONSerializer
 
 from bot.router import Delivery
+from bot.serializer import JSONSerializer
 from bot.settings import Settings
 
 JOB_PROCESS_DELIVERY = "bot.jobs.process_delivery"

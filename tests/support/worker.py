@@ -7,12 +7,12 @@ from contextlib import contextmanager
 
 from redis import Redis
 from rq import SimpleWorker
-from rq.serializers import JSONSerializer
 
 from bot import runtime
 from bot.github import GitHubClients
 from bot.queue import make_queue
 from bot.router import Router
+from bot.serializer import JSONSerializer
 from bot.settings import Settings
 
 
