@@ -1,0 +1,104 @@
+"""Domain values shared by the dependency engine: dependencies as found in files, releases as registries list them.
+
+Everything here is a frozen dataclass or an enum; parsers produce them, the version chooser and editors consume
+them, and the planner/risk model (later) read them. Paths are repository-relative POSIX paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Ecosystem(StrEnum):
+    PYTHON = "python"
+    NPM = "npm"
+
+
+class Role(StrEnum):
+    """What a dependency is for, which drives risk and phases."""
+
+    RUNTIME = "runtime"
+    DEV = "dev"  # dev and test tooling
+    BUILD = "build"  # build-system requirements
+    PEER = "peer"
+    OPTIONAL = "optional"  # extras / optionalDependencies
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a dependency's constraint is written.
+
+    ``start``/``end`` are character offsets into the decoded file text of the constraint token an edit replaces
+    (``start == end`` when the dependency has no constraint written, e.g. a bare ``requests`` line: the
+    insertion point). ``line``/``column`` are 1-based and point at the start of the entry.
+    """
+
+    file: str
+    line: int
+    column: int
+    start: int
+    end: int
+    section: str  # e.g. "requirements", "project.dependencies", "tool.poetry.group.dev.dependencies", "devDependencies"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    ecosystem: Ecosystem
+    name: str  # as written
+    key: str  # canonical name for lookups and comparisons (PEP 503 normalised for Python; as written for npm)
+    constraint: str  # current constraint as written: "==1.1.2", ">=2,<3", "^4.17.1", "" when none
+    role: Role
+    location: Location
+    group: str | None = None  # extra / dependency-group / poetry group / workspace package name
+    extras: tuple[str, ...] = ()
+    marker: str | None = None  # PEP 508 environment marker, as written
+    locked: str | None = None  # version resolved in the lockfile, when one exists
+    skip_reason: str | None = None  # set for entries depup keeps untouched (URL, editable, local path, git, alias)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in a file depup could not use; reported with its place, never fatal."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: str
+    ecosystem: Ecosystem
+    kind: str  # "requirements" | "pyproject" | "setup.cfg" | "package.json"
+    dependencies: tuple[Dependency, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    lockfile: str | None = None  # path of the lockfile that belongs to this manifest
+    project_name: str | None = None
+    requires_python: str | None = None  # the project's own requires-python
+    engines_node: str | None = None  # the project's own engines.node
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    published: datetime | None = None  # upload / publish time, UTC
+    yanked: bool = False
+    yanked_reason: str | None = None
+    deprecated: str | None = None  # npm deprecation message
+    requires_python: str | None = None
+    engines_node: str | None = None
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What a registry says exists for one package."""
+
+    ecosystem: Ecosystem
+    name: str
+    releases: tuple[Release, ...]
+    dist_tags: tuple[tuple[str, str], ...] = ()  # npm dist-tags; PyPI: (("latest", info.version),)
+    urls: tuple[tuple[str, str], ...] = ()  # homepage / repository / changelog / release notes, when given
+    fetched_at: datetime | None = None

@@ -1,0 +1,185 @@
+"""``package.json``: dependencies with their exact place in the text, roles, skip reasons and locked versions.
+
+Rules (see ``specs`` for how a value is classified):
+
+- sections: ``dependencies`` -> runtime, ``devDependencies`` -> dev, ``peerDependencies`` -> peer,
+  ``optionalDependencies`` -> optional. A package listed in several sections is kept once per section: each
+  entry is its own constraint, edited on its own.
+- ``Location.start``/``end`` cover the value between its quotes; for an ``npm:name@range`` alias only the
+  range part, so an alias is updated like any registry dependency (``key`` is the real package name).
+- skipped (``skip_reason``), with why: ``local path`` (``file:``, ``./x``, ``link:``: not from a registry),
+  ``workspace protocol`` (pnpm/yarn ``workspace:``: resolved inside the repo), ``git`` (git URLs, hosted
+  shorthands like ``user/repo``: pinned to a commit or branch, not versions), ``url`` (tarball URLs),
+  ``dist-tag`` (``latest``, ``next``: the maintainer asked for "whatever the tag says"; rewriting it to a
+  range would change that intent, and the lockfile already records what it resolved to), ``alias`` (an
+  alias without a range, or written with JSON escapes inside, where offsets cannot be mapped), ``invalid``
+  (npm itself would refuse it; also reported as a problem).
+- malformed input never raises: invalid JSON, a non-object section, a non-string value or a duplicate key
+  become ``Problem`` entries with file, line and column. For duplicates the last entry wins, as in
+  ``JSON.parse`` (and so in npm).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.deps.model import Dependency, Ecosystem, Location, Manifest, Problem, Role
+from bot.deps.npm.jsonspan import Document, JsonError, Member, load_document
+from bot.deps.npm.lockinfo import LockInfo
+from bot.deps.npm.specs import Spec, classify
+
+SECTIONS: Mapping[str, Role] = {
+    "dependencies": Role.RUNTIME,
+    "devDependencies": Role.DEV,
+    "peerDependencies": Role.PEER,
+    "optionalDependencies": Role.OPTIONAL,
+}
+
+_SKIP_REASONS = {
+    "file": "local path",
+    "workspace": "workspace protocol",
+    "git": "git",
+    "url": "url",
+    "tag": "dist-tag",
+    "invalid": "invalid",
+}
+
+
+def parse_package_json(
+    path: str,
+    text: str,
+    lock: Mapping[str, str] | LockInfo | None = None,
+    *,
+    lockfile: str | None = None,
+) -> Manifest:
+    """Parse one package.json (``path`` is repository-relative, ``text`` the decoded file).
+
+    ``lock`` gives locked versions: a ``LockInfo`` (from ``read_lock``; the versions visible from this
+    manifest's folder are used, and ``Manifest.lockfile`` is the lock's path) or a plain name -> version
+    mapping (then pass ``lockfile=`` for the path).
+    """
+    lockfile_path = lock.path if isinstance(lock, LockInfo) else lockfile
+    loaded = load_document(text)
+    if isinstance(loaded, JsonError):
+        problem = Problem(path, loaded.line, loaded.column, f"invalid JSON: {loaded.message}")
+        return Manifest(path, Ecosystem.NPM, "package.json", problems=(problem,), lockfile=lockfile_path)
+    if not isinstance(loaded.data, dict):
+        problem = Problem(path, 1, 1, "package.json is not a JSON object")
+        return Manifest(path, Ecosystem.NPM, "package.json", problems=(problem,), lockfile=lockfile_path)
+    locked = lock.locked_for(path) if isinstance(lock, LockInfo) else (lock or {})
+    reader = _Reader(path, loaded, locked)
+    top = reader.effective(loaded.members(), "the top level")
+    for member in top:
+        role = SECTIONS.get(member.key)
+        if role is not None:
+            reader.read_section(member, role)
+    data: dict[str, Any] = loaded.data
+    if isinstance(lock, LockInfo) and lock.directory == _folder(path):
+        reader.problems.extend(lock.problems)
+    workspaces = data.get("workspaces")
+    if workspaces is not None and _globs(workspaces) is None:
+        reader.problem_at(_member(top, "workspaces"), "`workspaces` should be a list of globs or {packages: [...]}")
+    engines = data.get("engines")
+    engines_node = engines.get("node") if isinstance(engines, dict) else None
+    name = data.get("name")
+    return Manifest(
+        path,
+        Ecosystem.NPM,
+        "package.json",
+        dependencies=tuple(reader.dependencies),
+        problems=tuple(reader.problems),
+        lockfile=lockfile_path,
+        project_name=name if isinstance(name, str) else None,
+        engines_node=engines_node if isinstance(engines_node, str) else None,
+    )
+
+
+def workspace_globs(text: str) -> list[str]:
+    """The ``workspaces`` globs of a package.json (array form or ``{"packages": [...]}``); [] when none/invalid."""
+    loaded = load_document(text)
+    if isinstance(loaded, JsonError) or not isinstance(loaded.data, dict):
+        return []
+    return _globs(loaded.data.get("workspaces", [])) or []
+
+
+def _globs(value: Any) -> list[str] | None:
+    if isinstance(value, dict):
+        value = value.get("packages", [])
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    return None
+
+
+def _folder(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _member(members: list[Member], key: str) -> Member | None:
+    return next((m for m in members if m.key == key), None)
+
+
+class _Reader:
+    def __init__(self, path: str, document: Document, locked: Mapping[str, str]) -> None:
+        self.path = path
+        self.document = document
+        self.locked = locked
+        self.dependencies: list[Dependency] = []
+        self.problems: list[Problem] = []
+
+    def problem_at(self, member: Member | None, message: str) -> None:
+        line, column = self.document.position(member.key_start) if member else (1, 1)
+        self.problems.append(Problem(self.path, line, column, message))
+
+    def effective(self, members: tuple[Member, ...], where: str) -> list[Member]:
+        """The members JSON.parse keeps (the last of each key), in file order; duplicates reported."""
+        last = {member.key: member for member in members}
+        for member in members:
+            if last[member.key] is not member:
+                later = self.document.position(last[member.key].key_start)[0]
+                self.problem_at(
+                    member, f'duplicate key "{member.key}" in {where}; npm uses the later one (line {later})'
+                )
+        return [member for member in members if last[member.key] is member]
+
+    def read_section(self, section: Member, role: Role) -> None:
+        if section.kind != "object":
+            self.problem_at(section, f"`{section.key}` should be an object of package names to versions")
+            return
+        for entry in self.effective(self.document.members(section.value_start), f"`{section.key}`"):
+            if entry.kind != "string":
+                self.problem_at(entry, f'`{section.key}`: the version of "{entry.key}" should be a string')
+                continue
+            self.dependencies.append(self.dependency(section.key, role, entry))
+
+    def dependency(self, section: str, role: Role, entry: Member) -> Dependency:
+        raw = self.document.text[entry.inner_start : entry.inner_end]
+        value: str = self.document.data[section][entry.key]
+        spec = classify(value)
+        start, end, constraint, key = entry.inner_start, entry.inner_end, value, entry.key
+        skip: str | None = None
+        if spec.kind == "alias" and spec.package is not None:
+            key = spec.package
+            if raw != value or not spec.range_text or spec.detail == "tag":
+                skip = "dist-tag" if spec.detail == "tag" else "alias"
+            else:
+                start, constraint = entry.inner_start + spec.range_offset, spec.range_text
+        elif spec.kind in _SKIP_REASONS:
+            skip = _SKIP_REASONS[spec.kind]
+            if spec.kind == "invalid":
+                self.problem_at(entry, f'`{section}`: "{entry.key}": {_invalid_message(spec)}')
+        line, column = self.document.position(entry.key_start)
+        return Dependency(
+            ecosystem=Ecosystem.NPM,
+            name=entry.key,
+            key=key,
+            constraint=constraint,
+            role=role,
+            location=Location(self.path, line, column, start, end, section),
+            locked=self.locked.get(entry.key),
+            skip_reason=skip,
+        )
+
+
+def _invalid_message(spec: Spec) -> str:
+    return f"{spec.detail}; npm cannot install it"
