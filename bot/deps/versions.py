@@ -1,0 +1,340 @@
+"""Version choice: for each dependency, the newest acceptable version within its current release line and the
+newest acceptable major, each with the constraint to write.
+
+Release lines: ``1.x`` for majors >= 1, ``0.N.x`` for 0.x (a 0.x minor is a major, as semver says and as the
+risk model needs). Not acceptable, and noted when that hides a newer version: invalid versions, prereleases
+(unless the version in use is one), yanked releases, deprecated npm versions, releases younger than
+``min_release_age``, and releases that drop the Python or Node version the project must keep supporting
+(see ``bot.deps.targets``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
+
+from packaging.version import InvalidVersion, Version
+
+from bot.deps.model import Dependency, Ecosystem, PackageInfo, Release, Role
+from bot.deps.npm import semver
+from bot.deps.npm.ranges import RangeRewriteError, rewrite_range
+from bot.deps.proposals import Proposal, Strategy, StrategySetting, Update, UpdateType
+from bot.deps.python import allows, current_version, rewrite_constraint
+from bot.deps.python.errors import ConstraintRewriteError
+from bot.deps.targets import node_supported, node_target, python_supported, python_target
+
+
+@dataclass(frozen=True)
+class Policy:
+    range_strategy: StrategySetting = "auto"
+    min_release_age: timedelta = timedelta(0)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Project:
+    """What the manifest says about the project itself."""
+
+    requires_python: str | None = None
+    engines_node: str | None = None
+    has_lockfile: bool = False
+
+
+V = TypeVar("V")
+
+
+class _Scheme(Protocol[V]):  # what differs between PEP 440 and npm semver
+    def parse(self, text: str) -> V | None: ...
+    def line(self, v: V) -> tuple[int, ...]: ...
+    def update_type(self, old: V, new: V) -> UpdateType: ...
+    def is_prerelease(self, v: V) -> bool: ...
+    def admits(self, dep: Dependency, v: V) -> bool: ...
+    def pinned(self, dep: Dependency) -> V | None: ...
+    def rewrite(self, dep: Dependency, version: str, strategy: Strategy) -> str | None: ...
+    def is_exact(self, dep: Dependency) -> bool: ...
+
+
+def _style(dep: Dependency) -> str:
+    return "poetry" if dep.location.section.startswith("tool.poetry") else "pep440"
+
+
+class _Pep440:
+    def parse(self, text: str) -> Version | None:
+        try:
+            return Version(text)
+        except InvalidVersion:
+            return None
+
+    def line(self, v: Version) -> tuple[int, ...]:
+        first = v.release[0]
+        return (v.epoch, first) if first else (v.epoch, 0, v.release[1] if len(v.release) > 1 else 0)
+
+    def update_type(self, old: Version, new: Version) -> UpdateType:
+        if self.line(old) != self.line(new):
+            return "major"
+        if old.release[0] and _segment(old.release, 1) != _segment(new.release, 1):
+            return "minor"
+        return "patch"
+
+    def is_prerelease(self, v: Version) -> bool:
+        return v.is_prerelease
+
+    def admits(self, dep: Dependency, v: Version) -> bool:
+        try:
+            return allows(dep.constraint, str(v), _style(dep))  # type: ignore[arg-type]
+        except ConstraintRewriteError:
+            return False
+
+    def pinned(self, dep: Dependency) -> Version | None:
+        text = dep.constraint.strip()
+        if text.startswith("===") or (text.startswith("==") and "*" not in text and "," not in text):
+            return self.parse(text.lstrip("="))
+        if _style(dep) == "poetry" and self.parse(text) is not None:
+            return self.parse(text)
+        return None
+
+    def is_exact(self, dep: Dependency) -> bool:
+        return self.pinned(dep) is not None
+
+    def rewrite(self, dep: Dependency, version: str, strategy: Strategy) -> str | None:
+        return rewrite_constraint(dep.constraint, version, strategy, _style(dep))  # type: ignore[arg-type]
+
+
+class _NpmSemver:
+    def parse(self, text: str) -> str | None:
+        return semver.valid(text)
+
+    def line(self, v: str) -> tuple[int, ...]:
+        first = semver.major(v)
+        return (first,) if first else (0, semver.minor(v))
+
+    def update_type(self, old: str, new: str) -> UpdateType:
+        if self.line(old) != self.line(new):
+            return "major"
+        if semver.major(old) and semver.minor(old) != semver.minor(new):
+            return "minor"
+        return "patch"
+
+    def is_prerelease(self, v: str) -> bool:
+        return semver.is_prerelease(v)
+
+    def admits(self, dep: Dependency, v: str) -> bool:
+        return semver.satisfies(v, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v))
+
+    def pinned(self, dep: Dependency) -> str | None:
+        return semver.valid(dep.constraint.strip(), loose=True)
+
+    def is_exact(self, dep: Dependency) -> bool:
+        return self.pinned(dep) is not None
+
+    def rewrite(self, dep: Dependency, version: str, strategy: Strategy) -> str | None:
+        return rewrite_range(dep.constraint, version, strategy)
+
+
+def _segment(release: tuple[int, ...], index: int) -> int:
+    return release[index] if len(release) > index else 0
+
+
+@dataclass(frozen=True)
+class _Candidate(Generic[V]):
+    version: V
+    release: Release
+
+
+def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
+    """The updates to offer for ``dep`` given what the registry lists (``info``)."""
+    if dep.ecosystem is Ecosystem.PYTHON:
+        return _choose(_Pep440(), dep, info, project, policy)
+    return _choose(_NpmSemver(), dep, info, project, policy)
+
+
+def _choose(scheme: _Scheme[V], dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
+    if dep.skip_reason:
+        return Proposal(dep, None, reason=f"skipped: {dep.skip_reason}")
+    releases = sorted(
+        (_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None),
+        key=lambda c: c.version,  # type: ignore[arg-type, return-value]
+    )
+    if not releases:
+        return Proposal(dep, None, reason="the registry lists no valid version")
+    current = _current(scheme, dep, releases)
+    if current is None:
+        reason = (
+            "no constraint: every version is allowed"
+            if not dep.constraint.strip()
+            else (f"no published version satisfies {dep.constraint!r}")
+        )
+        return Proposal(dep, None, reason=reason)
+    accept = _acceptance(scheme, dep, project, policy, current)
+    if isinstance(accept, str):
+        return Proposal(dep, str(current), reason=accept)
+    newer = [c for c in releases if c.version > current]  # type: ignore[operator]
+    notes: list[str] = []
+    allowed = [c for c in newer if _accepted(accept, c, notes)]
+    line = scheme.line(current)
+    within = [c for c in allowed if scheme.line(c.version) == line]
+    beyond = [c for c in allowed if scheme.line(c.version) > line]
+    picks = [p for p in (within[-1] if within else None, beyond[-1] if beyond else None) if p is not None]
+    updates: list[Update] = []
+    for pick in picks:
+        update = _update(scheme, dep, project, policy, current, pick, notes)
+        if update is not None:
+            updates.append(update)
+    shown_notes = _relevant(notes, scheme, newer, picks)
+    if not updates:
+        return Proposal(
+            dep,
+            str(current),
+            reason="up to date" if not shown_notes else "no acceptable newer version",
+            notes=shown_notes,
+        )
+    return Proposal(dep, str(current), tuple(updates), notes=shown_notes)
+
+
+def _current(scheme: _Scheme[V], dep: Dependency, releases: Sequence[_Candidate[V]]) -> V | None:
+    if dep.locked and (locked := scheme.parse(dep.locked)) is not None:
+        return locked
+    pinned = scheme.pinned(dep)
+    if pinned is not None:
+        return pinned
+    if not dep.constraint.strip():
+        return None
+    # A range without a lockfile: the newest stable release it admits is what an install gets today.
+    admitted = [
+        c.version
+        for c in releases
+        if not c.release.yanked and not scheme.is_prerelease(c.version) and scheme.admits(dep, c.version)
+    ]
+    if admitted:
+        return admitted[-1]
+    if dep.ecosystem is Ecosystem.PYTHON:
+        floor = current_version(dep.constraint, _style(dep))  # type: ignore[arg-type]
+        return scheme.parse(floor) if floor else None
+    return None
+
+
+Check = Callable[[_Candidate[V]], str | None]
+
+
+def _acceptance(
+    scheme: _Scheme[V], dep: Dependency, project: Project, policy: Policy, current: V
+) -> list[Check[V]] | str:
+    """The checks a newer release must pass, each returning why it fails (or None)."""
+    checks: list[Check[V]] = []
+    allow_pre = scheme.is_prerelease(current)
+    checks.append(lambda c: None if allow_pre or not scheme.is_prerelease(c.version) else "prerelease")
+    checks.append(
+        lambda c: (
+            f"yanked{': ' + c.release.yanked_reason if c.release.yanked_reason else ''}" if c.release.yanked else None
+        )
+    )
+    checks.append(lambda c: f"deprecated: {c.release.deprecated}" if c.release.deprecated else None)
+    if policy.min_release_age > timedelta(0):
+        cutoff = policy.now - policy.min_release_age
+
+        def old_enough(c: _Candidate[V]) -> str | None:
+            if c.release.published is None or c.release.published <= cutoff:
+                return None
+            age = policy.now - c.release.published
+            return f"released {_days(age)} ago, younger than min_release_age {_days(policy.min_release_age)}"
+
+        checks.append(old_enough)
+    if dep.ecosystem is Ecosystem.PYTHON:
+        target = python_target(project.requires_python, dep.marker)
+        if target.excluded:
+            return f"never installed: {target.because}"
+        checks.append(
+            lambda c: (
+                None
+                if python_supported(c.release.requires_python, target)
+                else f"requires Python {c.release.requires_python}, but {target.because} needs {target.version}"
+            )
+        )
+    else:
+        node = node_target(project.engines_node)
+        checks.append(
+            lambda c: (
+                None
+                if node_supported(c.release.engines_node, node)
+                else f"requires Node {c.release.engines_node}, but engines.node needs {node}"
+            )
+        )
+    return checks
+
+
+def _accepted(checks: list[Check[V]], candidate: _Candidate[V], notes: list[str]) -> bool:
+    for check in checks:
+        why = check(candidate)
+        if why is not None:
+            if why != "prerelease":  # prereleases are skipped silently, as every tool does
+                notes.append(f"{candidate.release.version}: {why}")
+            return False
+    return True
+
+
+def _relevant(
+    notes: list[str], scheme: _Scheme[V], newer: Sequence[_Candidate[V]], picks: Sequence[_Candidate[V]]
+) -> tuple[str, ...]:
+    """Only notes about versions newer than what is offered in their line matter to a maintainer; keep the
+    newest few so a package with hundreds of yanked versions does not flood the plan."""
+    offered = {scheme.line(p.version): p.version for p in picks}
+    kept = []
+    for note in reversed(notes):
+        version = scheme.parse(note.split(":", 1)[0])
+        if version is None:
+            kept.append(note)
+            continue
+        best = offered.get(scheme.line(version))
+        if best is None or version > best:  # type: ignore[operator]
+            kept.append(note)
+    return tuple(kept[:3])
+
+
+def _update(
+    scheme: _Scheme[V],
+    dep: Dependency,
+    project: Project,
+    policy: Policy,
+    current: V,
+    pick: _Candidate[V],
+    notes: list[str],
+) -> Update | None:
+    version = pick.release.version
+    strategy = _strategy(scheme, dep, project, policy, pick.version)
+    try:
+        constraint = scheme.rewrite(dep, version, strategy)
+    except (ConstraintRewriteError, RangeRewriteError) as e:
+        notes.append(f"{version}: cannot rewrite {dep.constraint!r} ({e})")
+        return None
+    if constraint is None and not project.has_lockfile:
+        # The constraint already admits the version and no lockfile records what is installed: nothing to do.
+        return None
+    return Update(
+        version=version,
+        constraint=constraint,
+        update_type=scheme.update_type(current, pick.version),
+        is_major=scheme.line(pick.version) != scheme.line(current),
+        strategy=strategy,
+        published=pick.release.published,
+    )
+
+
+def _strategy(scheme: _Scheme[V], dep: Dependency, project: Project, policy: Policy, version: V) -> Strategy:
+    if policy.range_strategy != "auto":
+        return policy.range_strategy
+    # auto, like Renovate's: peers widen (consumers keep older versions), pins stay pins, a range that already
+    # admits the version only moves the lockfile when there is one, anything else bumps its floor.
+    if dep.role is Role.PEER:
+        return "widen"
+    if scheme.is_exact(dep):
+        return "pin"
+    if project.has_lockfile and scheme.admits(dep, version):
+        return "lockfile-only"
+    return "bump"
+
+
+def _days(delta: timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    return f"{days:.0f} days" if days >= 1 else f"{delta.total_seconds() / 3600:.0f} hours"
