@@ -1,0 +1,119 @@
+"""The one HTTP seam of the registry client: every httpx error and unusable status becomes a ``LookupFailure`` here.
+
+One ``httpx.Client`` per ``Fetcher``: HTTP keep-alive across packages and threads, gzip/deflate accepted,
+redirects followed (a few), a timeout on each phase (connect, write, each read, pool wait), and a cap on the
+body size so a wrong URL cannot make a worker read gigabytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from bot.deps.model import Ecosystem
+from bot.deps.registry.failures import LookupFailure
+from bot.deps.registry.urls import redact
+
+USER_AGENT = "depup (dependency upgrades; registry metadata lookups)"
+MAX_BODY_BYTES = 128 * 1024 * 1024
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last full answer said about itself, sent back to revalidate it."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+    def __bool__(self) -> bool:
+        return bool(self.etag or self.last_modified)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A 200 answer: its body (decompressed) and its validators."""
+
+    body: bytes
+    validators: Validators
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """A 304 answer to a conditional request: the cached copy is still current."""
+
+
+Outcome = Fetched | NotModified | LookupFailure
+
+
+class Fetcher:
+    def __init__(self, *, timeout: float, max_connections: int, max_body: int = MAX_BODY_BYTES) -> None:
+        self._max_body = max_body
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get(self, ecosystem: Ecosystem, name: str, url: str, validators: Validators) -> Outcome:
+        where = redact(url)
+        try:
+            with self._client.stream("GET", url, headers=validators.headers()) as response:
+                if response.status_code == 304 and validators:
+                    return NotModified()
+                if response.status_code != 200:
+                    return _status_failure(ecosystem, name, where, response.status_code)
+                body = self._read(response)
+                if body is None:
+                    return LookupFailure(
+                        ecosystem, name, f"{where} answered more than {self._max_body} bytes", "malformed"
+                    )
+                return Fetched(body, Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")))
+        except httpx.TimeoutException as exc:
+            return LookupFailure(ecosystem, name, f"{where} timed out ({type(exc).__name__})", "timeout")
+        except httpx.DecodingError as exc:
+            return LookupFailure(ecosystem, name, f"{where} sent an undecodable body ({exc})", "malformed")
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return LookupFailure(
+                ecosystem,
+                name,
+                f"{where} is unreachable ({type(exc).__name__}: {_said(exc, url, where)})",
+                "unreachable",
+            )
+
+    def _read(self, response: httpx.Response) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self._max_body:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _said(exc: Exception, url: str, where: str) -> str:
+    """The exception's message with the URL as given replaced by its redacted form."""
+    return str(exc).replace(url, where)
+
+
+def _status_failure(ecosystem: Ecosystem, name: str, where: str, status: int) -> LookupFailure:
+    if status in (404, 410):
+        return LookupFailure(ecosystem, name, f"{name} is not on the registry ({where} answered {status})", "not_found")
+    if status == 304:
+        return LookupFailure(ecosystem, name, f"{where} answered 304 to an unconditional request", "malformed")
+    return LookupFailure(ecosystem, name, f"{where} answered HTTP {status}", "unreachable")

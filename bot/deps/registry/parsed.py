@@ -1,0 +1,52 @@
+"""What a parser makes of one registry document: the shared ``PackageInfo`` plus data kept for later consumers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.deps.model import PackageInfo
+from bot.deps.registry.failures import MalformedAnswer
+
+
+@dataclass(frozen=True)
+class PeerDependency:
+    """One npm ``peerDependencies`` entry of a version; ``optional`` from ``peerDependenciesMeta``."""
+
+    name: str
+    range: str
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Parsed:
+    info: PackageInfo
+    peers: Mapping[str, tuple[PeerDependency, ...]] = field(default_factory=dict)  # npm: by version
+
+
+def utc_time(value: object) -> datetime | None:
+    """An ISO 8601 timestamp as an aware UTC datetime; None when absent or unreadable (never fatal)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def mapping(value: object, what: str) -> dict[str, object]:
+    """``value`` as a JSON object, or MalformedAnswer naming ``what``."""
+    if not isinstance(value, dict):
+        raise MalformedAnswer(f"{what} is not a JSON object")
+    return value
+
+
+def text(value: object) -> str | None:
+    """A non-empty stripped string, else None."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None

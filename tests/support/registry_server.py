@@ -1,0 +1,281 @@
+"""A local package registry that replays the recorded answers of ``tests/fixtures/registry`` over real HTTP.
+
+It answers at the paths the real registries use: PyPI's JSON API ``/pypi/<name>/json`` (any spelling of the
+name, as PyPI) and npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``), the latter also for
+npm's ``Accept: application/vnd.npm.install-v1+json`` so that ``npm install --package-lock-only`` can resolve
+recorded packages. Recorded bodies name ``registry.invalid`` where the registry's host was; the server puts
+its own address there. It gives every document an ETag (the recorded one, else a digest of the body), answers
+``If-None-Match`` with 304, gzips when asked, answers 404 for what was not recorded (tarballs included), counts
+requests per package, and injects faults per package (status, body, delay).
+
+Pytest fixtures: ``registry_server`` (a server shared by the session, reset around each test, with
+``DEPUP_PYPI_URL``/``DEPUP_NPM_REGISTRY`` pointing at it) and ``registry_server_session``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from packaging.utils import canonicalize_name
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "registry"
+PLACEHOLDER = "registry.invalid"
+
+Key = tuple[str, str]  # ("python", canonical name) | ("npm", name)
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What to do instead of the recorded answer: wait ``delay`` seconds, then answer ``status``/``body`` if set."""
+
+    status: int | None = None
+    body: bytes | None = None
+    delay: float = 0.0
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Served:
+    method: str
+    path: str
+    key: Key | None
+    status: int
+    headers: dict[str, str]  # request headers, lower-cased names
+
+
+@dataclass(frozen=True)
+class _Document:
+    body: bytes
+    content_type: str
+    etag: str
+    last_modified: str | None
+
+
+def key_for(ecosystem: str, name: str) -> Key:
+    if ecosystem == "python":
+        return ("python", canonicalize_name(name))
+    return ("npm", name)
+
+
+def recorded_file(key: Key) -> Path:
+    ecosystem, name = key
+    return FIXTURES / ("pypi" if ecosystem == "python" else "npm") / f"{name}.json"
+
+
+def recorded_names(ecosystem: str) -> list[str]:
+    """Every recorded package of an ecosystem (``python`` names are canonical)."""
+    folder = FIXTURES / ("pypi" if ecosystem == "python" else "npm")
+    return sorted(str(path.relative_to(folder).with_suffix("")) for path in folder.rglob("*.json"))
+
+
+def load_recorded(ecosystem: str, name: str) -> dict[str, Any]:
+    """The recorded ``{"path", "status", "headers", "body"}`` of a package, hosts still ``registry.invalid``."""
+    record: dict[str, Any] = json.loads(recorded_file(key_for(ecosystem, name)).read_text(encoding="utf-8"))
+    return record
+
+
+class RegistryServer:
+    """The replaying registry on 127.0.0.1 (random port) in a daemon thread; use as a context manager."""
+
+    def __init__(self, fixtures: Path = FIXTURES) -> None:
+        self._fixtures = fixtures
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._lock = threading.Lock()
+        self._documents: dict[Key, _Document | None] = {}
+        self._gzipped: dict[tuple[Key, str], bytes] = {}
+        self._faults: dict[Key, Fault] = {}
+        self._generations: Counter[Key] = Counter()
+        self._counts: Counter[Key] = Counter()
+        self._total = 0
+        self.served: list[Served] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def __enter__(self) -> RegistryServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    # -- test controls --------------------------------------------------------------------------------------
+
+    def inject(self, ecosystem: str, name: str, fault: Fault) -> None:
+        with self._lock:
+            self._faults[key_for(ecosystem, name)] = fault
+
+    def bump(self, ecosystem: str, name: str) -> None:
+        """Change the package's ETag, as a new release would."""
+        with self._lock:
+            self._generations[key_for(ecosystem, name)] += 1
+
+    def count(self, ecosystem: str, name: str) -> int:
+        with self._lock:
+            return self._counts[key_for(ecosystem, name)]
+
+    @property
+    def total_requests(self) -> int:
+        with self._lock:
+            return self._total
+
+    def reset(self) -> None:
+        """Forget faults, ETag bumps and counts (documents stay loaded)."""
+        with self._lock:
+            self._faults.clear()
+            self._generations.clear()
+            self._counts.clear()
+            self._total = 0
+            self.served = []
+
+    def etag(self, ecosystem: str, name: str) -> str | None:
+        key = key_for(ecosystem, name)
+        document = self._document(key)
+        return None if document is None else self._etag(key, document)
+
+    # -- serving --------------------------------------------------------------------------------------------
+
+    def _app(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        path = str(environ.get("PATH_INFO", ""))
+        headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        key = _route(path)
+        with self._lock:
+            fault = self._faults.get(key) if key else None
+            self._total += 1
+            if key is not None:
+                self._counts[key] += 1
+        status, response_headers, body = self._answer(method, key, fault, headers)
+        with self._lock:
+            self.served.append(Served(method, path, key, status, headers))
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", response_headers)
+        return [] if method == "HEAD" else [body]
+
+    def _answer(
+        self, method: str, key: Key | None, fault: Fault | None, headers: dict[str, str]
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and (fault.status is not None or fault.body is not None):
+            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
+            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        document = self._document(key) if key is not None and method in ("GET", "HEAD") else None
+        if key is None or document is None:
+            body = b'{"message":"Not Found"}' if key and key[0] == "python" else b'{"error":"Not found"}'
+            return 404, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+        etag = self._etag(key, document)
+        common = [("ETag", etag), ("Vary", "Accept-Encoding, Accept")]
+        if document.last_modified:
+            common.append(("Last-Modified", document.last_modified))
+        if _matches(headers.get("if-none-match"), etag):
+            return 304, common, b""
+        body = document.body
+        response = [("Content-Type", document.content_type), *common]
+        if "gzip" in headers.get("accept-encoding", ""):
+            body = self._gzip(key, etag, body)
+            response.append(("Content-Encoding", "gzip"))
+        response.append(("Content-Length", str(len(body))))
+        return 200, response, body
+
+    def _document(self, key: Key) -> _Document | None:
+        with self._lock:
+            if key in self._documents:
+                return self._documents[key]
+        file = (self._fixtures / ("pypi" if key[0] == "python" else "npm") / f"{key[1]}.json").resolve()
+        document = None
+        if file.is_file() and self._fixtures.resolve() in file.parents:
+            record = json.loads(file.read_text(encoding="utf-8"))
+            body = json.dumps(record["body"], ensure_ascii=False, separators=(",", ":"))
+            body = body.replace(f"https://{PLACEHOLDER}", self.url).replace(PLACEHOLDER, self.url.split("//")[1])
+            data = body.encode()
+            recorded = {k.lower(): v for k, v in record.get("headers", {}).items()}
+            document = _Document(
+                body=data,
+                content_type=recorded.get("content-type", "application/json"),
+                etag=recorded.get("etag") or f'"{hashlib.sha256(data).hexdigest()[:24]}"',
+                last_modified=recorded.get("last-modified"),
+            )
+        with self._lock:
+            self._documents[key] = document
+        return document
+
+    def _etag(self, key: Key, document: _Document) -> str:
+        with self._lock:
+            generation = self._generations[key]
+        if not generation:
+            return document.etag
+        return f'{document.etag.rstrip(chr(34))}-{generation}"'
+
+    def _gzip(self, key: Key, etag: str, body: bytes) -> bytes:
+        with self._lock:
+            cached = self._gzipped.get((key, etag))
+        if cached is None:
+            cached = gzip.compress(body, compresslevel=1)
+            with self._lock:
+                self._gzipped[(key, etag)] = cached
+        return cached
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log line per request (the tests count requests themselves)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
+_REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+
+def _route(path: str) -> Key | None:
+    """The package a request path names: ``/pypi/<name>/json``, ``/<name>`` or ``/@scope/name``."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "pypi" and parts[2] == "json" and parts[1]:
+        return ("python", canonicalize_name(parts[1]))
+    if len(parts) == 1 and parts[0] and not parts[0].startswith(("-", "@", ".")):
+        return ("npm", parts[0])
+    if len(parts) == 2 and parts[0].startswith("@") and len(parts[0]) > 1 and parts[1] and parts[1] != "-":
+        return ("npm", f"{parts[0]}/{parts[1]}")
+    return None
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in wanted or etag.removeprefix("W/") in wanted
+
+
+@pytest.fixture(scope="session")
+def registry_server_session() -> Iterator[RegistryServer]:
+    with RegistryServer() as server:
+        yield server
+
+
+@pytest.fixture
+def registry_server(
+    registry_server_session: RegistryServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[RegistryServer]:
+    server = registry_server_session
+    server.reset()
+    monkeypatch.setenv("DEPUP_PYPI_URL", server.url)
+    monkeypatch.setenv("DEPUP_NPM_REGISTRY", server.url)
+    yield server
+    server.reset()
