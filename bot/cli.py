@@ -4,6 +4,7 @@
     depup worker     an rq worker with the scheduler, running handlers (JSON serializer)
     depup cron       the one periodic-job scheduler
     depup reconcile  rebuild the installed-repository registry from GitHub now
+    depup plan PATH  list a checkout's dependencies and the updates depup proposes (--json for machines)
 
 Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
 """
@@ -15,6 +16,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.errors import SettingsError
@@ -43,6 +45,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconcile = commands.add_parser("reconcile", help="rebuild the repository registry from GitHub now")
     reconcile.set_defaults(run=_reconcile)
 
+    plan = commands.add_parser("plan", help="list the dependencies of a directory and the updates depup proposes")
+    plan.add_argument("path", type=Path, help="a checkout of the repository")
+    plan.add_argument("--json", action="store_true", help="print JSON (schema depup.plan/1, docs/plan.md)")
+    plan.add_argument("--range-strategy", default="auto", choices=["auto", "pin", "bump", "widen", "lockfile-only"])
+    plan.add_argument("--min-release-age", type=float, default=0, metavar="DAYS", help="hold back younger releases")
+    plan.set_defaults(run=_plan)
+
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
@@ -50,6 +59,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"depup: {e}", file=sys.stderr)
         return EXIT_SETTINGS
+
+
+def _plan(args: argparse.Namespace) -> int:
+    import json
+    from datetime import timedelta
+
+    from redis import Redis
+
+    from bot.deps.registry.client import RegistryClient
+    from bot.deps.report import to_json, to_text
+    from bot.deps.survey import survey
+    from bot.deps.versions import Policy
+    from bot.progress import Progress
+
+    if not args.path.is_dir():
+        print(f"depup: {args.path} is not a directory", file=sys.stderr)
+        return 1
+    redis_url = os.environ.get("REDIS_URL")  # optional here: the registry cache
+    redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=10) if redis_url else None
+    policy = Policy(range_strategy=args.range_strategy, min_release_age=timedelta(days=args.min_release_age))
+    with RegistryClient(redis) as registry, Progress("looking up packages") as progress:
+        result = survey(args.path, registry, policy, on_scanned=progress.start, on_answer=progress.advance)
+    if args.json:
+        print(json.dumps(to_json(result), indent=2))
+    else:
+        sys.stdout.write(to_text(result))
+    return 0
 
 
 def _settings(role: Role) -> Settings:

@@ -7,6 +7,8 @@ from redis import Redis
 
 from tests.support import redisdb
 
+pytest_plugins = ["tests.fakegithub.pytest_plugin", "tests.support.registry_server"]
+
 
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import total_ordering
 from typing import Generic, Protocol, TypeVar
 
 from packaging.version import InvalidVersion, Version
@@ -102,29 +103,51 @@ class _Pep440:
         return rewrite_constraint(dep.constraint, version, strategy, _style(dep))  # type: ignore[arg-type]
 
 
+@total_ordering
+@dataclass(frozen=True)
+class _NpmVersion:
+    """An npm version ordered by node's semver precedence (a plain string would sort 16.9.0 after 16.14.0)."""
+
+    text: str
+
+    def __lt__(self, other: _NpmVersion) -> bool:
+        return semver.compare(self.text, other.text) < 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _NpmVersion) and semver.compare(self.text, other.text) == 0
+
+    def __hash__(self) -> int:
+        return hash(self.text.split("+", 1)[0])
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class _NpmSemver:
-    def parse(self, text: str) -> str | None:
-        return semver.valid(text)
+    def parse(self, text: str) -> _NpmVersion | None:
+        valid = semver.valid(text)
+        return _NpmVersion(valid) if valid is not None else None
 
-    def line(self, v: str) -> tuple[int, ...]:
-        first = semver.major(v)
-        return (first,) if first else (0, semver.minor(v))
+    def line(self, v: _NpmVersion) -> tuple[int, ...]:
+        first = semver.major(v.text)
+        return (first,) if first else (0, semver.minor(v.text))
 
-    def update_type(self, old: str, new: str) -> UpdateType:
+    def update_type(self, old: _NpmVersion, new: _NpmVersion) -> UpdateType:
         if self.line(old) != self.line(new):
             return "major"
-        if semver.major(old) and semver.minor(old) != semver.minor(new):
+        if semver.major(old.text) and semver.minor(old.text) != semver.minor(new.text):
             return "minor"
         return "patch"
 
-    def is_prerelease(self, v: str) -> bool:
-        return semver.is_prerelease(v)
+    def is_prerelease(self, v: _NpmVersion) -> bool:
+        return semver.is_prerelease(v.text)
 
-    def admits(self, dep: Dependency, v: str) -> bool:
-        return semver.satisfies(v, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v))
+    def admits(self, dep: Dependency, v: _NpmVersion) -> bool:
+        return semver.satisfies(v.text, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v.text))
 
-    def pinned(self, dep: Dependency) -> str | None:
-        return semver.valid(dep.constraint.strip(), loose=True)
+    def pinned(self, dep: Dependency) -> _NpmVersion | None:
+        valid = semver.valid(dep.constraint.strip(), loose=True)
+        return _NpmVersion(valid) if valid is not None else None
 
     def is_exact(self, dep: Dependency) -> bool:
         return self.pinned(dep) is not None
@@ -171,7 +194,7 @@ def _choose(scheme: _Scheme[V], dep: Dependency, info: PackageInfo, project: Pro
     if isinstance(accept, str):
         return Proposal(dep, str(current), reason=accept)
     newer = [c for c in releases if c.version > current]  # type: ignore[operator]
-    notes: list[str] = []
+    notes: list[tuple[V, str]] = []
     allowed = [c for c in newer if _accepted(accept, c, notes)]
     line = scheme.line(current)
     within = [c for c in allowed if scheme.line(c.version) == line]
@@ -182,7 +205,9 @@ def _choose(scheme: _Scheme[V], dep: Dependency, info: PackageInfo, project: Pro
         update = _update(scheme, dep, project, policy, current, pick, notes)
         if update is not None:
             updates.append(update)
-    shown_notes = _relevant(notes, scheme, newer, picks)
+    shown_notes = _relevant(
+        notes, scheme, current, within[-1].version if within else None, beyond[-1].version if beyond else None
+    )
     if not updates:
         return Proposal(
             dep,
@@ -238,7 +263,7 @@ def _acceptance(
             if c.release.published is None or c.release.published <= cutoff:
                 return None
             age = policy.now - c.release.published
-            return f"released {_days(age)} ago, younger than min_release_age {_days(policy.min_release_age)}"
+            return f"younger than min_release_age {_days(policy.min_release_age)} (released {_days(age)} ago)"
 
         checks.append(old_enough)
     if dep.ecosystem is Ecosystem.PYTHON:
@@ -249,7 +274,7 @@ def _acceptance(
             lambda c: (
                 None
                 if python_supported(c.release.requires_python, target)
-                else f"requires Python {c.release.requires_python}, but {target.because} needs {target.version}"
+                else f"requires Python {c.release.requires_python}; {target.because} needs {target.version}"
             )
         )
     else:
@@ -258,38 +283,38 @@ def _acceptance(
             lambda c: (
                 None
                 if node_supported(c.release.engines_node, node)
-                else f"requires Node {c.release.engines_node}, but engines.node needs {node}"
+                else f"requires Node {c.release.engines_node}; engines.node needs {node}"
             )
         )
     return checks
 
 
-def _accepted(checks: list[Check[V]], candidate: _Candidate[V], notes: list[str]) -> bool:
+def _accepted(checks: list[Check[V]], candidate: _Candidate[V], notes: list[tuple[V, str]]) -> bool:
     for check in checks:
         why = check(candidate)
         if why is not None:
             if why != "prerelease":  # prereleases are skipped silently, as every tool does
-                notes.append(f"{candidate.release.version}: {why}")
+                notes.append((candidate.version, why))
             return False
     return True
 
 
 def _relevant(
-    notes: list[str], scheme: _Scheme[V], newer: Sequence[_Candidate[V]], picks: Sequence[_Candidate[V]]
+    notes: list[tuple[V, str]], scheme: _Scheme[V], current: V, within: V | None, beyond: V | None
 ) -> tuple[str, ...]:
-    """Only notes about versions newer than what is offered in their line matter to a maintainer; keep the
-    newest few so a package with hundreds of yanked versions does not flood the plan."""
-    offered = {scheme.line(p.version): p.version for p in picks}
-    kept = []
-    for note in reversed(notes):
-        version = scheme.parse(note.split(":", 1)[0])
-        if version is None:
-            kept.append(note)
-            continue
-        best = offered.get(scheme.line(version))
+    """Notes a maintainer needs: versions newer than what is offered in their bucket (the current line, or the
+    majors beyond it), grouped by reason so a run of releases held back for one cause is one line."""
+    line = scheme.line(current)
+    groups: dict[str, list[str]] = {}
+    for version, why in sorted(notes, key=lambda n: n[0], reverse=True):  # type: ignore[arg-type, return-value]
+        best = within if scheme.line(version) == line else beyond
         if best is None or version > best:  # type: ignore[operator]
-            kept.append(note)
-    return tuple(kept[:3])
+            groups.setdefault(why, []).append(str(version))
+    shown = []
+    for why, versions in list(groups.items())[:3]:
+        listed = ", ".join(versions[:3]) + (f" and {len(versions) - 3} more" if len(versions) > 3 else "")
+        shown.append(f"{listed}: {why}")
+    return tuple(shown)
 
 
 def _update(
@@ -299,14 +324,14 @@ def _update(
     policy: Policy,
     current: V,
     pick: _Candidate[V],
-    notes: list[str],
+    notes: list[tuple[V, str]],
 ) -> Update | None:
     version = pick.release.version
     strategy = _strategy(scheme, dep, project, policy, pick.version)
     try:
         constraint = scheme.rewrite(dep, version, strategy)
     except (ConstraintRewriteError, RangeRewriteError) as e:
-        notes.append(f"{version}: cannot rewrite {dep.constraint!r} ({e})")
+        notes.append((pick.version, f"cannot rewrite {dep.constraint!r} ({e})"))
         return None
     if constraint is None and not project.has_lockfile:
         # The constraint already admits the version and no lockfile records what is installed: nothing to do.
@@ -336,5 +361,8 @@ def _strategy(scheme: _Scheme[V], dep: Dependency, project: Project, policy: Pol
 
 
 def _days(delta: timedelta) -> str:
-    days = delta.total_seconds() / 86400
-    return f"{days:.0f} days" if days >= 1 else f"{delta.total_seconds() / 3600:.0f} hours"
+    days = round(delta.total_seconds() / 86400)
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = round(delta.total_seconds() / 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"

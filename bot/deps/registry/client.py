@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -134,16 +134,23 @@ class RegistryClient:
     ) -> None:
         self.close()
 
-    def lookup_many(self, requests: Iterable[Request]) -> dict[Request, Result]:
-        """What the registries say for each (ecosystem, name); every request gets an answer, failures included."""
-        return {request: _public(result) for request, result in self._lookup(requests).items()}
+    def lookup_many(
+        self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
+    ) -> dict[Request, Result]:
+        """What the registries say for each (ecosystem, name); every request gets an answer, failures included.
+
+        ``on_answer(n)`` is called (from worker threads) as answers for ``n`` more distinct packages arrive.
+        """
+        return {request: _public(result) for request, result in self._lookup(requests, on_answer).items()}
 
     def peer_dependencies(self, name: str) -> dict[str, tuple[PeerDependency, ...]] | LookupFailure:
         """An npm package's ``peerDependencies`` by version (same lookup and cache entry as ``lookup_many``)."""
         result = self._lookup([(Ecosystem.NPM, name)])[(Ecosystem.NPM, name)]
         return result if isinstance(result, LookupFailure) else dict(result.peers)
 
-    def _lookup(self, requests: Iterable[Request]) -> dict[Request, Parsed | LookupFailure]:
+    def _lookup(
+        self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
+    ) -> dict[Request, Parsed | LookupFailure]:
         wanted = list(dict.fromkeys(requests))
         targets: dict[CacheKey, _Target] = {}
         answers: dict[Request, Parsed | LookupFailure] = {}
@@ -155,7 +162,9 @@ class RegistryClient:
                 continue
             key_of[(ecosystem, name)] = target.key
             targets.setdefault(target.key, target)
-        results = self._resolve(list(targets.values()))
+        if on_answer is not None and len(wanted) > len(key_of):
+            on_answer(len(wanted) - len(key_of))
+        results = self._resolve(list(targets.values()), on_answer)
         for request, key in key_of.items():
             result = results[key]
             answers[request] = replace(result, name=request[1]) if isinstance(result, LookupFailure) else result
@@ -186,7 +195,9 @@ class RegistryClient:
                     self._bases[ecosystem] = exc
             return self._bases[ecosystem]
 
-    def _resolve(self, targets: list[_Target]) -> dict[CacheKey, Parsed | LookupFailure]:
+    def _resolve(
+        self, targets: list[_Target], on_answer: Callable[[int], None] | None = None
+    ) -> dict[CacheKey, Parsed | LookupFailure]:
         results: dict[CacheKey, Parsed | LookupFailure] = {}
         entries = self._cache.read_many([t.key for t in targets]) if self._cache else [None] * len(targets)
         now = time.time()
@@ -197,11 +208,15 @@ class RegistryClient:
                 self._counters.add(cache_hits=1)
             else:
                 pending.append((target, entry))
+        if on_answer is not None and results:
+            on_answer(len(results))
         if pending:
-            results |= self._run_concurrently(pending)
+            results |= self._run_concurrently(pending, on_answer)
         return results
 
-    def _run_concurrently(self, pending: list[tuple[_Target, Entry | None]]) -> dict[CacheKey, Parsed | LookupFailure]:
+    def _run_concurrently(
+        self, pending: list[tuple[_Target, Entry | None]], on_answer: Callable[[int], None] | None = None
+    ) -> dict[CacheKey, Parsed | LookupFailure]:
         executor = ThreadPoolExecutor(
             max_workers=min(self._max_concurrency, len(pending)), thread_name_prefix="registry"
         )
@@ -209,6 +224,9 @@ class RegistryClient:
             futures: dict[Future[Parsed | LookupFailure], _Target] = {
                 executor.submit(self._refresh, target, entry): target for target, entry in pending
             }
+            if on_answer is not None:
+                for future in futures:
+                    future.add_done_callback(lambda _: on_answer(1))
             done, _ = wait(futures, timeout=self._total_timeout)
         finally:
             executor.shutdown(wait=False, cancel_futures=True)

@@ -94,7 +94,7 @@ def test_yanked_deprecated_prerelease_and_too_young_are_held_back_with_notes() -
     p = choose(dep("==1.0.0"), info(*versions), Project(), Policy(min_release_age=timedelta(days=3), now=NOW))
     assert offered(p) == [("1.1.0", "==1.1.0", "minor", False)]
     assert p.notes == (
-        "1.3.0: released 1 days ago, younger than min_release_age 3 days",
+        "1.3.0: younger than min_release_age 3 days (released 1 day ago)",
         "1.2.0: yanked: broken wheel",
     )
 
@@ -112,7 +112,7 @@ def test_requires_python_of_the_project_is_respected() -> None:
     ]
     p = choose(dep("==2.22.0"), info(*versions), Project(requires_python=">=3.8"), POLICY)
     assert offered(p) == [("2.32.3", "==2.32.3", "minor", False)]
-    assert p.notes == ("2.34.2: requires Python >=3.9, but requires-python >=3.8 needs 3.8",)
+    assert p.notes == ("2.34.2: requires Python >=3.9; requires-python >=3.8 needs 3.8",)
 
 
 def test_environment_marker_caps_the_python_version() -> None:
@@ -190,3 +190,30 @@ def test_skipped_entries_say_why(skip: str) -> None:
 
 def test_unconstrained_dependency() -> None:
     assert choose(dep(""), info("1.0"), Project(), POLICY).reason == "no constraint: every version is allowed"
+
+
+def test_npm_versions_are_ordered_by_semver_not_as_text() -> None:
+    versions = ("16.8.0", "16.9.0", "16.14.0", "16.10.2")
+    p = choose(
+        dep("^16.8.0", ecosystem=Ecosystem.NPM, locked="16.9.0"),
+        info(*versions, ecosystem=Ecosystem.NPM),
+        Project(has_lockfile=True),
+        POLICY,
+    )
+    assert offered(p) == [("16.14.0", None, "minor", False)]
+
+
+def test_held_back_notes_are_grouped_and_only_about_versions_newer_than_the_offer() -> None:
+    versions = [
+        Release("1.0", requires_python=">=3.6"),
+        Release("1.5", requires_python=">=3.6", yanked=True),
+        Release("2.0", requires_python=">=3.8"),
+    ]
+    versions += [Release(f"3.{minor}", requires_python=">=3.11") for minor in range(5)]
+    p = choose(dep("==1.0"), info(*versions), Project(requires_python=">=3.8"), POLICY)
+    assert offered(p) == [("2.0", "==2.0", "major", True)]
+    # 1.5 is yanked but older than nothing offered in its line (none is): it is listed; the 3.x run is one line.
+    assert p.notes == (
+        "3.4, 3.3, 3.2 and 2 more: requires Python >=3.11; requires-python >=3.8 needs 3.8",
+        "1.5: yanked",
+    )

@@ -1,0 +1,103 @@
+"""Apply chosen updates to a scratch checkout: edit manifests byte-exactly, then regenerate their lockfiles.
+
+``root`` is modified in place (callers pass a scratch copy: a clone-free checkout built from the API, or a
+temporary directory). A lockfile that cannot be regenerated (tool missing, failure, time limit) leaves the
+manifest edit in place and is reported as a problem on the change set: never a silent half-update.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.deps.model import Dependency, Ecosystem, Manifest
+from bot.deps.npm import edit as npm_edit
+from bot.deps.npm import lockfile as npm_lock
+from bot.deps.proposals import Update
+from bot.deps.python import apply_edits as python_edit
+from bot.deps.python import regenerate_lock as python_lock
+from bot.errors import DepupError
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str
+    before: str | None  # None: a new file
+    after: str
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    changes: tuple[FileChange, ...]
+    problems: tuple[str, ...] = ()
+
+    def text(self, path: str) -> str | None:
+        return next((c.after for c in self.changes if c.path == path), None)
+
+
+@dataclass(frozen=True)
+class Selected:
+    manifest: Manifest
+    dependency: Dependency
+    update: Update
+
+
+def apply_updates(
+    root: Path, selected: Sequence[Selected], *, lock_timeout: float = 300.0, npm_registry: str | None = None
+) -> ChangeSet:
+    by_manifest: dict[str, list[Selected]] = defaultdict(list)
+    for item in selected:
+        by_manifest[item.manifest.path].append(item)
+    changes: dict[str, FileChange] = {}
+    problems: list[str] = []
+    for path, items in sorted(by_manifest.items()):
+        manifest = items[0].manifest
+        before = _read(root, path)
+        edits = [(i.dependency, i.update.constraint) for i in items if i.update.constraint is not None]
+        try:
+            after = _edit(manifest.ecosystem, before, edits) if edits else before
+        except DepupError as e:
+            problems.append(f"{path}: not edited: {e}")
+            continue
+        if after != before:
+            (root / path).write_bytes(after.encode("utf-8"))
+            changes[path] = FileChange(path, before, after)
+        if manifest.lockfile is None:
+            continue
+        lock_path, lock_text, problem = _relock(root, manifest, items, lock_timeout, npm_registry)
+        if problem is not None:
+            problems.append(f"{lock_path}: not regenerated, the manifest edit is kept: {problem}")
+            continue
+        lock_before = _read(root, lock_path) if (root / lock_path).is_file() else None
+        if lock_text is not None and lock_text != lock_before:
+            (root / lock_path).write_bytes(lock_text.encode("utf-8"))
+            previous = changes.get(lock_path)
+            changes[lock_path] = FileChange(lock_path, previous.before if previous else lock_before, lock_text)
+    return ChangeSet(tuple(changes[p] for p in sorted(changes)), tuple(problems))
+
+
+def _read(root: Path, path: str) -> str:
+    return (root / path).read_bytes().decode("utf-8")
+
+
+def _edit(ecosystem: Ecosystem, text: str, edits: list[tuple[Dependency, str]]) -> str:
+    if ecosystem is Ecosystem.PYTHON:
+        return python_edit(text, edits)
+    return npm_edit.apply_edits(text, edits)
+
+
+def _relock(
+    root: Path, manifest: Manifest, items: list[Selected], timeout: float, npm_registry: str | None
+) -> tuple[str, str | None, str | None]:
+    assert manifest.lockfile is not None
+    in_range = [i for i in items if i.update.constraint is None]
+    if manifest.ecosystem is Ecosystem.NPM:
+        specs = [npm_lock.install_spec(i.dependency, i.update.version) for i in in_range]
+        result = npm_lock.regenerate_lock(root, posixpath.dirname(manifest.path), specs, timeout, npm_registry)
+        return result.lockfile or manifest.lockfile, result.text, result.problem
+    packages = [f"{i.dependency.name}=={i.update.version}" for i in items]
+    py = python_lock(root, manifest.path, manifest.lockfile, packages, timeout)
+    return py.lockfile, py.text, py.problem

@@ -1,0 +1,53 @@
+"""The engine end to end on a directory: find dependencies, look them up, propose updates."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem
+from bot.deps.proposals import Proposal
+from bot.deps.registry.client import RegistryClient, RegistryStats
+from bot.deps.registry.failures import LookupFailure
+from bot.deps.scan import DEFAULT_IGNORED_DIRS, scan
+from bot.deps.versions import Policy, Project, choose
+
+
+@dataclass(frozen=True)
+class Survey:
+    root: str
+    manifests: tuple[Manifest, ...]
+    proposals: tuple[Proposal, ...]  # one per dependency, in manifest order
+    problems: tuple[Problem, ...]  # problems of files as a whole (the manifests carry their own too)
+    packages: dict[tuple[Ecosystem, str], PackageInfo | LookupFailure]
+    registry: RegistryStats
+
+
+def survey(
+    root: Path,
+    registry: RegistryClient,
+    policy: Policy | None = None,
+    *,
+    ignored_dirs: frozenset[str] = DEFAULT_IGNORED_DIRS,
+    on_scanned: Callable[[int], None] | None = None,
+    on_answer: Callable[[int], None] | None = None,
+) -> Survey:
+    policy = policy or Policy()
+    found = scan(root, ignored_dirs)
+    wanted = sorted({(d.ecosystem, d.key) for d in found.dependencies if not d.skip_reason})
+    if on_scanned is not None:
+        on_scanned(len(wanted))
+    packages = registry.lookup_many(wanted, on_answer) if wanted else {}
+    proposals = []
+    for manifest in found.manifests:
+        project = Project(manifest.requires_python, manifest.engines_node, manifest.lockfile is not None)
+        for dep in manifest.dependencies:
+            info = packages.get((dep.ecosystem, dep.key))
+            if dep.skip_reason or info is None:
+                proposals.append(Proposal(dep, None, reason=f"skipped: {dep.skip_reason}"))
+            elif isinstance(info, LookupFailure):
+                proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
+            else:
+                proposals.append(choose(dep, info, project, policy))
+    return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats)
