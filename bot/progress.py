@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
+from typing import Any
 
 from tqdm import tqdm
 
@@ -12,7 +13,7 @@ from tqdm import tqdm
 class Progress:
     def __init__(self, label: str) -> None:
         self._label = label
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
         self._lock = threading.Lock()
 
     def start(self, total: int) -> None:

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.deps.apply import Selected, apply_updates
+from bot.deps.proposals import Update
+from bot.deps.scan import scan
+from tests.support.registry_server import RegistryServer
+
+SAMPLES = Path(__file__).resolve().parents[2] / "fixtures" / "peers" / "samples"
+
+
+def select(root: Path, picks: dict[str, Update]) -> list[Selected]:
+    chosen = []
+    for manifest in scan(root).manifests:
+        for dep in manifest.dependencies:
+            if dep.name in picks:
+                chosen.append(Selected(manifest, dep, picks[dep.name]))
+    return chosen
+
+
+def test_requirements_edit_changes_only_the_version_tokens(tmp_path: Path) -> None:
+    shutil.copytree(SAMPLES / "py-req", tmp_path / "repo")
+    before = (tmp_path / "repo" / "requirements.txt").read_text()
+    picks = {
+        "flask": Update("1.1.4", "==1.1.4", "patch", False, "pin"),
+        "importlib-metadata": Update("6.7.0", "==6.7.0", "major", True, "pin"),
+    }
+    changes = apply_updates(tmp_path / "repo", select(tmp_path / "repo", picks))
+    assert changes.problems == ()
+    after = before.replace("flask==1.1.2", "flask==1.1.4").replace(
+        "importlib-metadata==1.7.0", "importlib-metadata==6.7.0"
+    )
+    assert [(c.path, c.before, c.after) for c in changes.changes] == [("requirements.txt", before, after)]
+    assert (tmp_path / "repo" / "requirements.txt").read_text() == after
+
+
+def test_npm_manifest_and_lockfile_are_updated_together(tmp_path: Path, registry_server: RegistryServer) -> None:
+    shutil.copytree(SAMPLES / "js-app", tmp_path / "repo")
+    picks = {"lodash": Update("4.18.1", "~4.18.1", "minor", False, "bump")}
+    changes = apply_updates(tmp_path / "repo", select(tmp_path / "repo", picks), npm_registry=registry_server.url)
+    assert changes.problems == ()
+    assert [c.path for c in changes.changes] == ["package-lock.json", "package.json"]
+    assert '"lodash": "~4.18.1"' in changes.text("package.json")  # type: ignore[operator]
+    lock = json.loads(changes.text("package-lock.json"))  # type: ignore[arg-type]
+    assert lock["packages"]["node_modules/lodash"]["version"] == "4.18.1"
+    assert lock["packages"][""]["dependencies"]["lodash"] == "~4.18.1"
+    assert lock["packages"]["node_modules/react"]["version"] == "16.14.0"  # the rest is untouched
+
+
+def test_a_lockfile_that_cannot_be_regenerated_is_reported_and_the_edit_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\ndependencies = ["alpha==1.0"]\n')
+    (repo / "uv.lock").write_text('version = 1\n[[package]]\nname = "alpha"\nversion = "1.0"\n')
+    monkeypatch.setenv("UV_NO_INDEX", "1")  # nowhere to resolve from: uv must fail
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    picks = {"alpha": Update("2.0", "==2.0", "major", True, "pin")}
+    changes = apply_updates(repo, select(repo, picks), lock_timeout=60)
+    assert [c.path for c in changes.changes] == ["pyproject.toml"]
+    assert '"alpha==2.0"' in (repo / "pyproject.toml").read_text()
+    [problem] = changes.problems
+    assert problem.startswith("uv.lock: not regenerated, the manifest edit is kept:")
+    assert (repo / "uv.lock").read_text().endswith('version = "1.0"\n')
