@@ -11,7 +11,7 @@ from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.scan import DEFAULT_IGNORED_DIRS, scan
-from bot.deps.versions import Policy, Project, choose
+from bot.deps.versions import Chooser, Policy, Project
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ def survey(
     if on_scanned is not None:
         on_scanned(len(wanted))
     packages = registry.lookup_many(wanted, on_answer) if wanted else {}
+    chooser = Chooser(policy)
     proposals = []
     for manifest in found.manifests:
         project = Project(manifest.requires_python, manifest.engines_node, manifest.lockfile is not None)
@@ -49,5 +50,5 @@ def survey(
             elif isinstance(info, LookupFailure):
                 proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
             else:
-                proposals.append(choose(dep, info, project, policy))
+                proposals.append(chooser.choose(dep, info, project))
     return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats)

@@ -10,11 +10,11 @@ risk model needs). Not acceptable, and noted when that hides a newer version: in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import total_ordering
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -103,51 +103,60 @@ class _Pep440:
         return rewrite_constraint(dep.constraint, version, strategy, _style(dep))  # type: ignore[arg-type]
 
 
-@total_ordering
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class _NpmVersion:
-    """An npm version ordered by node's semver precedence (a plain string would sort 16.9.0 after 16.14.0)."""
+    """An npm version ordered by semver precedence (as text, 16.9.0 would sort after 16.14.0).
 
-    text: str
+    ``order`` is computed once: (major, minor, patch, 1 without prerelease else 0, prerelease identifiers with
+    numeric ones before alphanumeric ones), which is semver 2.0's precedence and node's ``compare``.
+    """
 
-    def __lt__(self, other: _NpmVersion) -> bool:
-        return semver.compare(self.text, other.text) < 0
+    order: tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
+    text: str = field(compare=False)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _NpmVersion) and semver.compare(self.text, other.text) == 0
-
-    def __hash__(self) -> int:
-        return hash(self.text.split("+", 1)[0])
+    @classmethod
+    def of(cls, text: str) -> _NpmVersion:
+        core, _, pre = text.split("+", 1)[0].partition("-")
+        major, minor, patch = (int(x) for x in core.split("."))
+        ids = tuple((0, int(i)) if i.isdigit() else (1, i) for i in pre.split(".")) if pre else ()
+        return cls((major, minor, patch, 0 if pre else 1, ids), text)
 
     def __str__(self) -> str:
         return self.text
 
 
+_PLAIN_SEMVER = re.compile(
+    r"^(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$"
+)
+
+
 class _NpmSemver:
     def parse(self, text: str) -> _NpmVersion | None:
+        if _PLAIN_SEMVER.match(text):  # registries list normalised versions: skip the full parser for those
+            return _NpmVersion.of(text)
         valid = semver.valid(text)
-        return _NpmVersion(valid) if valid is not None else None
+        return _NpmVersion.of(valid) if valid is not None else None
 
     def line(self, v: _NpmVersion) -> tuple[int, ...]:
-        first = semver.major(v.text)
-        return (first,) if first else (0, semver.minor(v.text))
+        major, minor = v.order[0], v.order[1]
+        return (major,) if major else (0, minor)
 
     def update_type(self, old: _NpmVersion, new: _NpmVersion) -> UpdateType:
         if self.line(old) != self.line(new):
             return "major"
-        if semver.major(old.text) and semver.minor(old.text) != semver.minor(new.text):
+        if old.order[0] and old.order[1] != new.order[1]:
             return "minor"
         return "patch"
 
     def is_prerelease(self, v: _NpmVersion) -> bool:
-        return semver.is_prerelease(v.text)
+        return bool(v.order[4])
 
     def admits(self, dep: Dependency, v: _NpmVersion) -> bool:
         return semver.satisfies(v.text, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v.text))
 
     def pinned(self, dep: Dependency) -> _NpmVersion | None:
         valid = semver.valid(dep.constraint.strip(), loose=True)
-        return _NpmVersion(valid) if valid is not None else None
+        return _NpmVersion.of(valid) if valid is not None else None
 
     def is_exact(self, dep: Dependency) -> bool:
         return self.pinned(dep) is not None
@@ -166,20 +175,35 @@ class _Candidate(Generic[V]):
     release: Release
 
 
+class Chooser:
+    """Chooses updates under one policy; a package's releases are parsed and sorted once, however many
+    manifests depend on it."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._sorted: dict[int, tuple[PackageInfo, list[Any]]] = {}  # id(info) -> (info kept alive, releases)
+
+    def choose(self, dep: Dependency, info: PackageInfo, project: Project) -> Proposal:
+        """The updates to offer for ``dep`` given what the registry lists (``info``)."""
+        if dep.skip_reason:
+            return Proposal(dep, None, reason=f"skipped: {dep.skip_reason}")
+        scheme: _Scheme[Any] = _Pep440() if dep.ecosystem is Ecosystem.PYTHON else _NpmSemver()
+        cached = self._sorted.get(id(info))
+        if cached is None or cached[0] is not info:
+            releases = [_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None]
+            releases.sort(key=lambda c: c.version)
+            cached = self._sorted[id(info)] = (info, releases)
+        return _choose(scheme, dep, cached[1], project, self.policy)
+
+
 def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
-    """The updates to offer for ``dep`` given what the registry lists (``info``)."""
-    if dep.ecosystem is Ecosystem.PYTHON:
-        return _choose(_Pep440(), dep, info, project, policy)
-    return _choose(_NpmSemver(), dep, info, project, policy)
+    """The updates to offer for one dependency (see ``Chooser`` to choose for many)."""
+    return Chooser(policy).choose(dep, info, project)
 
 
-def _choose(scheme: _Scheme[V], dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
-    if dep.skip_reason:
-        return Proposal(dep, None, reason=f"skipped: {dep.skip_reason}")
-    releases = sorted(
-        (_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None),
-        key=lambda c: c.version,  # type: ignore[arg-type, return-value]
-    )
+def _choose(
+    scheme: _Scheme[V], dep: Dependency, releases: list[_Candidate[V]], project: Project, policy: Policy
+) -> Proposal:
     if not releases:
         return Proposal(dep, None, reason="the registry lists no valid version")
     current = _current(scheme, dep, releases)
@@ -227,13 +251,9 @@ def _current(scheme: _Scheme[V], dep: Dependency, releases: Sequence[_Candidate[
     if not dep.constraint.strip():
         return None
     # A range without a lockfile: the newest stable release it admits is what an install gets today.
-    admitted = [
-        c.version
-        for c in releases
-        if not c.release.yanked and not scheme.is_prerelease(c.version) and scheme.admits(dep, c.version)
-    ]
-    if admitted:
-        return admitted[-1]
+    for c in reversed(releases):
+        if not c.release.yanked and not scheme.is_prerelease(c.version) and scheme.admits(dep, c.version):
+            return c.version
     if dep.ecosystem is Ecosystem.PYTHON:
         floor = current_version(dep.constraint, _style(dep))  # type: ignore[arg-type]
         return scheme.parse(floor) if floor else None

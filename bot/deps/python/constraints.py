@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -70,11 +71,15 @@ def allows(constraint: str, version: str, style: Style = "pep440", *, prerelease
     """
     try:
         parsed = Version(version)
-        return any(
-            SpecifierSet(spec).contains(parsed, prereleases=prereleases) for spec in _as_pep440(constraint, style)
-        )
+        return any(spec.contains(parsed, prereleases=prereleases) for spec in _specifier_sets(constraint, style))
     except (InvalidSpecifier, InvalidVersion) as exc:
         raise ConstraintRewriteError(f"cannot evaluate {constraint!r} for {version!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=4096)
+def _specifier_sets(constraint: str, style: Style) -> tuple[SpecifierSet, ...]:
+    """The constraint as PEP 440 specifier sets (one per Poetry ``||`` alternative), parsed once per text."""
+    return tuple(SpecifierSet(spec) for spec in _as_pep440(constraint, style))
 
 
 def current_version(constraint: str, style: Style = "pep440") -> str | None:
