@@ -193,7 +193,11 @@ class Chooser:
             releases = [_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None]
             releases.sort(key=lambda c: c.version)
             cached = self._sorted[id(info)] = (info, releases)
-        return _choose(scheme, dep, cached[1], project, self.policy)
+        # npm: versions above the `latest` dist-tag are published for early adopters (next, beta); like npm
+        # itself and Renovate, do not move past `latest` unless the version in use is already beyond it.
+        tag = dict(info.dist_tags).get("latest") if dep.ecosystem is Ecosystem.NPM else None
+        latest = scheme.parse(tag) if tag else None
+        return _choose(scheme, dep, cached[1], project, self.policy, latest)
 
 
 def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
@@ -202,7 +206,12 @@ def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy)
 
 
 def _choose(
-    scheme: _Scheme[V], dep: Dependency, releases: list[_Candidate[V]], project: Project, policy: Policy
+    scheme: _Scheme[V],
+    dep: Dependency,
+    releases: list[_Candidate[V]],
+    project: Project,
+    policy: Policy,
+    latest: V | None = None,
 ) -> Proposal:
     if not releases:
         return Proposal(dep, None, reason="the registry lists no valid version")
@@ -214,7 +223,7 @@ def _choose(
             else (f"no published version satisfies {dep.constraint!r}")
         )
         return Proposal(dep, None, reason=reason)
-    accept = _acceptance(scheme, dep, project, policy, current)
+    accept = _acceptance(scheme, dep, project, policy, current, latest)
     if isinstance(accept, str):
         return Proposal(dep, str(current), reason=accept)
     newer = [c for c in releases if c.version > current]  # type: ignore[operator]
@@ -264,10 +273,12 @@ Check = Callable[[_Candidate[V]], str | None]
 
 
 def _acceptance(
-    scheme: _Scheme[V], dep: Dependency, project: Project, policy: Policy, current: V
+    scheme: _Scheme[V], dep: Dependency, project: Project, policy: Policy, current: V, latest: V | None
 ) -> list[Check[V]] | str:
     """The checks a newer release must pass, each returning why it fails (or None)."""
     checks: list[Check[V]] = []
+    if latest is not None and not current > latest:  # type: ignore[operator]
+        checks.append(lambda c: f"above the latest dist-tag {latest}" if c.version > latest else None)  # type: ignore[operator]
     allow_pre = scheme.is_prerelease(current)
     checks.append(lambda c: None if allow_pre or not scheme.is_prerelease(c.version) else "prerelease")
     checks.append(

@@ -217,3 +217,18 @@ def test_held_back_notes_are_grouped_and_only_about_versions_newer_than_the_offe
         "3.4, 3.3, 3.2 and 2 more: requires Python >=3.11; requires-python >=3.8 needs 3.8",
         "1.5: yanked",
     )
+
+
+def test_npm_does_not_move_past_the_latest_dist_tag() -> None:
+    npm_info = PackageInfo(
+        Ecosystem.NPM,
+        "pkg",
+        tuple(Release(v) for v in ("4.0.0", "4.2.0", "5.0.0", "5.1.0")),
+        dist_tags=(("latest", "4.2.0"), ("next", "5.1.0")),
+    )
+    p = choose(dep("^4.0.0", ecosystem=Ecosystem.NPM, locked="4.0.0"), npm_info, Project(has_lockfile=True), POLICY)
+    assert offered(p) == [("4.2.0", None, "minor", False)]
+    assert p.notes == ("5.1.0, 5.0.0: above the latest dist-tag 4.2.0",)
+    # Already on the `next` line: follow it.
+    ahead = choose(dep("^5.0.0", ecosystem=Ecosystem.NPM, locked="5.0.0"), npm_info, Project(has_lockfile=True), POLICY)
+    assert offered(ahead) == [("5.1.0", None, "minor", False)]
