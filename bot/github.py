@@ -76,7 +76,7 @@ def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
     request = _request_of(exc)
     method = request.method if request is not None else ""
     if attempt < _READ_RETRIES and method in _IDEMPOTENT and _is_transient(exc):
-        return RetryOption(True, timedelta(seconds=attempt + 1))
+        return RetryOption(True, timedelta(seconds=0.5 * (attempt + 1)))
     raise_domain_error(exc)
 
 

@@ -7,7 +7,7 @@ from redis import Redis
 
 from tests.support import redisdb
 
-pytest_plugins = ["tests.fakegithub.pytest_plugin", "tests.support.registry_server"]
+pytest_plugins = ["tests.fakegithub.pytest_plugin", "tests.support.registry_server", "tests.support.harness"]
 
 
 @pytest.fixture(scope="session")
