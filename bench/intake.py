@@ -16,6 +16,8 @@ import hmac
 import http.client
 import multiprocessing
 import os
+import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -110,10 +112,54 @@ def load(
     return elapsed, latencies, len(latencies) + WARMUP_PER_PROCESS * processes
 
 
-def summary(name: str, elapsed: float, latencies: list[float]) -> dict[str, float]:
+def wrk_load(
+    port: int, path: str, body_path: Path, headers: dict[str, str], seconds: int, concurrency: int, unique: bool
+) -> dict[str, float]:
+    """Load with wrk (a C load generator: the client takes little of the machine's CPU)."""
+    env = {
+        **os.environ,
+        "BENCH_BODY": str(body_path),
+        "BENCH_SIGNATURE": headers["X-Hub-Signature-256"],
+        "BENCH_EVENT": headers["X-GitHub-Event"],
+        "BENCH_UNIQUE": "1" if unique else "0",
+    }
+    script = str(Path(__file__).with_name("webhook.lua"))
+    url = f"http://127.0.0.1:{port}{path}"
+    warm_up = subprocess.run(
+        ["wrk", "-t1", "-c2", "-d1s", "-s", script, url],
+        env={**env, "BENCH_RUN": uuid.uuid4().hex},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    out = subprocess.run(
+        ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", script, url],
+        env={**env, "BENCH_RUN": uuid.uuid4().hex},
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"wrk saw errors:\n{out}")
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)$", out, re.MULTILINE))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return {
+        "requests": requests,
+        "warm_up": int(re.search(r"(\d+) requests in", warm_up).group(1)),  # type: ignore[union-attr]
+        "per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "median_ms": _ms(percentiles["50"]),
+        "p99_ms": _ms(percentiles["99"]),
+    }
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def summary(elapsed: float, latencies: list[float]) -> dict[str, float]:
     latencies.sort()
     return {
-        "name": name,  # type: ignore[dict-item]
         "requests": len(latencies),
         "per_second": len(latencies) / elapsed,
         "median_ms": statistics.median(latencies) * 1000,
@@ -131,12 +177,15 @@ def main() -> None:
         default=[2, 16],
         help="connections in all; one run per value (default: 2 16)",
     )
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
+    parser.add_argument("--python-client", action="store_true", help="use the Python load generator even with wrk")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--payload", default="pull_request/opened-1.json")
     args = parser.parse_args()
 
-    body = (WEBHOOKS / args.payload).read_bytes()
+    body_path = WEBHOOKS / args.payload
+    body = body_path.read_bytes()
     event = args.payload.split("/")[0]
     headers = {
         "Content-Type": "application/json",
@@ -193,29 +242,44 @@ def main() -> None:
             wait_until_up(depup_port, "/healthz")
             wait_until_up(hello_port, "/")
             print(
-                f"payload {args.payload} ({len(body)} bytes), {args.requests} requests per run, "
+                f"payload {args.payload} ({len(body)} bytes), {args.seconds} s or {args.requests} requests per run, "
                 f"gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs"
             )
             redis = Redis.from_url(redis_url)
             queue = Queue("depup", connection=redis, serializer=JSONSerializer)
             print(f"{'':30} {'req/s':>9} {'median ms':>10} {'p99 ms':>8}")
+            use_wrk = shutil.which("wrk") is not None and not args.python_client
+            print("load generator:", "wrk" if use_wrk else "Python (multiprocessing + threads)")
             for concurrency in args.concurrency:
                 before = queue.count
-                elapsed, latencies, sent = load(
-                    depup_port, "/api/github/webhooks", body, headers, args.requests, concurrency, unique=True
-                )
-                depup = summary(f"depup intake, {concurrency} conn.", elapsed, latencies)
-                if queue.count - before != sent:
-                    raise SystemExit(f"{sent} deliveries sent but {queue.count - before} jobs enqueued")
-                hello = summary(
-                    f"bare Flask, {concurrency} conn.",
-                    *load(hello_port, "/hello", body, headers, args.requests, concurrency, unique=False)[:2],
-                )
-                for row in (depup, hello):
-                    print(f"{row['name']:30} {row['per_second']:9.0f} {row['median_ms']:10.2f} {row['p99_ms']:8.2f}")
+                if use_wrk:
+                    depup = wrk_load(
+                        depup_port, "/api/github/webhooks", body_path, headers, args.seconds, concurrency, unique=True
+                    )
+                    hello = wrk_load(hello_port, "/hello", body_path, headers, args.seconds, concurrency, unique=False)
+                    enqueued = queue.count - before
+                    # wrk counts completed requests; a few in flight when it stops may be enqueued too.
+                    answered = depup["requests"] + depup["warm_up"]
+                    if not 0 <= enqueued - answered <= concurrency + 2:
+                        raise SystemExit(f"{answered} deliveries answered but {enqueued} jobs enqueued")
+                else:
+                    elapsed, latencies, sent = load(
+                        depup_port, "/api/github/webhooks", body, headers, args.requests, concurrency, unique=True
+                    )
+                    depup = summary(elapsed, latencies)
+                    if queue.count - before != sent:
+                        raise SystemExit(f"{sent} deliveries sent but {queue.count - before} jobs enqueued")
+                    hello = summary(
+                        *load(hello_port, "/hello", body, headers, args.requests, concurrency, unique=False)[:2]
+                    )
+                for name, row in (
+                    (f"depup intake, {concurrency} conn.", depup),
+                    (f"bare Flask, {concurrency} conn.", hello),
+                ):
+                    print(f"{name:30} {row['per_second']:9.0f} {row['median_ms']:10.2f} {row['p99_ms']:8.2f}")
                 print(
                     f"{'':30} ratio {depup['per_second'] / hello['per_second']:.2f} (target >= 0.5); "
-                    f"depup p99 {depup['p99_ms']:.1f} ms (target < 20 ms); every delivery enqueued once"
+                    f"depup p99 {depup['p99_ms']:.1f} ms (target < 20 ms)"
                 )
         finally:
             for server in servers:
