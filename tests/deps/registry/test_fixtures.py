@@ -10,7 +10,6 @@ import tomllib
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from pip._internal.models.index import PyPI
@@ -18,7 +17,7 @@ from pip._internal.models.index import PyPI
 from tests.support.registry_server import FIXTURES, recorded_names
 
 ROOT = Path(__file__).resolve().parents[3]
-SAMPLES = ROOT.parent / "shared" / "peers" / "samples"
+SAMPLES = ROOT / "tests" / "fixtures" / "peers" / "samples"
 OWN_FILES = [
     *FIXTURES.rglob("*"),
     *(ROOT / "bot" / "deps" / "registry").rglob("*.py"),
@@ -106,7 +105,6 @@ def sample_npm_names() -> set[str]:
     return names
 
 
-@pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/peers/samples is not beside this checkout")
 def test_every_sample_package_is_recorded() -> None:
     assert sample_python_names() <= set(recorded_names("python"))
     assert sample_npm_names() <= set(recorded_names("npm"))
