@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from redis import Redis
 
 from bot.errors import DepupError
-from bot.github import AppClient, GitHubClients, InstallationClient
+from bot.github import GitHubClients, InstallationClient
 from bot.repos import RepoRegistry
 from bot.settings import Settings
 
@@ -21,7 +21,6 @@ class Context:
     installation_id: int | None
     log: logging.Logger
     _installation_client: InstallationClient | None = field(default=None, repr=False)
-    _app_client: AppClient | None = field(default=None, repr=False)
 
     @property
     def github(self) -> InstallationClient:
@@ -31,13 +30,6 @@ class Context:
         if self._installation_client is None:
             self._installation_client = self.clients.installation(self.installation_id)
         return self._installation_client
-
-    @property
-    def app_github(self) -> AppClient:
-        """A client authenticated as the App itself (JWT): installations, not repositories."""
-        if self._app_client is None:
-            self._app_client = self.clients.app()
-        return self._app_client
 
     @property
     def repos(self) -> RepoRegistry:

@@ -13,7 +13,7 @@ from bot import logs, runtime
 from bot.context import Context
 from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
-from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, retry_policy
+from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
 
@@ -92,18 +92,10 @@ def _postpone(delivery: Delivery, error: RateLimited, ran: list[str]) -> dict[st
     rt.queue.enqueue_in(
         timedelta(seconds=delay),
         JOB_PROCESS_DELIVERY,
-        kwargs={
-            "event": delivery.event,
-            "action": delivery.action,
-            "delivery_id": delivery.delivery_id,
-            "installation_id": delivery.installation_id,
-            "payload": dict(delivery.payload),
-        },
+        kwargs=delivery_kwargs(delivery),
         job_id=f"{delivery_job_id(delivery.delivery_id)}-r{count}",
         meta={"reschedules": count},
-        retry=retry_policy(rt.settings),
-        result_ttl=3600,
-        failure_ttl=rt.settings.dedup_ttl_seconds,
+        **job_options(rt.settings),
     )
     log.warning(
         "rate limited by GitHub; delivery postponed",

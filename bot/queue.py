@@ -42,6 +42,22 @@ def retry_policy(settings: Settings) -> Retry | None:
     return Retry(max=len(intervals), interval=intervals) if intervals else None
 
 
+def delivery_kwargs(delivery: Delivery) -> dict[str, object]:
+    """The job's arguments: plain JSON values only."""
+    return {
+        "event": delivery.event,
+        "action": delivery.action,
+        "delivery_id": delivery.delivery_id,
+        "installation_id": delivery.installation_id,
+        "payload": dict(delivery.payload),
+    }
+
+
+def job_options(settings: Settings) -> dict[str, object]:
+    """rq options every delivery job gets: retries with backoff, how long results and failures are kept."""
+    return {"retry": retry_policy(settings), "result_ttl": 3600, "failure_ttl": settings.dedup_ttl_seconds}
+
+
 class Enqueued(Enum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
@@ -70,19 +86,11 @@ def enqueue_delivery(queue: Queue, settings: Settings, delivery: Delivery) -> En
             pipe.set(key, job_id, ex=settings.dedup_ttl_seconds)
             queue.enqueue_call(
                 JOB_PROCESS_DELIVERY,
-                kwargs={
-                    "event": delivery.event,
-                    "action": delivery.action,
-                    "delivery_id": delivery.delivery_id,
-                    "installation_id": delivery.installation_id,
-                    "payload": dict(delivery.payload),
-                },
+                kwargs=delivery_kwargs(delivery),
                 job_id=job_id,
-                retry=retry_policy(settings),
                 description=f"{delivery.event}.{delivery.action or '-'} {delivery.delivery_id}",
-                result_ttl=3600,
-                failure_ttl=settings.dedup_ttl_seconds,
                 pipeline=pipe,
+                **job_options(settings),  # type: ignore[arg-type]
             )
             pipe.execute()
         except WatchError:

@@ -11,14 +11,22 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietHandler(WSGIRequestHandler):
+    """A request handler that does not log every request."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
 
 
 class LiveServer:
     """A WSGI app served by werkzeug on 127.0.0.1 (random port) in a daemon thread."""
 
-    def __init__(self, wsgi_app: Any) -> None:
-        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    def __init__(self, wsgi_app: Any, *, quiet: bool = False) -> None:
+        handler = QuietHandler if quiet else None
+        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

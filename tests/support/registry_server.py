@@ -27,7 +27,8 @@ from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from tests.support.http import LiveServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "registry"
 PLACEHOLDER = "registry.invalid"
@@ -91,10 +92,7 @@ class RegistryServer:
 
     def __init__(self, fixtures: Path = FIXTURES) -> None:
         self._fixtures = fixtures
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._live = LiveServer(self._app, quiet=True)
         self._lock = threading.Lock()
         self._documents: dict[Key, _Document | None] = {}
         self._gzipped: dict[tuple[Key, str], bytes] = {}
@@ -106,16 +104,14 @@ class RegistryServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._live.url
 
     def __enter__(self) -> RegistryServer:
-        self._thread.start()
+        self._live.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._live.__exit__(*exc)
 
     # -- test controls --------------------------------------------------------------------------------------
 
@@ -232,13 +228,6 @@ class RegistryServer:
             with self._lock:
                 self._gzipped[(key, etag)] = cached
         return cached
-
-
-class _QuietHandler(WSGIRequestHandler):
-    """No access log line per request (the tests count requests themselves)."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
 
 
 _REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
