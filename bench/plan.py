@@ -3,7 +3,8 @@
 The repository is generated from the packages recorded in tests/fixtures/registry (real registry data): a
 Python service (requirements.txt + requirements-dev.txt), a pyproject library, and an npm monorepo (root +
 two workspace members) sharing some packages, each pinned to an older real release. The registry is the local
-replay server, the cache a real Redis database.
+replay server (in a process of its own), the cache a real Redis database; registry requests are counted by the
+client (the tests check the server's count against it).
 
     python -m bench.plan [--runs 5]
 """
@@ -12,11 +13,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 from redis import Redis
@@ -78,32 +83,54 @@ def build_repo(root: Path) -> int:
     return len(python) + len(npm)
 
 
+def _serve(urls: multiprocessing.Queue[str], stop: Event) -> None:
+    with RegistryServer() as server:
+        urls.put(server.url)
+        stop.wait()
+
+
+@contextmanager
+def registry_process() -> Iterator[str]:
+    """The replay registry in a process of its own, so that serving does not share the client's interpreter."""
+    urls: multiprocessing.Queue[str] = multiprocessing.Queue()
+    stop = multiprocessing.Event()
+    process = multiprocessing.Process(target=_serve, args=(urls, stop), daemon=True)
+    process.start()
+    try:
+        yield urls.get(timeout=30)
+    finally:
+        stop.set()
+        process.join(timeout=10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch, RegistryServer() as server, redisdb.claimed_database() as url:
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        registry_process() as registry_url,
+        redisdb.claimed_database() as url,
+    ):
         repo = Path(scratch)
         distinct = build_repo(repo)
         redis = Redis.from_url(url)
         cold, warm, requests = [], [], []
         for _ in range(args.runs):
             redisdb.reset(redis)
-            with RegistryClient(redis, pypi_base=server.url, npm_base=server.url) as registry:
-                before = server.total_requests
+            with RegistryClient(redis, pypi_base=registry_url, npm_base=registry_url) as registry:
                 started = time.perf_counter()
                 result = survey(repo, registry)
                 cold.append(time.perf_counter() - started)
-                requests.append(server.total_requests - before)
-            with RegistryClient(redis, pypi_base=server.url, npm_base=server.url) as registry:
-                before = server.total_requests
+                requests.append(registry.stats.requests)
+            with RegistryClient(redis, pypi_base=registry_url, npm_base=registry_url) as registry:
                 started = time.perf_counter()
                 survey(repo, registry)
                 warm.append(time.perf_counter() - started)
-                warm_requests = server.total_requests - before
+                warm_requests = registry.stats.requests
         deps = len(result.proposals)
         updates = sum(len(p.updates) for p in result.proposals)
-        env = {"DEPUP_PYPI_URL": server.url, "DEPUP_NPM_REGISTRY": server.url, "REDIS_URL": url, "PATH": ""}
+        env = {"DEPUP_PYPI_URL": registry_url, "DEPUP_NPM_REGISTRY": registry_url, "REDIS_URL": url, "PATH": ""}
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "bot.cli", "plan", str(repo), "--json"],

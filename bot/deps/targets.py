@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName, default_environment
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -74,11 +75,18 @@ def node_target(engines_node: str | None) -> str | None:
 
 
 def node_supported(engines_node: str | None, target: str | None) -> bool:
-    if target is None or not engines_node or semver.valid_range(engines_node) is None:
+    if target is None or not engines_node:
         return True
-    return semver.satisfies(target, engines_node)
+    return _node_admits(engines_node, target)
 
 
+@lru_cache(maxsize=4096)
+def _node_admits(engines_node: str, version: str) -> bool:
+    """Releases repeat the same few engines ranges: answer each (range, version) once."""
+    return semver.valid_range(engines_node) is None or semver.satisfies(version, engines_node)
+
+
+@lru_cache(maxsize=4096)
 def _specifier(text: str | None) -> SpecifierSet | None:
     if not text:
         return None

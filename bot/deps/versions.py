@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Protocol, TypeVar
+from functools import lru_cache
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
@@ -63,10 +64,7 @@ def _style(dep: Dependency) -> str:
 
 class _Pep440:
     def parse(self, text: str) -> Version | None:
-        try:
-            return Version(text)
-        except InvalidVersion:
-            return None
+        return _pep440(text)
 
     def line(self, v: Version) -> tuple[int, ...]:
         first = v.release[0]
@@ -103,23 +101,25 @@ class _Pep440:
         return rewrite_constraint(dep.constraint, version, strategy, _style(dep))  # type: ignore[arg-type]
 
 
-@dataclass(frozen=True, order=True)
-class _NpmVersion:
-    """An npm version ordered by semver precedence (as text, 16.9.0 would sort after 16.14.0).
+class _NpmVersion(NamedTuple):
+    """An npm version ordered by semver precedence (as text, 16.9.0 would sort after 16.14.0): major, minor,
+    patch, 1 without prerelease else 0, then the prerelease identifiers with numeric ones before alphanumeric
+    ones, which is semver 2.0's precedence and node's ``compare``; the text only breaks ties (build metadata).
+    A named tuple, because a survey makes tens of thousands of them."""
 
-    ``order`` is computed once: (major, minor, patch, 1 without prerelease else 0, prerelease identifiers with
-    numeric ones before alphanumeric ones), which is semver 2.0's precedence and node's ``compare``.
-    """
-
-    order: tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
-    text: str = field(compare=False)
+    major: int
+    minor: int
+    patch: int
+    release: int
+    ids: tuple[tuple[int, int | str], ...]
+    text: str
 
     @classmethod
     def of(cls, text: str) -> _NpmVersion:
         core, _, pre = text.split("+", 1)[0].partition("-")
-        major, minor, patch = (int(x) for x in core.split("."))
+        major, minor, patch = core.split(".")
         ids = tuple((0, int(i)) if i.isdigit() else (1, i) for i in pre.split(".")) if pre else ()
-        return cls((major, minor, patch, 0 if pre else 1, ids), text)
+        return cls(int(major), int(minor), int(patch), 0 if pre else 1, ids, text)
 
     def __str__(self) -> str:
         return self.text
@@ -130,26 +130,40 @@ _PLAIN_SEMVER = re.compile(
 )
 
 
+# Parsed versions are kept per process: version strings repeat across packages ("1.0.0") and a worker surveys
+# many repositories that share packages, so most parses are answered from here.
+@lru_cache(maxsize=1 << 17)
+def _pep440(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@lru_cache(maxsize=1 << 17)
+def _npm(text: str) -> _NpmVersion | None:
+    if _PLAIN_SEMVER.match(text):  # registries list normalised versions: skip the full parser for those
+        return _NpmVersion.of(text)
+    valid = semver.valid(text)
+    return _NpmVersion.of(valid) if valid is not None else None
+
+
 class _NpmSemver:
     def parse(self, text: str) -> _NpmVersion | None:
-        if _PLAIN_SEMVER.match(text):  # registries list normalised versions: skip the full parser for those
-            return _NpmVersion.of(text)
-        valid = semver.valid(text)
-        return _NpmVersion.of(valid) if valid is not None else None
+        return _npm(text)
 
     def line(self, v: _NpmVersion) -> tuple[int, ...]:
-        major, minor = v.order[0], v.order[1]
-        return (major,) if major else (0, minor)
+        return (v.major,) if v.major else (0, v.minor)
 
     def update_type(self, old: _NpmVersion, new: _NpmVersion) -> UpdateType:
         if self.line(old) != self.line(new):
             return "major"
-        if old.order[0] and old.order[1] != new.order[1]:
+        if old.major and old.minor != new.minor:
             return "minor"
         return "patch"
 
     def is_prerelease(self, v: _NpmVersion) -> bool:
-        return bool(v.order[4])
+        return not v.release
 
     def admits(self, dep: Dependency, v: _NpmVersion) -> bool:
         return semver.satisfies(v.text, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v.text))
