@@ -19,12 +19,12 @@ ensure_venv() {  # $1: the extras to install, e.g. "procfile" or "test"
     local stamp="$VENV/.depup-installed-$1"
     if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
         say "installing depup[$1] into $VENV"
-        mkdir -p "$RUN_DIR"
-        if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --editable "$ROOT[$1]" \
-                >"$RUN_DIR/pip-$1.log" 2>&1; then
-            tail -n 30 "$RUN_DIR/pip-$1.log" >&2
-            say "installation failed (full log: $RUN_DIR/pip-$1.log)"; exit 1
+        local log; log="$(mktemp "${TMPDIR:-/tmp}/depup-pip.XXXXXX")"
+        if ! "$VENV/bin/python" -m pip install --disable-pip-version-check --editable "$ROOT[$1]" >"$log" 2>&1; then
+            tail -n 30 "$log" >&2
+            say "installation failed (full log: $log)"; exit 1
         fi
+        rm -f "$log"
         touch "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
