@@ -49,12 +49,13 @@ class Delivery:
         GitHub's own example payloads often miss fields githubkit's strict models require; handlers
         must work from ``payload`` and treat the model as a convenience.
         """
+        from githubkit.exception import WebhookTypeNotFound
         from githubkit.webhooks import parse_obj
         from pydantic import ValidationError
 
         try:
             return parse_obj(self.event, dict(self.payload))
-        except (ValidationError, ValueError, KeyError):
+        except (ValidationError, ValueError, KeyError, WebhookTypeNotFound):
             return None
 
 
