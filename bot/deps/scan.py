@@ -114,14 +114,11 @@ def _is_requirements(path: str) -> bool:
 
 
 def _python_manifests(root: Path, files: list[str], problems: list[Problem]) -> list[Manifest]:
-    present = set(files)
     requirements: dict[str, RequirementsFile] = {}
     pending: list[tuple[str, Role | None]] = [(p, None) for p in files if _is_requirements(p)]
     while pending:  # follow -r / -c includes, each file parsed once
         path, role = pending.pop(0)
         if path in requirements:
-            continue
-        if path not in present and not (root / path).is_file():
             continue
         text = _read(root, path, problems)
         if text is None:

@@ -146,3 +146,15 @@ def test_bytes_are_kept_exactly(tmp_path: Path) -> None:
     flask = manifest.dependencies[0]
     text = (tmp_path / "requirements.txt").read_bytes().decode()
     assert text[flask.location.start : flask.location.end] == "==2.0.1"
+
+
+def test_includes_outside_the_repository_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "outside.txt").write_text("secret==1\n")
+    write(tmp_path / "repo", {"requirements.txt": "-r ../outside.txt\n-c /etc/hostname\nflask==2.0.1\n"})
+    result = scan(tmp_path / "repo")
+    assert [d.name for d in result.dependencies] == ["flask"]
+    [manifest] = result.manifests  # the requirements parser refuses them; the walker never opens them
+    assert [(p.line, p.message) for p in manifest.problems] == [
+        (1, "included file '../outside.txt' is outside the repository"),
+        (2, "included file '/etc/hostname' is outside the repository"),
+    ]
