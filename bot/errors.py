@@ -53,3 +53,11 @@ class GitHubRequestError(GitHubError):
 
 class NotFound(GitHubRequestError):
     """GitHub answered 404: the object does not exist or the installation cannot see it."""
+
+
+class ConfigInvalid(DepupError):
+    """A repository configuration file has mistakes; ``problems`` lists each with file, line and column."""
+
+    def __init__(self, problems: tuple[object, ...]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems

@@ -1,0 +1,176 @@
+"""The repository configuration as typed, frozen values: what the loader produces and every service reads.
+
+The loader (``config.loader``) validates a repository's ``.github/depup.yml`` against ``config/schema.json``,
+merges it over ``config/defaults.yml`` and builds a ``Config``. Nothing here reads files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+RiskLevel = Literal["low", "medium", "high"]
+RISK_LEVELS: tuple[RiskLevel, ...] = ("low", "medium", "high")
+UpdateKind = Literal["major", "minor", "patch", "lockfile"]  # "lockfile": lockfile maintenance
+DependencyType = Literal["runtime", "dev", "build", "peer", "optional"]
+EcosystemName = Literal["python", "npm"]
+RangeStrategy = Literal["auto", "pin", "bump", "widen", "lockfile-only"]
+MergeMethod = Literal["merge", "squash", "rebase"]
+CommitStyle = Literal["plain", "conventional"]
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which updates a phase, group or rule applies to. An empty tuple (or None) means "any"; all given
+    conditions must hold. ``packages`` are globs on the package name; a glob starting with ``!`` excludes."""
+
+    ecosystems: tuple[EcosystemName, ...] = ()
+    dependency_types: tuple[DependencyType, ...] = ()
+    update_types: tuple[UpdateKind, ...] = ()
+    packages: tuple[str, ...] = ()
+    risk: tuple[RiskLevel, ...] = ()
+    core: bool | None = None
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str  # a slug, unique among phases: used in branch names and commands
+    title: str
+    match: Match
+    approvals: int = 0  # approvals needed for every PR of the phase, at least (risk may ask for more)
+    automerge: bool | None = None  # None: as ``automerge.enabled`` says
+
+
+@dataclass(frozen=True)
+class Group:
+    """Updates matching ``match`` within one phase go into one pull request named after the group."""
+
+    name: str
+    match: Match
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """Updates this rule matches are not proposed. ``versions`` are version ranges in the ecosystem's syntax
+    (PEP 440 specifiers for Python, npm ranges for npm) that the target version must fall in; empty: any."""
+
+    packages: tuple[str, ...]
+    versions: tuple[str, ...] = ()
+    update_types: tuple[UpdateKind, ...] = ()
+    ecosystems: tuple[EcosystemName, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str = "0 5 * * 1"  # five-field cron expression
+    timezone: str = "UTC"  # IANA time zone name
+
+
+@dataclass(frozen=True)
+class CorePackages:
+    """The effective core-framework lists: built-in defaults plus the repository's additions, minus its
+    ``!name`` removals. Entries are globs on package names."""
+
+    python: tuple[str, ...] = ()
+    npm: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Approvals:
+    low: int = 0
+    medium: int = 0
+    high: int = 1
+    allowed: tuple[str, ...] = ()  # logins that may approve besides users with write access
+
+    def required(self, level: RiskLevel) -> int:
+        return {"low": self.low, "medium": self.medium, "high": self.high}[level]
+
+
+@dataclass(frozen=True)
+class Automerge:
+    enabled: bool = False
+    max_risk: RiskLevel = "low"
+    method: MergeMethod = "squash"
+
+
+@dataclass(frozen=True)
+class HealthUrl:
+    url: str
+    expected_status: int = 200
+    body_contains: str | None = None
+    max_latency_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    environments: tuple[str, ...] = ("production",)
+    urls: tuple[HealthUrl, ...] = ()
+    probes: int = 5  # probe rounds during the soak window
+    interval: timedelta = timedelta(minutes=2)
+    soak: timedelta = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Rollback:
+    auto: bool = True
+    auto_merge: bool = False
+
+
+@dataclass(frozen=True)
+class Security:
+    audit: bool = True
+    block_new: bool = True
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    weights: tuple[tuple[str, int], ...] = ()  # overrides of the risk model's default weights, by factor id
+    medium_at: int = 3  # a score at or above this is medium risk
+    high_at: int = 6  # a score at or above this is high risk
+
+    def weight(self, factor: str, default: int) -> int:
+        return dict(self.weights).get(factor, default)
+
+
+@dataclass(frozen=True)
+class Config:
+    enabled: bool = True
+    schedule: Schedule = field(default_factory=Schedule)
+    ecosystems: tuple[EcosystemName, ...] = ("python", "npm")
+    directories: tuple[str, ...] = ("**",)  # path globs of the directories whose manifests are managed
+    ignore_paths: tuple[str, ...] = ()  # path globs never scanned (on top of node_modules, .venv, ...)
+    phases: tuple[Phase, ...] = ()
+    core_packages: CorePackages = field(default_factory=CorePackages)
+    groups: tuple[Group, ...] = ()
+    ignore: tuple[IgnoreRule, ...] = ()
+    min_release_age: timedelta = timedelta(days=3)
+    range_strategy: RangeStrategy = "auto"
+    max_open_prs: int = 5
+    lockfile_maintenance: bool = True
+    labels: tuple[str, ...] = ("dependencies",)
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    automerge: Automerge = field(default_factory=Automerge)
+    approvals: Approvals = field(default_factory=Approvals)
+    health_check: HealthCheck = field(default_factory=HealthCheck)
+    rollback: Rollback = field(default_factory=Rollback)
+    security: Security = field(default_factory=Security)
+    commit_style: CommitStyle = "plain"
+    risk: RiskSettings = field(default_factory=RiskSettings)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One mistake in a configuration file, with where it is and what was expected."""
+
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+    path: str  # the option, e.g. "phases[1].match.update_types[0]"; "" for the file as a whole
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        return f"{self.file}:{self.line}:{self.column}: {where}{self.message}"
