@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
 from bot.deps.registry.failures import LookupFailure
+from bot.deps.registry.parsed import PeerDependency
 from bot.deps.scan import DEFAULT_IGNORED_DIRS, scan
 from bot.deps.versions import Chooser, Policy, Project
 
@@ -22,6 +23,7 @@ class Survey:
     problems: tuple[Problem, ...]  # problems of files as a whole (the manifests carry their own too)
     packages: dict[tuple[Ecosystem, str], PackageInfo | LookupFailure]
     registry: RegistryStats
+    peers: dict[str, Mapping[str, tuple[PeerDependency, ...]]] = field(default_factory=dict)  # npm, by version
 
 
 def survey(
@@ -38,7 +40,13 @@ def survey(
     wanted = sorted({(d.ecosystem, d.key) for d in found.dependencies if not d.skip_reason})
     if on_scanned is not None:
         on_scanned(len(wanted))
-    packages = registry.lookup_many(wanted, on_answer) if wanted else {}
+    parsed = registry.lookup_parsed(wanted, on_answer) if wanted else {}
+    packages = {request: p if isinstance(p, LookupFailure) else p.info for request, p in parsed.items()}
+    peers = {
+        name: p.peers
+        for (ecosystem, name), p in parsed.items()
+        if ecosystem is Ecosystem.NPM and not isinstance(p, LookupFailure) and p.peers
+    }
     chooser = Chooser(policy)
     proposals = []
     for manifest in found.manifests:
@@ -51,4 +59,4 @@ def survey(
                 proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
             else:
                 proposals.append(chooser.choose(dep, info, project))
-    return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats)
+    return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats, peers)

@@ -143,6 +143,12 @@ class RegistryClient:
         """
         return {request: _public(result) for request, result in self._lookup(requests, on_answer).items()}
 
+    def lookup_parsed(
+        self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
+    ) -> dict[Request, Parsed | LookupFailure]:
+        """Like ``lookup_many``, with what the parsers keep beside the ``PackageInfo`` (npm peer dependencies)."""
+        return self._lookup(requests, on_answer)
+
     def peer_dependencies(self, name: str) -> dict[str, tuple[PeerDependency, ...]] | LookupFailure:
         """An npm package's ``peerDependencies`` by version (same lookup and cache entry as ``lookup_many``)."""
         result = self._lookup([(Ecosystem.NPM, name)])[(Ecosystem.NPM, name)]
