@@ -122,6 +122,9 @@ def verify_jwt(world: World, token: str) -> App:
     return app
 
 
+PUBLIC_READS = frozenset({"repos/get", "repos/get-content"})
+
+
 def authenticate(world: World, header: str | None) -> Identity:
     credential = _credential(header)
     if credential is None:
@@ -143,11 +146,13 @@ def authorize(world: World, identity: Identity, operation_id: str, repo: Repo | 
     if operation_id in ANONYMOUS_OK:
         return
     if identity.kind == "anonymous":
-        if repo is not None and not repo.private and operation_id in ("repos/get", "repos/get-content"):
+        if repo is not None and not repo.private and operation_id in PUBLIC_READS:
             return
         raise ApiError(401, "Requires authentication")
     if identity.kind == "app" or identity.token is None:
         raise ApiError(401, "Bad credentials")
+    if repo is not None and not repo.private and operation_id in PUBLIC_READS:
+        return  # like GitHub, any installation token can read public repositories
     if has_repo_params and (repo is None or not world.token_can_see(identity.token, repo)):
         raise ApiError(404, "Not Found")
     needs = PERMISSIONS.get(operation_id, ())
