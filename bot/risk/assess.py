@@ -26,14 +26,17 @@ runtime_dropped               1       the target drops Python/Node versions the 
 peer_conflict                 3       each package of the manifest whose peer range the update breaks (up to 2)
 vulnerable_target             4       the target itself has known vulnerabilities
 breaking_notes                3       the release notes announce breaking changes in between
-imports_wide                  2       imported by 10+ files or a quarter of the code: wide blast radius
-imports_some                  1       imported by 3 to 9 files
+imports_wide                  1       imported by 10+ files, or by 3+ files that are half the code: a wide blast
+                                      radius; one point only, since it says where a break would hurt, not whether
+                                      one happens
 ============================  ======  ==========================================================================
 
 Levels: below ``medium_at`` (3) is low, below ``high_at`` (6) medium, else high. With the defaults a
 minor update of a runtime package is low (2), a major of a dev tool is medium (4), and a major of a runtime
-package is high once anything else is against it (5 + 1). Known vulnerabilities fixed by the update mark it a
-security update (priority), weight 0: fixing a vulnerability does not make an upgrade safer or riskier.
+package is high once anything else is against it (5 + 1). Thresholds: a patch or minor needs three things
+against it to reach medium and a major is medium at least, so phase 1 gets the boring updates only.
+Known vulnerabilities fixed by the update mark it a security update (priority), weight 0: fixing a
+vulnerability does not make an upgrade safer or riskier.
 """
 
 from __future__ import annotations
@@ -70,8 +73,7 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "vulnerabilities_fixed": 0,
     "vulnerable_target": 4,
     "breaking_notes": 3,
-    "imports_wide": 2,
-    "imports_some": 1,
+    "imports_wide": 1,
     "imports_few": 0,
 }
 FRESH = timedelta(days=7)
@@ -109,7 +111,7 @@ def level_for(score: int, settings: RiskSettings) -> RiskLevel:
 
 
 def _update_type(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
-    change = f"{f.current} -> {f.target}"
+    change = f"{f.current} \u2192 {f.target}"
     if f.update_type == "lockfile":
         return [Factor("lockfile", w("lockfile"), "lockfile maintenance: every locked version may move")]
     if f.update_type == "major":
@@ -266,16 +268,14 @@ def _imports(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
     if f.update_type == "lockfile":
         return []
     if f.imports is None:
-        return [Factor("imports_some", 0, "imports in the repository: code not available", known=False)]
+        return [Factor("imports_wide", 0, "imports in the repository: code not available", known=False)]
     imports = f.imports
     if imports.scanned == 0:
-        return [Factor("imports_some", 0, "imports in the repository: no source files to read", known=False)]
+        return [Factor("imports_wide", 0, "imports in the repository: no source files to read", known=False)]
     names = "/".join(imports.modules)
     share = f"{imports.files} of {imports.scanned} source files import {names}"
-    if imports.files >= 10 or (imports.files >= 3 and imports.files * 4 >= imports.scanned):
+    if imports.files >= 10 or (imports.files >= 3 and imports.files * 2 >= imports.scanned):
         return [Factor("imports_wide", w("imports_wide"), share)]
-    if imports.files >= 3:
-        return [Factor("imports_some", w("imports_some"), share)]
     return [Factor("imports_few", w("imports_few"), share)]
 
 

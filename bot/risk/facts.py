@@ -164,7 +164,7 @@ def _between(ecosystem: Ecosystem, info: PackageInfo, current: str, target: str)
     out = []
     for release in info.releases:
         key = _key(ecosystem, release.version)
-        if key is not None and low < key < high and not _prerelease(ecosystem, release.version):  # type: ignore[operator]
+        if key is not None and low < key < high and not _prerelease(ecosystem, release.version):
             out.append(release.version)
     return out
 

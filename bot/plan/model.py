@@ -1,0 +1,95 @@
+"""The phased plan: which upgrades go into which pull request, in which order, under which gates.
+
+Frozen values only; ``bot.plan.build`` makes them, renderers and the PR lifecycle read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.deps.model import Dependency
+from bot.deps.proposals import Update
+from bot.risk.model import Assessment
+from config.model import RiskLevel, UpdateKind
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """One upgrade of one package from one version to another, in every dependency entry that has it.
+
+    Lockfile maintenance is an item too: ``update_type == "lockfile"``, ``package`` is the lockfile's path,
+    ``dependencies`` is empty and ``update`` is None.
+    """
+
+    ecosystem: str
+    package: str  # canonical key (PEP 503 name, npm name) or the lockfile path
+    name: str  # as written in the first manifest
+    current: str
+    target: str
+    update_type: UpdateKind
+    role: str
+    core: bool
+    risk: Assessment
+    dependencies: tuple[Dependency, ...] = ()
+    update: Update | None = None
+    files: tuple[str, ...] = ()  # manifests (and lockfiles) the upgrade changes
+    links: tuple[tuple[str, str], ...] = ()  # (kind, url): release_notes, changelog, source, homepage
+    notes: tuple[str, ...] = ()  # e.g. newer versions held back, an in-line update superseded by a major
+
+    @property
+    def change(self) -> str:
+        return "refresh" if self.update_type == "lockfile" else f"{self.current} -> {self.target}"
+
+
+@dataclass(frozen=True)
+class PlanGroup:
+    """One pull request."""
+
+    key: str  # unique in the plan, also the branch suffix: "<ecosystem>/<slug>"
+    phase: str
+    ecosystem: str
+    kind: str  # "phase" (the phase's own PR per ecosystem), "group" (config groups), "package" (high risk)
+    title: str
+    branch: str
+    items: tuple[PlanItem, ...]
+    risk: RiskLevel  # the riskiest item's level
+    score: int  # the riskiest item's score
+    approvals: int  # approvals needed before it may merge
+    automerge: bool  # may merge itself once CI is green (and approvals are in)
+    security: bool = False  # some item fixes a known vulnerability
+
+
+@dataclass(frozen=True)
+class PlanPhase:
+    index: int  # 1-based
+    name: str
+    title: str
+    approvals: int  # the phase's minimum; groups may need more for their risk
+    automerge: bool | None  # the phase's setting (None: as automerge.enabled)
+    groups: tuple[PlanGroup, ...]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    item: PlanItem
+    reason: str  # why it is not in the plan: an ignore rule, no phase matches, outside the directories
+
+
+@dataclass(frozen=True)
+class Plan:
+    id: str  # stable: the same upgrades, grouping and gates give the same id
+    phases: tuple[PlanPhase, ...]  # every configured phase, in order, empty ones included
+    current_phase: str | None  # the first phase with work, None when there is nothing to do
+    opening: tuple[str, ...]  # keys of the current phase's groups that fit within max_open_prs
+    waiting: tuple[str, ...]  # keys of the current phase's groups held back by max_open_prs
+    ignored: tuple[Skipped, ...]
+    unplaced: tuple[Skipped, ...]
+    deferred: tuple[Skipped, ...] = ()  # majors that wait for the in-line update of the same entry
+    problems: tuple[str, ...] = ()  # files or lookups that failed, shown to maintainers
+
+    def group(self, key: str) -> PlanGroup | None:
+        return next((g for p in self.phases for g in p.groups if g.key == key), None)
+
+    @property
+    def groups(self) -> tuple[PlanGroup, ...]:
+        return tuple(g for p in self.phases for g in p.groups)
