@@ -5,6 +5,7 @@
     depup cron       the one periodic-job scheduler
     depup reconcile  rebuild the installed-repository registry from GitHub now
     depup plan PATH  list a checkout's dependencies and the updates depup proposes (--json for machines)
+    depup check-config [FILE]  validate a .github/depup.yml: every mistake with its line and column
 
 Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
 """
@@ -52,6 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument("--min-release-age", type=float, default=0, metavar="DAYS", help="hold back younger releases")
     plan.set_defaults(run=_plan)
 
+    check = commands.add_parser("check-config", help="validate a .github/depup.yml, listing every mistake")
+    check.add_argument(
+        "file", type=Path, nargs="?", default=Path(".github/depup.yml"), help="the file (default: .github/depup.yml)"
+    )
+    check.set_defaults(run=_check_config)
+
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
     try:
@@ -85,6 +92,24 @@ def _plan(args: argparse.Namespace) -> int:
         print(json.dumps(to_json(result), indent=2))
     else:
         sys.stdout.write(to_text(result))
+    return 0
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    """Print each problem as FILE:LINE:COL: path: message (exit 1), or "valid" (exit 0). Needs no settings."""
+    from config.loader import validate
+
+    try:
+        text = args.file.read_bytes()
+    except OSError as e:
+        print(f"depup: {args.file}: cannot read it: {e.strerror or e}", file=sys.stderr)
+        return 1
+    problems = validate(text, str(args.file))
+    for problem in problems:
+        print(problem)
+    if problems:
+        return 1
+    print("valid")
     return 0
 
 

@@ -1,0 +1,163 @@
+"""Merging a repository's options over the defaults, and building the typed ``Config`` from the result.
+
+Both take values the schema and the semantic checks have accepted; nothing here validates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from config.durations import parse_duration
+from config.globs import compile_glob
+from config.model import (
+    Approvals,
+    Automerge,
+    Config,
+    CorePackages,
+    Group,
+    HealthCheck,
+    HealthUrl,
+    IgnoreRule,
+    Match,
+    Phase,
+    RiskSettings,
+    Rollback,
+    Schedule,
+    Security,
+)
+
+# Options whose own options merge one by one over the defaults' (the others replace the default whole).
+MERGED_OBJECTS = ("schedule", "automerge", "approvals", "health_check", "rollback", "security", "risk")
+
+
+def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any]:
+    """The effective options: ``file`` over ``defaults``. See MERGED_OBJECTS; ``risk.weights`` also merges
+    by factor; ``core_packages`` extends the built-in lists, its ``!glob`` entries removing built-in ones."""
+    merged = {**defaults, **file}
+    for key in MERGED_OBJECTS:
+        if key in file:
+            merged[key] = {**defaults.get(key, {}), **file[key]}
+    if "weights" in file.get("risk", {}):
+        merged["risk"]["weights"] = {**defaults.get("risk", {}).get("weights", {}), **file["risk"]["weights"]}
+    if "core_packages" in file:
+        merged["core_packages"] = {
+            ecosystem: extend_core(
+                defaults.get("core_packages", {}).get(ecosystem, []), file["core_packages"].get(ecosystem, [])
+            )
+            for ecosystem in ("python", "npm")
+        }
+    return merged
+
+
+def extend_core(built_in: list[str], entries: list[str]) -> list[str]:
+    """The built-in list without what the ``!glob`` entries remove, then the other entries (once each)."""
+    removed: set[str] = set()
+    for entry in entries:
+        if entry.startswith("!"):
+            removed.update(removed_by(entry[1:], built_in))
+    result = [name for name in built_in if name not in removed]
+    for entry in entries:
+        if not entry.startswith("!") and entry not in result:
+            result.append(entry)
+    return result
+
+
+def removed_by(pattern: str, built_in: list[str]) -> list[str]:
+    """The built-in core entries that ``!pattern`` removes: those equal to it or whose text it matches."""
+    regex = compile_glob(pattern)
+    return [entry for entry in built_in if entry == pattern or regex.match(entry)]
+
+
+def build_config(options: Mapping[str, Any]) -> Config:
+    """The ``Config`` of complete, valid options (defaults merged in)."""
+    schedule, automerge, approvals = options["schedule"], options["automerge"], options["approvals"]
+    health, rollback, security, risk = (
+        options["health_check"],
+        options["rollback"],
+        options["security"],
+        options["risk"],
+    )
+    return Config(
+        enabled=options["enabled"],
+        schedule=Schedule(cron=schedule["cron"], timezone=schedule["timezone"]),
+        ecosystems=tuple(options["ecosystems"]),
+        directories=tuple(options["directories"]),
+        ignore_paths=tuple(options["ignore_paths"]),
+        phases=tuple(_phase(phase) for phase in options["phases"]),
+        core_packages=CorePackages(
+            python=tuple(options["core_packages"]["python"]), npm=tuple(options["core_packages"]["npm"])
+        ),
+        groups=tuple(Group(name=group["name"], match=_match(group["match"])) for group in options["groups"]),
+        ignore=tuple(_ignore_rule(rule) for rule in options["ignore"]),
+        min_release_age=parse_duration(options["min_release_age"]),
+        range_strategy=options["range_strategy"],
+        max_open_prs=int(options["max_open_prs"]),
+        lockfile_maintenance=options["lockfile_maintenance"],
+        labels=tuple(options["labels"]),
+        reviewers=tuple(options["reviewers"]),
+        assignees=tuple(options["assignees"]),
+        automerge=Automerge(enabled=automerge["enabled"], max_risk=automerge["max_risk"], method=automerge["method"]),
+        approvals=Approvals(
+            low=int(approvals["low"]),
+            medium=int(approvals["medium"]),
+            high=int(approvals["high"]),
+            allowed=tuple(approvals["allowed"]),
+        ),
+        health_check=HealthCheck(
+            environments=tuple(health["environments"]),
+            urls=tuple(_health_url(url) for url in health["urls"]),
+            probes=int(health["probes"]),
+            interval=parse_duration(health["interval"]),
+            soak=parse_duration(health["soak"]),
+        ),
+        rollback=Rollback(auto=rollback["auto"], auto_merge=rollback["auto_merge"]),
+        security=Security(audit=security["audit"], block_new=security["block_new"]),
+        commit_style=options["commit_style"],
+        risk=RiskSettings(
+            weights=tuple(sorted((factor, int(weight)) for factor, weight in risk["weights"].items())),
+            medium_at=int(risk["medium_at"]),
+            high_at=int(risk["high_at"]),
+        ),
+    )
+
+
+def _match(match: Mapping[str, Any]) -> Match:
+    return Match(
+        ecosystems=tuple(match.get("ecosystems", ())),
+        dependency_types=tuple(match.get("dependency_types", ())),
+        update_types=tuple(match.get("update_types", ())),
+        packages=tuple(match.get("packages", ())),
+        risk=tuple(match.get("risk", ())),
+        core=match.get("core"),
+    )
+
+
+def _phase(phase: Mapping[str, Any]) -> Phase:
+    return Phase(
+        name=phase["name"],
+        title=phase.get("title", phase["name"]),
+        match=_match(phase.get("match", {})),
+        approvals=int(phase.get("approvals", 0)),
+        automerge=phase.get("automerge"),
+    )
+
+
+def _ignore_rule(rule: Mapping[str, Any]) -> IgnoreRule:
+    return IgnoreRule(
+        packages=tuple(rule["packages"]),
+        versions=tuple(rule.get("versions", ())),
+        update_types=tuple(rule.get("update_types", ())),
+        ecosystems=tuple(rule.get("ecosystems", ())),
+        reason=rule.get("reason"),
+    )
+
+
+def _health_url(url: Mapping[str, Any]) -> HealthUrl:
+    latency = url.get("max_latency_ms")
+    return HealthUrl(
+        url=url["url"],
+        expected_status=int(url.get("expected_status", 200)),
+        body_contains=url.get("body_contains"),
+        max_latency_ms=int(latency) if latency is not None else None,
+    )
