@@ -44,15 +44,3 @@ def parse_duration(value: str | int) -> timedelta:
     if found is None or found.group(2) not in _UNITS:
         raise ValueError(f"{value!r} is not a duration")
     return timedelta(**{_UNITS[found.group(2)]: float(found.group(1))})
-
-
-def format_duration(value: timedelta) -> str:
-    """The shortest exact text for ``value`` in the units above: ``3 days``, ``2m``, ``90s``."""
-    seconds = int(value.total_seconds())
-    if seconds == 0:
-        return "0"
-    for unit, size in (("weeks", 604800), ("days", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            count = seconds // size
-            return f"{count}{unit}" if len(unit) == 1 else f"{count} {unit if count != 1 else unit[:-1]}"
-    return f"{seconds}s"
