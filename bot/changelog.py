@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 from bot.deps.model import PackageInfo
 from bot.deps.registry.links import url_kind
 from bot.errors import GitHubError
-from bot.github import InstallationClient
+from bot.github import InstallationClient, json_body
 from bot.risk.model import BreakingNotes
 from bot.risk.notes import breaking_notes
 
@@ -102,8 +102,8 @@ class ChangelogReader:
 
     def _get(self, owner: str, repo: str, path: str, ref: str | None) -> Any:
         if ref:
-            return self._github.rest.repos.get_content(owner, repo, path, ref=ref).json()
-        return self._github.rest.repos.get_content(owner, repo, path).json()
+            return json_body(self._github.rest.repos.get_content(owner, repo, path, ref=ref))
+        return json_body(self._github.rest.repos.get_content(owner, repo, path))
 
 
 def _decode(document: Any) -> str | None:

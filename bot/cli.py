@@ -4,7 +4,7 @@
     depup worker     an rq worker with the scheduler, running handlers (JSON serializer)
     depup cron       the one periodic-job scheduler
     depup reconcile  rebuild the installed-repository registry from GitHub now
-    depup plan PATH  list a checkout's dependencies and the updates depup proposes (--json for machines)
+    depup plan PATH  a checkout's dependencies, the updates depup proposes and the phased plan (--config FILE)
     depup check-config [FILE]  validate a .github/depup.yml: every mistake with its line and column
 
 Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
@@ -48,9 +48,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     plan = commands.add_parser("plan", help="list the dependencies of a directory and the updates depup proposes")
     plan.add_argument("path", type=Path, help="a checkout of the repository")
-    plan.add_argument("--json", action="store_true", help="print JSON (schema depup.plan/1, docs/plan.md)")
-    plan.add_argument("--range-strategy", default="auto", choices=["auto", "pin", "bump", "widen", "lockfile-only"])
-    plan.add_argument("--min-release-age", type=float, default=0, metavar="DAYS", help="hold back younger releases")
+    plan.add_argument(
+        "--config", type=Path, default=None, metavar="FILE", help="a depup.yml (default: PATH/.github/depup.yml)"
+    )
+    output = plan.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print JSON (schema depup.plan/1, docs/plan.md)")
+    output.add_argument("--markdown", action="store_true", help="print the plan as the dashboard shows it")
+    plan.add_argument(
+        "--range-strategy",
+        default=None,
+        choices=["auto", "pin", "bump", "widen", "lockfile-only"],
+        help="override the config's range_strategy",
+    )
+    plan.add_argument(
+        "--min-release-age", type=float, default=None, metavar="DAYS", help="override the config's min_release_age"
+    )
     plan.set_defaults(run=_plan)
 
     check = commands.add_parser("check-config", help="validate a .github/depup.yml, listing every mistake")
@@ -70,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _plan(args: argparse.Namespace) -> int:
     import json
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
     from redis import Redis
 
@@ -78,20 +90,40 @@ def _plan(args: argparse.Namespace) -> int:
     from bot.deps.report import to_json, to_text
     from bot.deps.survey import survey
     from bot.deps.versions import Policy
+    from bot.errors import ConfigInvalid
+    from bot.plan import Sources, make_plan
+    from bot.plan.export import plan_json, plan_text
+    from bot.plan.render import plan_markdown
     from bot.progress import Progress
+    from bot.risk.imports import index_imports
+    from config.loader import default_config, load_config
 
     if not args.path.is_dir():
         print(f"depup: {args.path} is not a directory", file=sys.stderr)
         return 1
+    if args.config is not None and not args.config.is_file():
+        print(f"depup: {args.config}: no such file", file=sys.stderr)
+        return 1
+    config_file = args.config or args.path / ".github" / "depup.yml"
+    try:
+        config = load_config(config_file.read_bytes(), str(config_file)) if config_file.is_file() else default_config()
+    except ConfigInvalid as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    now = datetime.now(UTC)
+    age = timedelta(days=args.min_release_age) if args.min_release_age is not None else config.min_release_age
+    policy = Policy(range_strategy=args.range_strategy or config.range_strategy, min_release_age=age, now=now)
     redis_url = os.environ.get("REDIS_URL")  # optional here: the registry cache
     redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=10) if redis_url else None
-    policy = Policy(range_strategy=args.range_strategy, min_release_age=timedelta(days=args.min_release_age))
     with RegistryClient(redis) as registry, Progress("looking up packages") as progress:
         result = survey(args.path, registry, policy, on_scanned=progress.start, on_answer=progress.advance)
+    plan = make_plan(result, config, now, Sources(imports=index_imports(args.path)))
     if args.json:
-        print(json.dumps(to_json(result), indent=2))
+        print(json.dumps({**to_json(result, now), "plan": plan_json(plan)}, indent=2))
+    elif args.markdown:
+        sys.stdout.write(plan_markdown(plan))
     else:
-        sys.stdout.write(to_text(result))
+        sys.stdout.write(to_text(result) + "\n" + plan_text(plan))
     return 0
 
 

@@ -29,6 +29,7 @@ from config.globs import glob_matches
 from config.model import RISK_LEVELS, Config, Group, IgnoreRule, Match, Phase
 
 _ECOSYSTEM_WORD = {"python": "Python", "npm": "npm"}
+_PEP503 = re.compile(r"[-_.]+")
 
 
 def build_plan(
@@ -99,7 +100,7 @@ def matches(match: Match, item: PlanItem) -> bool:
         return False
     if match.update_types and item.update_type not in match.update_types:
         return False
-    if match.packages and not glob_matches(match.packages, item.package):
+    if match.packages and not package_matches(match.packages, item):
         return False
     if match.risk and item.risk.level not in match.risk:
         return False
@@ -109,13 +110,20 @@ def matches(match: Match, item: PlanItem) -> bool:
 def ignores(rule: IgnoreRule, item: PlanItem) -> bool:
     if rule.ecosystems and item.ecosystem not in rule.ecosystems:
         return False
-    if not glob_matches(rule.packages, item.package):
+    if not package_matches(rule.packages, item):
         return False
     if rule.update_types and item.update_type not in rule.update_types:
         return False
     if rule.versions and item.update_type != "lockfile":
         return any(_in_range(item.ecosystem, item.target, spec) for spec in rule.versions)
     return True
+
+
+def package_matches(patterns: Sequence[str], item: PlanItem) -> bool:
+    """Package globs; for Python both sides are compared as PEP 503 names (``Django``, ``typing_extensions``)."""
+    if item.ecosystem == "python":
+        patterns = [_PEP503.sub("-", p.lower()) for p in patterns]
+    return glob_matches(patterns, item.package)
 
 
 def _in_range(ecosystem: str, version: str, spec: str) -> bool:

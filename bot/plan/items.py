@@ -99,7 +99,11 @@ def in_scope(path: str, ecosystem: str, config: Config) -> bool:
     directory = path.rpartition("/")[0]
     if not glob_matches(config.directories, directory, path=True):
         return False
-    return not (config.ignore_paths and glob_matches(config.ignore_paths, path, path=True))
+    if not config.ignore_paths:
+        return True
+    parts = path.split("/")
+    ancestors = ["/".join(parts[: i + 1]) for i in range(len(parts))]  # legacy, legacy/app, legacy/app/x.txt
+    return not any(glob_matches(config.ignore_paths, p, path=True) for p in ancestors)
 
 
 def _manifest_of(dep: Dependency, manifests: dict[str, Manifest]) -> Manifest | None:

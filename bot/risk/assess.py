@@ -174,16 +174,12 @@ def _age(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
     if f.target_published is None:
         return [Factor("fresh_release", 0, f"release date of {f.target}: unknown", known=False)]
     age = f.now - f.target_published
-    days = max(int(age.total_seconds() // 86400), 0)
+    day = f.target_published.strftime("%Y-%m-%d")
     if age < FRESH:
-        return [Factor("fresh_release", w("fresh_release"), f"{f.target} is {_ago(days)} old (under 7 days)")]
+        return [Factor("fresh_release", w("fresh_release"), f"{f.target} was released on {day}, under 7 days ago")]
     if age < RECENT:
-        return [Factor("recent_release", w("recent_release"), f"{f.target} is {_ago(days)} old (under 30 days)")]
+        return [Factor("recent_release", w("recent_release"), f"{f.target} was released on {day}, under 30 days ago")]
     return []
-
-
-def _ago(days: int) -> str:
-    return "less than a day" if days == 0 else f"{days} day{'s' if days != 1 else ''}"
 
 
 def _release_state(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:

@@ -6,6 +6,7 @@ callables, and a missing one leaves its fact unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,8 +48,9 @@ def riskiest_role(dependencies: Sequence[Dependency]) -> Role:
 
 
 def is_core(ecosystem: Ecosystem, key: str, core: CorePackages) -> bool:
-    patterns = core.python if ecosystem is Ecosystem.PYTHON else core.npm
-    return glob_matches(patterns, key)
+    if ecosystem is Ecosystem.PYTHON:
+        return glob_matches([re.sub(r"[-_.]+", "-", p.lower()) for p in core.python], key)
+    return glob_matches(core.npm, key)
 
 
 def gather(

@@ -288,3 +288,16 @@ def test_nothing_to_do() -> None:
     plan = build_plan([], DEFAULT)
     assert plan.current_phase is None and plan.groups == () and plan.opening == ()
     assert len(plan.phases) == 4
+
+
+def test_python_package_globs_compare_pep503_names() -> None:
+    config = replace(
+        DEFAULT,
+        ignore=(
+            IgnoreRule(
+                packages=("Typing_Extensions", "Zope.*"),
+            ),
+        ),
+    )
+    plan = build_plan([item("typing-extensions"), item("zope-interface"), item("zopex")], config)
+    assert sorted(s.item.package for s in plan.ignored) == ["typing-extensions", "zope-interface"]

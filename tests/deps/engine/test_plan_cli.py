@@ -66,7 +66,66 @@ def test_text_output_lists_every_manifest_and_dependency(
     assert "js-app/package.json (npm package.json, lockfile js-app/package-lock.json)" in out
     assert "importlib-metadata  runtime  1.7.0    6.7.0 (major, ==6.7.0)" in out
     assert "skipped: editable" in out
-    assert out.rstrip().splitlines()[-1].startswith("33 dependencies in 4 manifests")
+    assert any(line.startswith("33 dependencies in 4 manifests") for line in out.splitlines())
+    # Then the phased plan under the default config.
+    plan = out[out.index("Plan ") :]
+    assert "Phase 1 low: Low-risk updates (approvals 0)" in plan
+    assert "Phase 3 core-runtime: Core frameworks and runtime majors (approvals 1)" in plan
+    assert "Upgrade flask from 1.1.2 to 3.1.3" not in plan  # waits for 1.1.4, listed under Later
+    assert "flask 1.1.2 -> 3.1.3: after flask 1.1.4 of this phase is merged" in plan
+    assert plan.rstrip().splitlines()[-1].startswith("! python package no-such-package-xyz: lookup failed")
+
+
+def test_plan_follows_the_config_file_given(
+    checkout: Path, registry_server: RegistryServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    config = checkout / "tuned.yml"
+    config.write_text(
+        "ecosystems: [npm]\n"
+        "max_open_prs: 1\n"
+        "ignore:\n  - packages: [react]\n    reason: stuck on 16\n"
+        "phases:\n  - name: everything\n    title: Everything at once\n    match: {}\n"
+    )
+    assert main(["plan", str(checkout), "--config", str(config), "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plan"]
+    jsonschema.validate(plan, SCHEMA["properties"]["plan"] | {"$defs": SCHEMA["$defs"]})
+    assert [p["name"] for p in plan["phases"]] == ["everything"]
+    items = [i for p in plan["phases"] for g in p["groups"] for i in g["items"]]
+    assert {i["ecosystem"] for i in items} == {"npm"}
+    assert [(i["package"], i["reason"]) for i in plan["ignored"]] == [("react", "ignored by rule react: stuck on 16")]
+    assert len(plan["opening"]) == 1 and plan["waiting"]
+    first = items[0]
+    assert first["risk"]["level"] in ("low", "medium", "high") and first["risk"]["factors"]
+
+
+def test_plan_as_markdown_uses_the_repository_config(
+    checkout: Path, registry_server: RegistryServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    (checkout / ".github").mkdir()
+    (checkout / ".github" / "depup.yml").write_text("directories: [js-app]\ncommit_style: conventional\n")
+    assert main(["plan", str(checkout), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("## Upgrade plan\n")
+    assert "#### chore(deps): phase 1: 2 low-risk npm upgrades" in out
+    assert "py-req" not in out
+
+
+def test_plan_with_a_bad_config_prints_every_mistake_and_fails(
+    checkout: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = checkout / "bad.yml"
+    config.write_text("max_open_pr: 3\nrange_strategy: pinned\n")
+    assert main(["plan", str(checkout), "--config", str(config)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        f"{config}:1:1: unknown option 'max_open_pr' (did you mean 'max_open_prs'?)",
+        f"{config}:2:17: range_strategy: unknown value 'pinned': expected one of auto, pin, bump, widen, lockfile-only"
+        " (did you mean 'pin'?)",
+    ]
+    assert main(["plan", str(checkout), "--config", str(checkout / "missing.yml")]) == 1
+    assert "missing.yml: no such file" in capsys.readouterr().err
 
 
 def test_plan_of_a_missing_directory_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
