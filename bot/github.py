@@ -13,11 +13,12 @@ timeouts; writes are never retried here (the whole handler is retried by the que
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import httpx
-from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Response
 from githubkit.cache import RedisCacheStrategy
 from githubkit.exception import (
     GitHubException,
@@ -49,6 +50,7 @@ class GitHubClients:
 
     def __init__(self, settings: Settings, redis: Redis) -> None:
         self._settings = settings
+        self._redis = redis
         self._cache = RedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
 
     def app(self) -> AppClient:
@@ -63,8 +65,47 @@ class GitHubClients:
         )
 
     def installation(self, installation_id: int) -> InstallationClient:
-        app = self.app()
-        return app.with_auth(app.auth.as_installation(installation_id))
+        return GitHub(
+            AppInstallationAuthStrategy(self._settings.app_id, self._settings.private_key, installation_id),
+            base_url=self._settings.github_api_url + "/",
+            user_agent=f"depup/{__version__}",
+            timeout=httpx.Timeout(self._settings.github_timeout_seconds),
+            cache_strategy=self._cache,
+            http_cache=False,
+            auto_retry=translate_failure,
+            transport=WriteGate(self._redis, installation_id, self._settings.write_spacing_seconds),
+        )
+
+
+class WriteGate(httpx.BaseTransport):
+    """Serialises one installation's writes across every worker process and machine, with a minimum spacing
+    between them (GitHub's advice against secondary rate limits). Reads and token exchanges pass freely."""
+
+    def __init__(self, redis: Redis, installation_id: int, spacing: float) -> None:
+        self._inner = httpx.HTTPTransport()
+        self._redis = redis
+        self._spacing = spacing
+        self._lock_key = f"depup:writes:{installation_id}"
+        self._last_key = f"depup:writes:{installation_id}:last"
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method in _IDEMPOTENT or request.url.path.endswith("/access_tokens"):
+            return self._inner.handle_request(request)
+        with self._redis.lock(self._lock_key, timeout=120, blocking_timeout=300):
+            last = self._redis.get(self._last_key)
+            if last is not None and self._spacing > 0:
+                wait = float(last) + self._spacing - time.time()
+                if wait > 0:
+                    time.sleep(min(wait, self._spacing))
+            try:
+                response = self._inner.handle_request(request)
+                response.read()
+                return response
+            finally:
+                self._redis.set(self._last_key, repr(time.time()), ex=3600)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
@@ -150,3 +191,8 @@ def _error_message(exc: RequestFailed) -> str:
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         return str(body["message"])[:500]
     return "error"
+
+
+def json_body(response: Response[Any, Any]) -> Any:
+    """A response's JSON as plain values (githubkit types it as TypedDicts; depup reads a few keys)."""
+    return response.json()

@@ -50,6 +50,7 @@ class Settings:
     retry_intervals: tuple[int, ...] = (15, 60, 300)  # seconds between attempts of a failed handler
     max_reschedules: int = 12  # rate-limit postponements of one delivery before it counts as failed
     handlers_module: str = "handlers"
+    write_spacing_seconds: float = 1.0  # minimum time between two writes of one installation
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
@@ -105,6 +106,7 @@ class Settings:
             github_timeout_seconds=float(_int(env, "DEPUP_GITHUB_TIMEOUT", 30)),
             job_timeout_seconds=_int(env, "DEPUP_JOB_TIMEOUT", 600),
             retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
+            write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
         )
 
 
@@ -124,6 +126,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if not value.isdigit() or int(value) <= 0:
         raise SettingsError(f"{name} must be a positive whole number, got {value!r}")
     return int(value)
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if not 0 <= seconds <= 60:
+        raise SettingsError(f"{name} must be a number of seconds from 0 to 60, got {value!r}")
+    return seconds
 
 
 def _intervals(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:

@@ -41,6 +41,7 @@ def settings_for(fake: FakeGitHub, redis_url: str, **overrides: object) -> Setti
         "github_api_url": fake.url,
         "retry_intervals": (0, 0),
         "github_timeout_seconds": 5.0,
+        "write_spacing_seconds": 0.0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
