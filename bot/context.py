@@ -9,7 +9,9 @@ from redis import Redis
 
 from bot.errors import DepupError
 from bot.github import GitHubClients, InstallationClient
+from bot.queue import make_queue
 from bot.repos import RepoRegistry
+from bot.scans import request_scan
 from bot.settings import Settings
 
 
@@ -34,3 +36,7 @@ class Context:
     @property
     def repos(self) -> RepoRegistry:
         return RepoRegistry(self.redis)
+
+    def request_scan(self, full_name: str, reason: str, delivery: str = "") -> bool:
+        """Queue a scan of ``full_name`` (at most one waits per repository)."""
+        return request_scan(make_queue(self.redis, self.settings), self.settings, full_name, reason, delivery=delivery)

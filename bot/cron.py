@@ -21,6 +21,7 @@ from bot.serializer import JSONSerializer
 from bot.settings import Settings
 
 RECONCILE_EVERY_SECONDS = 6 * 3600
+SCHEDULE_CHECK_SECONDS = 300  # repository schedules are honoured to within five minutes
 
 
 class JsonCronJob(CronJob):
@@ -83,6 +84,12 @@ def build_scheduler(settings: Settings, redis: Redis) -> JsonCronScheduler:
         jobs.reconcile_installations,
         queue_name=settings.queue_name,
         interval=RECONCILE_EVERY_SECONDS,
+        job_timeout=settings.job_timeout_seconds,
+    )
+    scheduler.register(
+        jobs.enqueue_due_scans,
+        queue_name=settings.queue_name,
+        interval=SCHEDULE_CHECK_SECONDS,
         job_timeout=settings.job_timeout_seconds,
     )
     return scheduler

@@ -13,9 +13,11 @@ from bot import logs, runtime
 from bot.context import Context
 from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
+from bot.lifecycle.scan import ScanBusy, scan_repository
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
+from bot.scans import due_scans, queued_key, request_scan
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +111,56 @@ def reconcile_installations() -> dict[str, int]:
     rt = runtime.current()
     with logs.bind(job="reconcile_installations"):
         return reconcile(rt.clients, RepoRegistry(rt.redis))
+
+
+SCAN_BUSY_RETRY_SECONDS = 15
+
+
+def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]:
+    """Scan one repository and bring its pull requests and dashboard in line with the plan."""
+    rt = runtime.current()
+    job = get_current_job()
+    with logs.bind(repo=full_name, job=job.id if job else None, delivery=delivery or None, reason=reason):
+        rt.redis.delete(queued_key(full_name))
+        record = RepoRegistry(rt.redis).get(full_name)
+        if record is None or record.archived:
+            log.info("repository not installed or archived; scan skipped")
+            return {"skipped": True}
+        try:
+            result = scan_repository(rt.settings, rt.redis, rt.clients, record, reason=reason, delivery=delivery)
+        except ScanBusy:
+            request_scan(
+                rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=SCAN_BUSY_RETRY_SECONDS, force=True
+            )
+            log.info("another scan of this repository is running; this one is retried shortly")
+            return {"busy": True}
+        except RateLimited as e:
+            count = int(job.meta.get("reschedules", 0)) + 1 if job else 1
+            if count > rt.settings.max_reschedules:
+                raise
+            delay = e.retry_after + random.uniform(1, 5)  # noqa: S311 - jitter, not security
+            request_scan(
+                rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=delay, force=True,
+                meta={"reschedules": count},
+            )  # fmt: skip
+            log.warning("rate limited by GitHub; scan postponed", extra={"retry_after": e.retry_after})
+            return {"postponed_by": round(delay, 1)}
+        return {
+            "head": result.head,
+            "opened": result.opened,
+            "updated": result.updated,
+            "closed": result.closed,
+            "dashboard": result.dashboard,
+            "errors": len(result.errors),
+        }
+
+
+def enqueue_due_scans() -> dict[str, int]:
+    """Cron job: a scan for every repository whose config schedule fired since the last run."""
+    from datetime import UTC, datetime
+
+    rt = runtime.current()
+    with logs.bind(job="enqueue_due_scans"):
+        due = due_scans(rt.redis, RepoRegistry(rt.redis).all(), datetime.now(UTC))
+        queued = sum(request_scan(rt.queue, rt.settings, name, "schedule") for name in due)
+        return {"due": len(due), "queued": queued}

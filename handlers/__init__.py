@@ -1,9 +1,10 @@
 """Webhook handlers, one module per concern; ``router`` combines them for the worker."""
 
 from bot.router import Router
-from handlers import installation
+from handlers import installation, upgrades
 
 router = Router()
 router.include(installation.router)
+router.include(upgrades.router)
 
 __all__ = ["router"]

@@ -1,7 +1,8 @@
 """Installations: keep depup's registry of installed repositories in step with GitHub.
 
 When the App is installed or repositories are added, each repository is read through the API as the
-installation (which proves access and learns its default branch) and recorded; removals forget them.
+installation (which proves access and learns its default branch), recorded, and queued for its first scan;
+removals forget them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ def record_installation(delivery: Delivery, ctx: Context) -> None:
         records = fetch_repo_records(ctx.github, installation_id, listed)
     ctx.repos.replace_installation(installation_id, records)
     ctx.log.info("installation recorded", extra={"repos": len(records)})
+    if delivery.action == "created":
+        for record in records:
+            ctx.request_scan(record.full_name, "installed", delivery.delivery_id)
 
 
 @router.on("installation_repositories", "added")
@@ -35,6 +39,8 @@ def record_added_repositories(delivery: Delivery, ctx: Context) -> None:
     records = fetch_repo_records(ctx.github, installation_id, names)
     ctx.repos.add(records)
     ctx.log.info("repositories added", extra={"repos": len(records)})
+    for record in records:
+        ctx.request_scan(record.full_name, "repository added", delivery.delivery_id)
 
 
 @router.on("installation_repositories", "removed")

@@ -151,8 +151,8 @@ def test_reconcile_cron_job_rebuilds_the_registry_from_the_api(depup: Depup) -> 
     registry = RepoRegistry(depup.redis)
     registry.add([RepoRecord("gone-org/old", 1, 999999, "main")])  # an installation deleted while we were down
     scheduler = build_scheduler(depup.settings, depup.redis)
-    [cron_job] = scheduler.enqueue_jobs()
-    assert cron_job.name == "bot.jobs.reconcile_installations"
+    cron_jobs = scheduler.enqueue_jobs()
+    assert sorted(job.name for job in cron_jobs) == ["bot.jobs.enqueue_due_scans", "bot.jobs.reconcile_installations"]
     depup.run_worker()
     assert registry.installations() == [installation.id]
     assert registry.names(installation.id) == ["octo-org/a", "octo-org/b"]

@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import FakeGitHub
 from tests.support.http import LiveServer
+from tests.support.registry_server import RegistryServer
 from tests.support.worker import build_runtime, drain
 
 
@@ -48,7 +49,9 @@ def settings_for(fake: FakeGitHub, redis_url: str, **overrides: object) -> Setti
 
 
 @pytest.fixture
-def depup(fake_github: FakeGitHub, redis_url: str, redis_client: Redis) -> Iterator[Depup]:
+def depup(
+    fake_github: FakeGitHub, redis_url: str, redis_client: Redis, registry_server: RegistryServer
+) -> Iterator[Depup]:
     settings = settings_for(fake_github, redis_url)
     with LiveServer(create_app(settings)) as web:
         fake_github.set_webhook_target(web.url + WEBHOOK_PATH, fake_github.app.webhook_secret)

@@ -1,0 +1,90 @@
+"""The dependency dashboard issue: one per repository, created once, edited in place only when its text changes.
+
+Nothing in the body depends on the clock except the next scheduled scan (stable between scans), so a scan
+that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.audit import Entry
+from bot.lifecycle.gate import Gate
+from bot.lifecycle.reads import OpenPr
+from bot.lifecycle.state import DashboardState
+from bot.plan.model import Plan
+from bot.plan.render import plan_markdown
+
+TITLE = "Dependency dashboard (depup)"
+
+
+@dataclass(frozen=True)
+class DashboardView:
+    plan: Plan | None  # None when depup is disabled by the config
+    open_prs: Sequence[OpenPr]
+    gate: Gate
+    state: DashboardState
+    errors: Sequence[str]  # config, registry and lockfile problems
+    next_scan: str | None
+    audit: Sequence[Entry]
+    approvals: dict[int, int]  # PR number -> approvals it still needs
+
+
+def render(view: DashboardView) -> str:
+    lines = [
+        "This issue lists what depup plans to upgrade, in which order, and what it is waiting for. "
+        "depup edits it; comment `/depup plan` to refresh it.",
+        "",
+    ]
+    if view.next_scan:
+        lines.append(f"Next scheduled scan: {view.next_scan}.")
+        lines.append("")
+    if view.errors:
+        lines.extend(["## Errors", ""])
+        lines.extend(f"- {_md(e)}" for e in view.errors)
+        lines.append("")
+    lines.extend(["## Open pull requests", ""])
+    if view.open_prs:
+        for pr in view.open_prs:
+            phase = f" (phase {pr.meta.phase})" if pr.meta else ""
+            hands_off = (
+                " — edited by someone else: depup no longer touches it" if pr.branch in view.state.hands_off else ""
+            )
+            lines.append(f"- #{pr.number} {_md(pr.title)}{phase}{hands_off}")
+    else:
+        lines.append("None.")
+    pending = {n: count for n, count in view.approvals.items() if count > 0}
+    if pending:
+        lines.extend(["", "## Pending approvals", ""])
+        lines.extend(
+            f"- #{n} needs {c} approval{'s' if c != 1 else ''}: comment `/depup approve`"
+            for n, c in sorted(pending.items())
+        )
+    if view.gate.blocked and view.plan is not None and view.plan.current_phase in view.gate.blocked:
+        lines.extend(["", "## Waiting", "", f"- {_md(view.gate.blocked[view.plan.current_phase])}"])
+    if view.state.merges:
+        lines.extend(["", "## Merged upgrades", ""])
+        lines.extend(
+            f"- #{m.pr} (phase {m.phase}), merge {m.sha[:7]}: post-merge CI {m.ci}" for m in view.state.merges[-10:]
+        )
+    if view.state.ignored:
+        lines.extend(["", "## Ignored versions", ""])
+        lines.extend(
+            f"- `{i.package}` {i.version} ({i.ecosystem}): {_md(i.reason)}; `/depup unignore {i.package}` to undo"
+            for i in view.state.ignored
+        )
+    lines.append("")
+    if view.plan is None:
+        lines.append("depup is disabled by `enabled: false` in `.github/depup.yml`.")
+    else:
+        lines.append(plan_markdown(view.plan).rstrip("\n"))
+    if view.audit:
+        lines.extend(["", "## Recent activity", ""])
+        lines.extend(f"- {e.at} {_md(e.actor)}: {e.action} {_md(e.target)} {_md(e.why)}".rstrip() for e in view.audit)
+    lines.extend(["", view.state.block(), ""])
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("@", "@\u200b").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,82 @@
+"""Phase gating: a later phase opens only when the earlier phases' PRs are merged or closed and their merges
+passed CI on the default branch (SPEC §4; deployments and health probes join this gate later)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.github import InstallationClient, json_body
+from bot.lifecycle.reads import OpenPr
+from bot.lifecycle.state import DashboardState, Merge
+from bot.repos import RepoRecord
+from config.model import Phase
+
+OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})
+FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
+NO_CI_GRACE = timedelta(minutes=10)  # a merge with no CI at all after this long counts as passed
+
+
+@dataclass(frozen=True)
+class Gate:
+    blocked: dict[str, str]  # phase name -> why it may not open new PRs
+
+    def why(self, phase: str) -> str | None:
+        return self.blocked.get(phase)
+
+
+def ci_state(gh: InstallationClient, record: RepoRecord, sha: str) -> str:
+    """success, failure, pending, or none (nothing reported) for a commit: check runs and commit statuses."""
+    status: dict[str, Any] = json_body(gh.rest.repos.get_combined_status_for_ref(record.owner, record.name, sha))
+    runs: dict[str, Any] = json_body(gh.rest.checks.list_for_ref(record.owner, record.name, sha, per_page=100))
+    check_runs = [r for r in runs.get("check_runs", []) if r.get("name") not in OWN_CHECKS]
+    statuses = [s for s in status.get("statuses", []) if s.get("context") not in OWN_CHECKS]
+    if any(r.get("conclusion") in FAILED for r in check_runs) or any(
+        s.get("state") in ("failure", "error") for s in statuses
+    ):
+        return "failure"
+    if any(r.get("status") != "completed" for r in check_runs) or any(s.get("state") == "pending" for s in statuses):
+        return "pending"
+    return "success" if check_runs or statuses else "none"
+
+
+def refresh_merges(gh: InstallationClient, record: RepoRecord, state: DashboardState, now: datetime) -> DashboardState:
+    """Look up the post-merge CI of merges still waiting for it."""
+    merges = []
+    for merge in state.merges:
+        if merge.ci == "pending":
+            result = ci_state(gh, record, merge.sha)
+            if result == "none":
+                merged_at = datetime.fromisoformat(merge.at) if merge.at else now
+                result = "success" if now - merged_at >= NO_CI_GRACE else "pending"
+            merge = replace(merge, ci=result)
+        merges.append(merge)
+    return replace(state, merges=tuple(merges))
+
+
+def evaluate(phases: Sequence[Phase], state: DashboardState, open_prs: Sequence[OpenPr]) -> Gate:
+    index = {p.name: i for i, p in enumerate(phases)}
+    blocked: dict[str, str] = {}
+    for phase in phases:
+        here = index[phase.name]
+        earlier_open = [pr for pr in open_prs if pr.meta and index.get(pr.meta.phase, here) < here]
+        waiting = [m for m in state.merges if m.ci != "success" and index.get(m.phase, here) < here]
+        if earlier_open:
+            numbers = ", ".join(f"#{pr.number}" for pr in earlier_open)
+            blocked[phase.name] = f"waiting for earlier phases' PRs to be merged or closed: {numbers}"
+        elif waiting:
+            failed = [m for m in waiting if m.ci == "failure"]
+            if failed:
+                blocked[phase.name] = "post-merge CI failed on the default branch for " + ", ".join(
+                    f"#{m.pr} ({m.sha[:7]})" for m in failed
+                )
+            else:
+                blocked[phase.name] = "waiting for post-merge CI on the default branch: " + ", ".join(
+                    f"#{m.pr} ({m.sha[:7]})" for m in waiting
+                )
+    return Gate(blocked)
+
+
+__all__ = ["Gate", "Merge", "ci_state", "evaluate", "refresh_merges"]

@@ -1,0 +1,163 @@
+"""Pull requests of upgrade groups, written through the git data API: one commit per PR (a tree with the new
+file contents on top of the default branch's tree, a commit, a branch ref), then the PR, its labels,
+reviewers and assignees. Every write is skipped when GitHub already holds what it would write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.deps.apply import ChangeSet, Selected, apply_updates
+from bot.deps.model import Manifest
+from bot.errors import GitHubRequestError, NotFound
+from bot.github import InstallationClient, json_body
+from bot.lifecycle.reads import OpenPr
+from bot.plan.model import PlanGroup
+from bot.repos import RepoRecord
+from bot.snapshot import Snapshot, blob_sha
+
+BOT_AUTHOR = "depup[bot]"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a group's branch must hold: the changed files' new text, on top of ``base``."""
+
+    files: dict[str, str]
+    problems: tuple[str, ...]
+
+
+def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Manifest]) -> Content:
+    """Edit a scratch copy of the snapshot for ``group`` and regenerate lockfiles; unchanged files left out."""
+    selected = [
+        Selected(manifests[dep.location.file], dep, item.update)
+        for item in group.items
+        if item.update is not None
+        for dep in item.dependencies
+        if dep.location.file in manifests
+    ]
+    with tempfile.TemporaryDirectory(prefix="depup-apply-") as scratch:
+        work = Path(scratch) / "repo"
+        shutil.copytree(snapshot.root, work, symlinks=False)
+        changes: ChangeSet = apply_updates(work, selected)
+    return Content({c.path: c.after for c in changes.changes if c.after != c.before}, changes.problems)
+
+
+def same_content(gh: InstallationClient, record: RepoRecord, pr: OpenPr, content: Content) -> bool:
+    """Whether the PR already changes exactly these files to exactly this text (one read: its file list)."""
+    files: list[dict[str, Any]] = json_body(
+        gh.rest.pulls.list_files(record.owner, record.name, pr.number, per_page=100)
+    )
+    have = {str(f["filename"]): str(f.get("sha") or "") for f in files if f.get("status") != "removed"}
+    want = {path: blob_sha(text.encode("utf-8")) for path, text in content.files.items()}
+    return have == want
+
+
+def authored_by_depup(gh: InstallationClient, record: RepoRecord, sha: str) -> bool:
+    commit = json_body(gh.rest.git.get_commit(record.owner, record.name, sha))
+    return str((commit.get("author") or {}).get("name")) == BOT_AUTHOR
+
+
+def push_commit(
+    gh: InstallationClient,
+    record: RepoRecord,
+    snapshot: Snapshot,
+    branch: str,
+    content: Content,
+    message: str,
+    *,
+    branch_exists: bool | None = None,
+) -> str:
+    """One commit with ``content`` on top of the snapshot's commit, and the branch pointed at it (forced)."""
+    entries = [
+        {"path": path, "mode": "100644", "type": "blob", "content": text}
+        for path, text in sorted(content.files.items())
+    ]
+    tree = json_body(gh.rest.git.create_tree(record.owner, record.name, base_tree=snapshot.tree, tree=entries))  # type: ignore[arg-type]
+    author: Any = {"name": BOT_AUTHOR, "email": "depup[bot]@users.noreply.github.com"}
+    commit = json_body(
+        gh.rest.git.create_commit(
+            record.owner, record.name, message=message, tree=tree["sha"], parents=[snapshot.commit], author=author
+        )
+    )
+    sha = str(commit["sha"])
+    if branch_exists is None:
+        branch_exists = _ref_exists(gh, record, branch)
+    if branch_exists:
+        gh.rest.git.update_ref(record.owner, record.name, f"heads/{branch}", sha=sha, force=True)
+    else:
+        gh.rest.git.create_ref(record.owner, record.name, ref=f"refs/heads/{branch}", sha=sha)
+    return sha
+
+
+def _ref_exists(gh: InstallationClient, record: RepoRecord, branch: str) -> bool:
+    try:
+        gh.rest.git.get_ref(record.owner, record.name, f"heads/{branch}")
+    except NotFound:
+        return False
+    return True
+
+
+def open_pull(
+    gh: InstallationClient,
+    record: RepoRecord,
+    branch: str,
+    title: str,
+    body: str,
+    labels: Sequence[str],
+    reviewers: Sequence[str],
+    assignees: Sequence[str],
+) -> int:
+    try:
+        pull = json_body(
+            gh.rest.pulls.create(
+                record.owner, record.name, head=branch, base=record.default_branch, title=title, body=body
+            )
+        )
+    except GitHubRequestError as e:
+        if e.status != 422:
+            raise
+        # GitHub refuses a second PR for the same branch: one was opened by an earlier, interrupted attempt.
+        existing = json_body(
+            gh.rest.pulls.list(record.owner, record.name, state="open", head=f"{record.owner}:{branch}")
+        )
+        if not existing:
+            raise
+        pull = existing[0]
+    number = int(pull["number"])
+    sync_labels(gh, record, number, (), labels)
+    users = [r for r in reviewers if "/" not in r]
+    teams = [r.split("/", 1)[1] for r in reviewers if "/" in r]
+    if users or teams:
+        gh.rest.pulls.request_reviewers(record.owner, record.name, number, reviewers=users, team_reviewers=teams)
+    if assignees:
+        gh.rest.issues.update(record.owner, record.name, number, assignees=list(assignees))
+    return number
+
+
+def sync_labels(
+    gh: InstallationClient, record: RepoRecord, number: int, have: Sequence[str], want: Sequence[str]
+) -> None:
+    missing = [label for label in want if label not in have]
+    if missing:
+        gh.rest.issues.add_labels(record.owner, record.name, number, labels=missing)
+
+
+def update_pull(gh: InstallationClient, record: RepoRecord, pr: OpenPr, title: str, body: str) -> bool:
+    if pr.title == title and pr.body == body:
+        return False
+    gh.rest.pulls.update(record.owner, record.name, pr.number, title=title, body=body)
+    return True
+
+
+def close_pull(gh: InstallationClient, record: RepoRecord, pr: OpenPr, why: str) -> None:
+    gh.rest.issues.create_comment(record.owner, record.name, pr.number, body=why)
+    gh.rest.pulls.update(record.owner, record.name, pr.number, state="closed")
+    with contextlib.suppress(NotFound):
+        gh.rest.git.delete_ref(record.owner, record.name, f"heads/{pr.branch}")

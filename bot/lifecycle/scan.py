@@ -1,0 +1,432 @@
+"""One scan of one repository: read it from GitHub, plan, and bring GitHub in line with the plan.
+
+Order: snapshot of the default branch -> config (last valid one kept on errors) -> survey and plan ->
+take stock of depup's open PRs (someone else's commits make a branch hands-off) -> post-merge CI of earlier
+merges (the phase gate) -> update or close existing PRs -> open the current phase's PRs within
+``max_open_prs`` -> the dashboard. A scan of a repository never runs twice at once (a Redis lock), and every
+write is skipped when GitHub already holds its result, so a scan with nothing new writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from redis import Redis
+
+from bot import audit
+from bot.changelog import ChangelogReader
+from bot.deps.model import Manifest
+from bot.deps.registry.client import RegistryClient
+from bot.deps.survey import Survey, survey
+from bot.deps.versions import Policy
+from bot.errors import ConfigInvalid, DepupError
+from bot.github import GitHubClients, InstallationClient, json_body
+from bot.lifecycle import pulls
+from bot.lifecycle.dashboard import TITLE, DashboardView, render
+from bot.lifecycle.gate import Gate, evaluate, refresh_merges
+from bot.lifecycle.reads import (
+    DashboardIssue,
+    OpenPr,
+    find_dashboard,
+    open_depup_prs,
+    recently_closed_depup_prs,
+    remember_dashboard,
+)
+from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge
+from bot.plan import Sources, make_plan
+from bot.plan.model import Plan, PlanGroup
+from bot.plan.render import group_markdown
+from bot.repos import RepoRecord
+from bot.risk.imports import index_imports
+from bot.settings import Settings
+from bot.snapshot import CONFIG_PATHS, Snapshot, blob, read_snapshot
+from config.loader import default_config, load_config
+from config.model import Config
+
+log = logging.getLogger(__name__)
+ACTOR = "depup"
+
+
+class ScanBusy(DepupError):
+    """Another scan of the same repository is running; try again shortly."""
+
+
+@dataclass
+class ScanResult:
+    repo: str
+    head: str = ""
+    opened: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dashboard: int | None = None
+
+
+def scan_lock_key(full_name: str) -> str:
+    return f"depup:scan-lock:{full_name}"
+
+
+def scan_repository(
+    settings: Settings,
+    redis: Redis,
+    clients: GitHubClients,
+    record: RepoRecord,
+    *,
+    reason: str,
+    delivery: str = "",
+    now: datetime | None = None,
+) -> ScanResult:
+    lock = redis.lock(scan_lock_key(record.full_name), timeout=settings.job_timeout_seconds + 60)
+    if not lock.acquire(blocking=False):
+        raise ScanBusy(f"a scan of {record.full_name} is running")
+    try:
+        scan = _Scan(settings, redis, clients.installation(record.installation_id), record, delivery)
+        return scan.run(reason, now or datetime.now(UTC))
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - the lock expired: nothing to release
+            log.warning("scan lock expired before the scan ended", extra={"repo": record.full_name})
+
+
+class _Scan:
+    def __init__(
+        self, settings: Settings, redis: Redis, gh: InstallationClient, record: RepoRecord, delivery: str
+    ) -> None:
+        self.settings = settings
+        self.redis = redis
+        self.gh = gh
+        self.record = record
+        self.delivery = delivery
+        self.result = ScanResult(record.full_name)
+        self._survey: Survey | None = None
+
+    # -- the scan ------------------------------------------------------------------------------------------
+    def run(self, reason: str, now: datetime) -> ScanResult:
+        owner, name = self.record.owner, self.record.name
+        ref = json_body(self.gh.rest.git.get_ref(owner, name, f"heads/{self.record.default_branch}"))
+        head = str(ref["object"]["sha"])
+        self.result.head = head
+        log.info("scan started", extra={"repo": self.record.full_name, "reason": reason, "head": head})
+        with tempfile.TemporaryDirectory(prefix="depup-scan-") as tmp:
+            snapshot = read_snapshot(self.gh, owner, name, head, Path(tmp) / "repo", self.redis)
+            dashboard = find_dashboard(self.gh, self.record, self.redis)
+            state = DashboardState.from_body(dashboard.body if dashboard else None)
+            config, state = self._config(snapshot, state)
+            self._remember_schedule(config)
+            state = self._closed(state, now)
+            prs = open_depup_prs(self.gh, self.record)
+            if not config.enabled:
+                self._dashboard(dashboard, DashboardView(None, prs, Gate({}), state, self.result.errors, None, (), {}))
+                return self.result
+            plan = self._plan(snapshot, config, state, now)
+            state = self._hands_off(prs, state)
+            state = refresh_merges(self.gh, self.record, state, now)
+            gate = evaluate(config.phases, state, prs)
+            prs = self._reconcile(snapshot, plan, config, prs, state, gate)
+            approvals = {pr.number: g.approvals for pr in prs if (g := _group_of(plan, pr)) is not None and g.approvals}
+            view = DashboardView(
+                plan, prs, gate, state, self.result.errors, _next_scan(config, now),
+                audit.latest(self.redis, self.record.full_name), approvals,
+            )  # fmt: skip
+            self._dashboard(dashboard, view)
+        log.info(
+            "scan done",
+            extra={
+                "repo": self.record.full_name,
+                "opened": self.result.opened,
+                "updated": self.result.updated,
+                "closed": self.result.closed,
+            },
+        )
+        return self.result
+
+    def _config(self, snapshot: Snapshot, state: DashboardState) -> tuple[Config, DashboardState]:
+        path = next((p for p in CONFIG_PATHS if p in snapshot.files), None)
+        if path is None:
+            return default_config(), state
+        text = snapshot.text(path) or ""
+        try:
+            config = load_config(text, path)
+        except ConfigInvalid as e:
+            problems = [str(p) for p in e.problems]
+            self.result.errors.extend(f"config: {p}" for p in problems)
+            self._config_check(snapshot, path, problems)
+            return self._last_valid(state), state
+        self._config_check(snapshot, path, [])
+        return config, replace(state, config_blob=snapshot.files[path])
+
+    def _last_valid(self, state: DashboardState) -> Config:
+        if state.config_blob:
+            try:
+                data = blob(self.gh, self.record.owner, self.record.name, state.config_blob, self.redis)
+                self.result.errors.append("config: the last valid configuration is used until the file is fixed")
+                return load_config(data, CONFIG_PATHS[0])
+            except (DepupError, ConfigInvalid):
+                pass
+        self.result.errors.append("config: the default configuration is used until the file is fixed")
+        return default_config()
+
+    def _config_check(self, snapshot: Snapshot, path: str, problems: list[str]) -> None:
+        """A ``depup/config`` check run on the head commit (once per commit)."""
+        runs = json_body(
+            self.gh.rest.checks.list_for_ref(
+                self.record.owner, self.record.name, snapshot.commit, check_name="depup/config"
+            )
+        )
+        if runs.get("total_count"):
+            return
+        if self.settings.dry_run:
+            return
+        summary = "\n".join(f"- `{p}`" for p in problems) if problems else f"`{path}` is valid."
+        self.gh.rest.checks.create(
+            self.record.owner,
+            self.record.name,
+            name="depup/config",
+            head_sha=snapshot.commit,
+            status="completed",
+            conclusion="failure" if problems else "success",
+            output={
+                "title": f"{len(problems)} mistake(s) in {path}" if problems else "Configuration valid",
+                "summary": summary[:60000],
+            },
+        )
+
+    def _plan(self, snapshot: Snapshot, config: Config, state: DashboardState, now: datetime) -> Plan:
+        policy = Policy(range_strategy=config.range_strategy, min_release_age=config.min_release_age, now=now)
+        with RegistryClient(self.redis) as registry:
+            surveyed = survey(snapshot.root, registry, policy)
+        self._survey = surveyed
+        sources = Sources(
+            imports=index_imports(snapshot.root) if snapshot.sources_complete else None,
+            notes=ChangelogReader(self.gh),
+        )
+        plan = make_plan(surveyed, config, now, sources, extra_ignores=state.ignore_rules())
+        self.result.errors.extend(plan.problems)
+        return plan
+
+    def _closed(self, state: DashboardState, now: datetime) -> DashboardState:
+        """Record merges (their post-merge CI gates the next phase) and PRs closed without merging (their
+        versions are ignored until newer ones appear, and depup says so on the PR once)."""
+        known_merges = {m.pr for m in state.merges}
+        rejected = {(i.ecosystem, i.package, i.version) for i in state.ignored}
+        for pr in reversed(recently_closed_depup_prs(self.gh, self.record)):
+            assert pr.meta is not None
+            if pr.branch in state.hands_off:
+                state = replace(state, hands_off=tuple(b for b in state.hands_off if b != pr.branch))
+            if pr.merged_sha is not None:
+                if pr.number not in known_merges:
+                    state = state.with_merge(Merge(pr.number, pr.merged_sha, pr.meta.phase, at=pr.closed_at or None))
+                    self._audit("pr_merged", f"#{pr.number}", f"merge {pr.merged_sha[:7]}, phase {pr.meta.phase}")
+                continue
+            versions = [
+                IgnoredVersion(c.ecosystem, c.package, c.target, f"#{pr.number} was closed without merging")
+                for c in pr.meta.packages
+                if c.update_type != "lockfile" and (c.ecosystem, c.package, c.target) not in rejected
+            ]
+            if not versions:
+                continue
+            state = state.with_ignored(*versions)
+            listed = ", ".join(f"`{v.package}` {v.version}" for v in versions)
+            self._comment_once(
+                pr.number,
+                "ignored-versions",
+                f"This pull request was closed without merging, so depup will not propose {listed} again. "
+                "It will propose newer versions when they are released; `/depup unignore <package>` lifts this "
+                "sooner.",
+            )
+            self._audit("versions_ignored", f"#{pr.number}", listed)
+        return state
+
+    def _comment_once(self, number: int, marker: str, text: str) -> None:
+        """A comment carrying a hidden marker, posted unless an earlier attempt already posted it."""
+        tag = f"<!-- depup:{marker} -->"
+        if self.settings.dry_run:
+            return
+        comments = json_body(
+            self.gh.rest.issues.list_comments(self.record.owner, self.record.name, number, per_page=100)
+        )
+        if any(tag in str(c.get("body") or "") for c in comments):
+            return
+        self.gh.rest.issues.create_comment(self.record.owner, self.record.name, number, body=f"{text}\n\n{tag}")
+
+    def _hands_off(self, prs: list[OpenPr], state: DashboardState) -> DashboardState:
+        for pr in prs:
+            if pr.branch in state.hands_off or pulls.authored_by_depup(self.gh, self.record, pr.head_sha):
+                continue
+            state = replace(state, hands_off=(*state.hands_off, pr.branch))
+            self._comment_once(
+                pr.number,
+                "hands-off",
+                f"Someone else pushed to `{pr.branch}` ({pr.head_sha[:7]}), so depup will not touch this pull "
+                "request any more: no rebases, no updates, no closing. Close it to let depup propose the upgrade "
+                "again.",
+            )
+            self._audit("hands_off", f"#{pr.number}", f"commit {pr.head_sha[:7]} not pushed by depup")
+        return state
+
+    # -- pull requests -----------------------------------------------------------------------------------
+    def _reconcile(
+        self,
+        snapshot: Snapshot,
+        plan: Plan,
+        config: Config,
+        prs: list[OpenPr],
+        state: DashboardState,
+        gate: Gate,
+    ) -> list[OpenPr]:
+        assert self._survey is not None
+        manifests = {m.path: m for m in self._survey.manifests}
+        planned = {g.branch: g for g in plan.groups}
+        still_open: list[OpenPr] = []
+        for pr in prs:
+            group = planned.get(pr.branch)
+            if pr.branch in state.hands_off:
+                still_open.append(pr)
+            elif group is None:
+                self._close(pr)
+            else:
+                self._refresh(snapshot, plan, group, pr, manifests, config)
+                still_open.append(pr)
+        existing = {pr.branch for pr in still_open}
+        current = plan.current_phase
+        if current is None:
+            return still_open
+        blocked = gate.why(current)
+        room = config.max_open_prs - len(still_open)
+        for key in (*plan.opening, *plan.waiting):
+            group = plan.group(key)
+            if group is None or group.branch in existing:
+                continue
+            if blocked or room <= 0:
+                break
+            number = self._open(snapshot, plan, group, manifests, config)
+            if number is not None:
+                room -= 1
+                still_open.append(
+                    OpenPr(number, group.branch, "", snapshot.commit, group.title, "", tuple(config.labels), None)
+                )
+        return sorted(still_open, key=lambda p: p.number)
+
+    def _open(
+        self, snapshot: Snapshot, plan: Plan, group: PlanGroup, manifests: dict[str, Manifest], config: Config
+    ) -> int | None:
+        content = pulls.content_for(group, snapshot, manifests)
+        if not self._usable(group, content):
+            return None
+        if self.settings.dry_run:
+            log.info("dry run: would open a pull request", extra={"branch": group.branch, "title": group.title})
+            return None
+        pulls.push_commit(self.gh, self.record, snapshot, group.branch, content, _message(group))
+        number = pulls.open_pull(
+            self.gh, self.record, group.branch, group.title, group_markdown(group, plan),
+            config.labels, config.reviewers, config.assignees,
+        )  # fmt: skip
+        self.result.opened.append(number)
+        self._audit("pr_opened", f"#{number}", f"{group.title} (phase {group.phase}, risk {group.risk})")
+        return number
+
+    def _refresh(
+        self,
+        snapshot: Snapshot,
+        plan: Plan,
+        group: PlanGroup,
+        pr: OpenPr,
+        manifests: dict[str, Manifest],
+        config: Config,
+    ) -> None:
+        content = pulls.content_for(group, snapshot, manifests)
+        if not self._usable(group, content) or self.settings.dry_run:
+            return
+        changed = False
+        if not pulls.same_content(self.gh, self.record, pr, content):
+            pulls.push_commit(
+                self.gh, self.record, snapshot, group.branch, content, _message(group), branch_exists=True
+            )
+            changed = True
+        changed |= pulls.update_pull(self.gh, self.record, pr, group.title, group_markdown(group, plan))
+        pulls.sync_labels(self.gh, self.record, pr.number, pr.labels, config.labels)
+        if changed:
+            self.result.updated.append(pr.number)
+            self._audit("pr_updated", f"#{pr.number}", group.title)
+
+    def _close(self, pr: OpenPr) -> None:
+        if self.settings.dry_run:
+            return
+        pulls.close_pull(
+            self.gh,
+            self.record,
+            pr,
+            "depup closed this pull request: the upgrade it carries is no longer proposed (it is already on the "
+            "default branch, a newer plan supersedes it, or the config now ignores it).",
+        )
+        self.result.closed.append(pr.number)
+        self._audit("pr_closed", f"#{pr.number}", "no longer proposed")
+
+    def _usable(self, group: PlanGroup, content: pulls.Content) -> bool:
+        if content.problems:
+            self.result.errors.extend(f"{group.title}: {p}" for p in content.problems)
+            return False
+        if not content.files:
+            self.result.errors.append(f"{group.title}: the edit changes no file")
+            return False
+        return True
+
+    # -- dashboard and bookkeeping -----------------------------------------------------------------------
+    def _dashboard(self, dashboard: DashboardIssue | None, view: DashboardView) -> None:
+        body = render(view)
+        if self.settings.dry_run:
+            return
+        if dashboard is not None:
+            self.result.dashboard = dashboard.number
+            if dashboard.body != body:
+                self.gh.rest.issues.update(self.record.owner, self.record.name, dashboard.number, body=body)
+            return
+        issue = json_body(
+            self.gh.rest.issues.create(
+                self.record.owner, self.record.name, title=TITLE, body=body, labels=[DASHBOARD_LABEL]
+            )
+        )
+        self.result.dashboard = int(issue["number"])
+        remember_dashboard(self.redis, self.record, self.result.dashboard)
+        self._audit("dashboard_created", f"#{self.result.dashboard}", "first scan")
+
+    def _remember_schedule(self, config: Config) -> None:
+        self.redis.hset(
+            "depup:schedules",
+            self.record.full_name,
+            f"{config.schedule.cron}|{config.schedule.timezone}|{int(config.enabled)}",
+        )
+
+    def _audit(self, action: str, target: str, why: str) -> None:
+        audit.record(
+            self.redis,
+            self.record.full_name,
+            actor=ACTOR,
+            action=action,
+            target=target,
+            why=why,
+            delivery=self.delivery,
+        )
+
+
+def _group_of(plan: Plan, pr: OpenPr) -> PlanGroup | None:
+    return next((g for g in plan.groups if g.branch == pr.branch), None)
+
+
+def _message(group: PlanGroup) -> str:
+    lines = [group.title, ""]
+    lines.extend(f"- {i.name}: {i.change.replace('->', '→')}" for i in group.items)
+    return "\n".join(lines) + "\n"
+
+
+def _next_scan(config: Config, now: datetime) -> str:
+    zone = ZoneInfo(config.schedule.timezone)
+    moment = croniter(config.schedule.cron, now.astimezone(zone)).get_next(datetime)
+    return f"{moment.strftime('%Y-%m-%d %H:%M')} {config.schedule.timezone}"

@@ -1,0 +1,150 @@
+"""depup's upgrade state, kept on GitHub (the source of truth) as hidden JSON blocks: one in each depup pull
+request's body (what it carries) and one in the dashboard issue's body (ignored versions, merges waiting for
+their post-merge CI, branches humans took over, the last valid config). Losing Redis loses none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bot.plan.render import META_PREFIX
+from config.model import IgnoreRule
+
+DASHBOARD_PREFIX = "<!-- depup:dashboard "
+DASHBOARD_LABEL = "depup-dashboard"
+BRANCH_PREFIX = "depup/"
+MAX_MERGES = 30
+_BLOCK = re.compile(r"<!-- depup:(meta|dashboard) (\{.*?\}) -->", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Carried:
+    ecosystem: str
+    package: str
+    current: str
+    target: str
+    update_type: str
+
+
+@dataclass(frozen=True)
+class PrMeta:
+    plan: str
+    phase: str
+    group: str
+    packages: tuple[Carried, ...]
+
+
+def parse_pr_meta(body: str | None) -> PrMeta | None:
+    data = _block(body, "meta")
+    if data is None:
+        return None
+    try:
+        packages = tuple(
+            Carried(str(p["ecosystem"]), str(p["package"]), str(p["from"]), str(p["to"]), str(p.get("type", "")))
+            for p in data.get("packages", [])
+        )
+        return PrMeta(str(data["plan"]), str(data["phase"]), str(data["group"]), packages)
+    except (KeyError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class IgnoredVersion:
+    ecosystem: str
+    package: str
+    version: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Merge:
+    pr: int
+    sha: str
+    phase: str
+    ci: str = "pending"  # pending | success | failure
+    at: str | None = None  # ISO time of the merge
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    ignored: tuple[IgnoredVersion, ...] = ()
+    merges: tuple[Merge, ...] = ()
+    hands_off: tuple[str, ...] = ()  # branches someone else pushed to
+    config_blob: str | None = None  # the blob of the last valid .github/depup.yml
+    extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
+
+    def ignore_rules(self) -> tuple[IgnoreRule, ...]:
+        return tuple(
+            IgnoreRule(
+                packages=(i.package,),
+                versions=(f"=={i.version}" if i.ecosystem == "python" else i.version,),
+                ecosystems=(i.ecosystem,),  # type: ignore[arg-type]
+                reason=i.reason,
+            )
+            for i in self.ignored
+        )
+
+    def with_ignored(self, *versions: IgnoredVersion) -> DashboardState:
+        known = {(i.ecosystem, i.package, i.version) for i in self.ignored}
+        new = [v for v in versions if (v.ecosystem, v.package, v.version) not in known]
+        return replace(self, ignored=(*self.ignored, *new)) if new else self
+
+    def with_merge(self, merge: Merge) -> DashboardState:
+        if any(m.pr == merge.pr for m in self.merges):
+            return self
+        return replace(self, merges=(*self.merges, merge)[-MAX_MERGES:])
+
+    def to_json(self) -> dict[str, Any]:
+        data = {**self.extra, **asdict(self)}
+        data.pop("extra")
+        return data
+
+    @classmethod
+    def from_body(cls, body: str | None) -> DashboardState:
+        data = _block(body, "dashboard") or {}
+        known = {"ignored", "merges", "hands_off", "config_blob"}
+        try:
+            return cls(
+                ignored=tuple(IgnoredVersion(**i) for i in data.get("ignored", [])),
+                merges=tuple(Merge(**m) for m in data.get("merges", [])),
+                hands_off=tuple(str(b) for b in data.get("hands_off", [])),
+                config_blob=data.get("config_blob"),
+                extra={k: v for k, v in data.items() if k not in known},
+            )
+        except (TypeError, ValueError):
+            return cls()
+
+    def block(self) -> str:
+        return DASHBOARD_PREFIX + _dump(self.to_json()) + " -->"
+
+
+def _dump(data: object) -> str:
+    # "--" cannot appear inside an HTML comment: escape it the way JSON allows.
+    return json.dumps(data, separators=(",", ":"), sort_keys=True).replace("--", "-\\u002d")
+
+
+def _block(body: str | None, kind: str) -> dict[str, Any] | None:
+    for match in _BLOCK.finditer(body or ""):
+        if match.group(1) == kind:
+            try:
+                data = json.loads(match.group(2))
+            except ValueError:
+                return None
+            return data if isinstance(data, dict) else None
+    return None
+
+
+__all__ = [
+    "BRANCH_PREFIX",
+    "DASHBOARD_LABEL",
+    "META_PREFIX",
+    "Carried",
+    "DashboardState",
+    "IgnoredVersion",
+    "Merge",
+    "PrMeta",
+    "parse_pr_meta",
+]

@@ -1,0 +1,81 @@
+"""Asking for a repository scan: handlers, the cron process and commands enqueue ``bot.jobs.scan_repo``.
+
+At most one scan per repository waits in the queue at a time (a flag with a TTL): a scan reads GitHub's
+state when it runs, so a second queued one would do the same work. The running scan clears the flag first,
+so an event that arrives during a scan still gets a scan after it.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+from redis import Redis
+from rq import Queue
+
+from bot.queue import job_options
+from bot.repos import RepoRecord
+from bot.settings import Settings
+
+JOB_SCAN = "bot.jobs.scan_repo"
+SCHEDULES = "depup:schedules"  # hash: full name -> "cron|timezone|enabled", written by each scan
+_QUEUED = "depup:scan-queued:"
+_LAST_FIRE = "depup:schedule-fired:"
+DEFAULT_SCHEDULE = "0 5 * * 1|UTC|1"
+
+
+def queued_key(full_name: str) -> str:
+    return _QUEUED + full_name
+
+
+def request_scan(
+    queue: Queue,
+    settings: Settings,
+    full_name: str,
+    reason: str,
+    *,
+    delivery: str = "",
+    delay: float = 0,
+    force: bool = False,
+    meta: dict[str, object] | None = None,
+) -> bool:
+    """Enqueue a scan unless one is already waiting; ``force`` skips that check (retries of a busy scan)."""
+    redis: Redis = queue.connection
+    if not force and not redis.set(queued_key(full_name), reason, nx=True, ex=settings.job_timeout_seconds * 2):
+        return False
+    kwargs = {"full_name": full_name, "reason": reason, "delivery": delivery}
+    job_id = f"scan-{re.sub(r'[^A-Za-z0-9_-]', '_', full_name)}-{uuid.uuid4().hex[:12]}"
+    options = {**job_options(settings), "meta": meta or {}}
+    if delay > 0:
+        queue.enqueue_in(timedelta(seconds=delay), JOB_SCAN, kwargs=kwargs, job_id=job_id, **options)
+    else:
+        queue.enqueue_call(JOB_SCAN, kwargs=kwargs, job_id=job_id, **options)  # type: ignore[arg-type]
+    return True
+
+
+def due_scans(redis: Redis, records: list[RepoRecord], now: datetime) -> list[str]:
+    """Repositories whose schedule fired since the last check (the first check only starts the clock)."""
+    schedules = {
+        (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
+        for k, v in redis.hgetall(SCHEDULES).items()
+    }
+    due = []
+    for record in records:
+        if record.archived:
+            continue
+        cron, zone, enabled = (schedules.get(record.full_name) or DEFAULT_SCHEDULE).split("|")
+        if enabled != "1":
+            continue
+        try:
+            fired = croniter(cron, now.astimezone(ZoneInfo(zone))).get_prev(datetime).timestamp()
+        except (ValueError, KeyError):
+            continue
+        last_key = _LAST_FIRE + record.full_name
+        last = redis.get(last_key)
+        redis.set(last_key, repr(fired))
+        if last is not None and float(last) < fired:
+            due.append(record.full_name)
+    return due
