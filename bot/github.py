@@ -6,13 +6,15 @@ httpx's exceptions become depup's ``GitHubError``s.
   forked job of every worker shares it until a minute before it expires).
 
 No client ever sleeps on a rate limit: a rate-limited call raises ``RateLimited`` with the wait GitHub asked
-for, and the job runner reschedules the job. Idempotent reads get two quick in-process retries on 5xx and
-timeouts; writes are never retried here (the whole handler is retried by the queue and checks state first).
+for, and the job runner reschedules the job. Calls that do the same thing when repeated (reads, PATCH
+updates, creating git trees/commits/blobs, which are named by their content) get two quick in-process retries
+on 5xx and timeouts; other writes are never retried here (the whole job is retried and checks state first).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from datetime import timedelta
 from typing import Any, NoReturn
@@ -115,10 +117,19 @@ def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
     matching ``GitHubError`` (chained to the original) out of githubkit's request loop.
     """
     request = _request_of(exc)
-    method = request.method if request is not None else ""
-    if attempt < _READ_RETRIES and method in _IDEMPOTENT and _is_transient(exc):
+    if attempt < _READ_RETRIES and request is not None and _repeatable(request) and _is_transient(exc):
         return RetryOption(True, timedelta(seconds=0.5 * (attempt + 1)))
     raise_domain_error(exc)
+
+
+_CONTENT_ADDRESSED = re.compile(r"/repos/[^/]+/[^/]+/git/(trees|commits|blobs)$")
+
+
+def _repeatable(request: httpx.Request) -> bool:
+    """Calls that do the same thing when sent twice: reads, PATCH updates, and git objects (named by content)."""
+    if request.method in _IDEMPOTENT or request.method == "PATCH":
+        return True
+    return request.method == "POST" and _CONTENT_ADDRESSED.search(request.url.path) is not None
 
 
 def raise_domain_error(exc: GitHubException) -> NoReturn:

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.deps.apply import ChangeSet, Selected, apply_updates
 from bot.deps.model import Manifest
+from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
 from bot.errors import GitHubRequestError, NotFound
 from bot.github import InstallationClient, json_body
 from bot.lifecycle.reads import OpenPr
@@ -45,8 +46,16 @@ def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Ma
     with tempfile.TemporaryDirectory(prefix="depup-apply-") as scratch:
         work = Path(scratch) / "repo"
         shutil.copytree(snapshot.root, work, symlinks=False)
-        changes: ChangeSet = apply_updates(work, selected)
+        changes: ChangeSet = apply_updates(work, selected, npm_registry=_npm_registry())
     return Content({c.path: c.after for c in changes.changes if c.after != c.before}, changes.problems)
+
+
+def _npm_registry() -> str | None:
+    """The npm registry the engine reads (DEPUP_NPM_REGISTRY or npm's config), so locks resolve from the same."""
+    try:
+        return npm_registry_base()
+    except RegistryConfigError:
+        return None
 
 
 def same_content(gh: InstallationClient, record: RepoRecord, pr: OpenPr, content: Content) -> bool:
@@ -74,7 +83,12 @@ def push_commit(
     *,
     branch_exists: bool | None = None,
 ) -> str:
-    """One commit with ``content`` on top of the snapshot's commit, and the branch pointed at it (forced)."""
+    """One commit with ``content`` on top of the snapshot's commit, and the branch pointed at it (forced).
+
+    A branch that already holds exactly that (an earlier attempt pushed it, then failed) is left as it is."""
+    head = _branch_head(gh, record, branch) if branch_exists is not False else None
+    if head is not None and _holds(gh, record, head, snapshot, content):
+        return head
     entries = [
         {"path": path, "mode": "100644", "type": "blob", "content": text}
         for path, text in sorted(content.files.items())
@@ -87,21 +101,37 @@ def push_commit(
         )
     )
     sha = str(commit["sha"])
-    if branch_exists is None:
-        branch_exists = _ref_exists(gh, record, branch)
-    if branch_exists:
+    if head is not None:
         gh.rest.git.update_ref(record.owner, record.name, f"heads/{branch}", sha=sha, force=True)
     else:
-        gh.rest.git.create_ref(record.owner, record.name, ref=f"refs/heads/{branch}", sha=sha)
+        try:
+            gh.rest.git.create_ref(record.owner, record.name, ref=f"refs/heads/{branch}", sha=sha)
+        except GitHubRequestError as e:
+            if e.status != 422:  # 422: the branch exists after all (an earlier attempt created it)
+                raise
+            gh.rest.git.update_ref(record.owner, record.name, f"heads/{branch}", sha=sha, force=True)
     return sha
 
 
-def _ref_exists(gh: InstallationClient, record: RepoRecord, branch: str) -> bool:
+def _branch_head(gh: InstallationClient, record: RepoRecord, branch: str) -> str | None:
     try:
-        gh.rest.git.get_ref(record.owner, record.name, f"heads/{branch}")
+        ref = json_body(gh.rest.git.get_ref(record.owner, record.name, f"heads/{branch}"))
     except NotFound:
+        return None
+    return str(ref["object"]["sha"])
+
+
+def _holds(gh: InstallationClient, record: RepoRecord, sha: str, snapshot: Snapshot, content: Content) -> bool:
+    """Whether commit ``sha`` is one depup commit on the snapshot's commit with exactly ``content``."""
+    commit = json_body(gh.rest.git.get_commit(record.owner, record.name, sha))
+    parents = [str(p.get("sha")) for p in commit.get("parents") or []]
+    if parents != [snapshot.commit] or str((commit.get("author") or {}).get("name")) != BOT_AUTHOR:
         return False
-    return True
+    tree = json_body(gh.rest.git.get_tree(record.owner, record.name, str(commit["tree"]["sha"]), recursive="1"))
+    have = {str(e.get("path")): str(e.get("sha")) for e in tree.get("tree", []) if e.get("type") == "blob"}
+    changed = {path for path, sha in have.items() if snapshot.files.get(path, sha) != sha}
+    want = {path: blob_sha(text.encode("utf-8")) for path, text in content.files.items()}
+    return all(have.get(path) == sha for path, sha in want.items()) and changed <= set(want)
 
 
 def open_pull(

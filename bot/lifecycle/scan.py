@@ -395,7 +395,6 @@ class _Scan:
         )
         self.result.dashboard = int(issue["number"])
         remember_dashboard(self.redis, self.record, self.result.dashboard)
-        self._audit("dashboard_created", f"#{self.result.dashboard}", "first scan")
 
     def _remember_schedule(self, config: Config) -> None:
         self.redis.hset(

@@ -618,7 +618,8 @@ def pull_json(w: World, repo: Repo, pull: Pull, *, simple: bool = False, consume
         "title": issue.title,
         "user": user_json(w, issue.user),
         "body": issue.body,
-        "labels": [label_json(w, repo, label) for label in issue.labels],
+        # The description types a pull request's label descriptions as non-nullable strings.
+        "labels": [{**label_json(w, repo, label), "description": label.description or ""} for label in issue.labels],
         "milestone": None,
         "active_lock_reason": None,
         "created_at": ts(issue.created_at),
