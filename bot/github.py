@@ -13,9 +13,11 @@ on 5xx and timeouts; other writes are never retried here (the whole job is retri
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
+import zlib
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -39,6 +41,9 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+ETAG_PREFIX = "depup:etag:"
+ETAG_TTL = 24 * 3600
+ETAG_MAX_BYTES = 1024 * 1024
 TOKEN_CACHE_PREFIX = "depup:ghauth"  # noqa: S105 - a key prefix, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 _READ_RETRIES = 2
@@ -80,18 +85,28 @@ class GitHubClients:
 
 
 class WriteGate(httpx.BaseTransport):
-    """Serialises one installation's writes across every worker process and machine, with a minimum spacing
-    between them (GitHub's advice against secondary rate limits). Reads and token exchanges pass freely."""
+    """The transport of one installation's client.
+
+    Writes are serialised across every worker process and machine, with a minimum spacing between them
+    (GitHub's advice against secondary rate limits). Reads are conditional: an answer GitHub sent with an ETag
+    is kept in Redis, and asked for again with ``If-None-Match``; a 304 (which GitHub does not count against
+    the rate limit) is answered from the kept copy. Token exchanges pass untouched.
+    """
 
     def __init__(self, redis: Redis, installation_id: int, spacing: float) -> None:
         self._inner = httpx.HTTPTransport()
         self._redis = redis
         self._spacing = spacing
+        self._installation = installation_id
         self._lock_key = f"depup:writes:{installation_id}"
         self._last_key = f"depup:writes:{installation_id}:last"
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method in _IDEMPOTENT or request.url.path.endswith("/access_tokens"):
+        if request.url.path.endswith("/access_tokens"):
+            return self._inner.handle_request(request)
+        if request.method == "GET":
+            return self._conditional(request)
+        if request.method in _IDEMPOTENT:
             return self._inner.handle_request(request)
         with self._redis.lock(self._lock_key, timeout=120, blocking_timeout=300):
             last = self._redis.get(self._last_key)
@@ -105,6 +120,40 @@ class WriteGate(httpx.BaseTransport):
                 return response
             finally:
                 self._redis.set(self._last_key, repr(time.time()), ex=3600)
+
+    def _conditional(self, request: httpx.Request) -> httpx.Response:
+        key = (
+            ETAG_PREFIX
+            + f"{self._installation}:"
+            + hashlib.sha1(str(request.url).encode(), usedforsecurity=False).hexdigest()
+        )
+        kept: dict[bytes, bytes] = self._redis.hgetall(key)  # type: ignore[assignment]
+        if kept:
+            request.headers["If-None-Match"] = kept[b"etag"].decode()
+        response = self._inner.handle_request(request)
+        if response.status_code == 304 and kept:
+            response.close()
+            headers = {
+                k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")
+            }
+            headers["content-type"] = kept[b"type"].decode()
+            return httpx.Response(200, headers=headers, content=zlib.decompress(kept[b"body"]), request=request)
+        etag = response.headers.get("etag")
+        if response.status_code == 200 and etag:
+            data = response.read()
+            if len(data) <= ETAG_MAX_BYTES:
+                with self._redis.pipeline() as pipe:
+                    pipe.hset(
+                        key,
+                        mapping={
+                            "etag": etag,
+                            "type": response.headers.get("content-type", "application/json"),
+                            "body": zlib.compress(data, 6),
+                        },
+                    )
+                    pipe.expire(key, ETAG_TTL)
+                    pipe.execute()
+        return response
 
     def close(self) -> None:
         self._inner.close()

@@ -51,7 +51,12 @@ def rescan_on_default_branch_ci(delivery: Delivery, ctx: Context) -> None:
         return
     subject = payload.get("check_suite") or payload.get("workflow_run") or {}
     if delivery.event == "check_run":
-        subject = (payload.get("check_run") or {}).get("check_suite") or {}
+        run = payload.get("check_run") or {}
+        if str(run.get("name", "")).startswith("depup/"):
+            return  # depup's own checks say nothing about CI
+        subject = run.get("check_suite") or {}
+    if str((subject.get("app") or {}).get("id", "")) == ctx.settings.app_id:
+        return
     if subject.get("head_branch") == repo[1]:
         ctx.request_scan(repo[0], f"{delivery.event} completed on the default branch", delivery.delivery_id)
 

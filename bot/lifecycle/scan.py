@@ -38,7 +38,7 @@ from bot.lifecycle.reads import (
     recently_closed_depup_prs,
     remember_dashboard,
 )
-from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge
+from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, parse_pr_meta
 from bot.plan import Sources, make_plan
 from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown
@@ -309,9 +309,13 @@ class _Scan:
             number = self._open(snapshot, plan, group, manifests, config)
             if number is not None:
                 room -= 1
+                body = group_markdown(group, plan)
                 still_open.append(
-                    OpenPr(number, group.branch, "", snapshot.commit, group.title, "", tuple(config.labels), None)
-                )
+                    OpenPr(
+                        number, group.branch, "", snapshot.commit, group.title, body, tuple(config.labels),
+                        parse_pr_meta(body),
+                    )
+                )  # fmt: skip
         return sorted(still_open, key=lambda p: p.number)
 
     def _open(

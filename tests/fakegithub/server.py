@@ -7,6 +7,7 @@ response headers (rate limit, request id) -> response validation -> Call recorde
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import threading
@@ -224,7 +225,20 @@ class FakeServer:
             return Response(b"", status=reply.status, headers=headers)
         data = json.dumps(reply.body, ensure_ascii=False).encode()
         call.response = reply.body
+        if call.method == "GET" and reply.status == 200:
+            # Conditional requests, as GitHub: an ETag on every answer, 304 when If-None-Match still matches
+            # (for the operations whose description declares a 304).
+            etag = '"' + hashlib.sha1(data, usedforsecurity=False).hexdigest() + '"'
+            headers["etag"] = etag
+            asked = {k.lower(): v for k, v in call.headers.items()}.get("if-none-match")
+            if asked == etag and self._declares(call.method, call.path, "304"):
+                call.status = 304
+                return Response(b"", status=304, headers=headers)
         return Response(data, status=reply.status, headers=headers, content_type=JSON_TYPE)
+
+    def _declares(self, method: str, path: str, status: str) -> bool:
+        matched = spec.match(method, path)
+        return matched is not None and status in spec.load_spec().declared_statuses(matched[0])
 
     def _check_response(
         self, call: Call, method: str, path: str, query: dict[str, str], raw: bytes, response: Response
