@@ -19,6 +19,7 @@ from bot.deps.npm import lockfile as npm_lock
 from bot.deps.proposals import Update
 from bot.deps.python import apply_edits as python_edit
 from bot.deps.python import regenerate_lock as python_lock
+from bot.deps.python.lockfiles import REFRESH_ALL
 from bot.errors import DepupError
 
 
@@ -77,6 +78,34 @@ def apply_updates(
             previous = changes.get(lock_path)
             changes[lock_path] = FileChange(lock_path, previous.before if previous else lock_before, lock_text)
     return ChangeSet(tuple(changes[p] for p in sorted(changes)), tuple(problems))
+
+
+def refresh_lockfiles(
+    root: Path, manifests: Sequence[Manifest], *, lock_timeout: float = 300.0, npm_registry: str | None = None
+) -> ChangeSet:
+    """Lockfile maintenance: every locked version moves to the newest its manifest allows; manifests untouched."""
+    changes: list[FileChange] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for manifest in manifests:
+        if manifest.lockfile is None or manifest.lockfile in seen:
+            continue
+        seen.add(manifest.lockfile)
+        before = _read(root, manifest.lockfile) if (root / manifest.lockfile).is_file() else None
+        if manifest.ecosystem is Ecosystem.NPM:
+            result = npm_lock.regenerate_lock(
+                root, posixpath.dirname(manifest.path), [], lock_timeout, npm_registry, refresh=True
+            )
+            path, text, problem = result.lockfile or manifest.lockfile, result.text, result.problem
+        else:
+            py = python_lock(root, manifest.path, manifest.lockfile, [REFRESH_ALL], lock_timeout)
+            path, text, problem = py.lockfile, py.text, py.problem
+        if problem is not None:
+            problems.append(f"{path}: not refreshed: {problem}")
+        elif text is not None and text != before:
+            (root / path).write_bytes(text.encode("utf-8"))
+            changes.append(FileChange(path, before, text))
+    return ChangeSet(tuple(sorted(changes, key=lambda c: c.path)), tuple(problems))
 
 
 def _read(root: Path, path: str) -> str:

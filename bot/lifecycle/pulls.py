@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.deps.apply import ChangeSet, Selected, apply_updates
+from bot.deps.apply import ChangeSet, Selected, apply_updates, refresh_lockfiles
 from bot.deps.model import Manifest
 from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
 from bot.errors import GitHubRequestError, NotFound
@@ -43,10 +43,16 @@ def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Ma
         for dep in item.dependencies
         if dep.location.file in manifests
     ]
+    lockfiles = {i.package for i in group.items if i.update_type == "lockfile"}
     with tempfile.TemporaryDirectory(prefix="depup-apply-") as scratch:
         work = Path(scratch) / "repo"
         shutil.copytree(snapshot.root, work, symlinks=False)
         changes: ChangeSet = apply_updates(work, selected, npm_registry=_npm_registry())
+        if lockfiles:
+            refreshed = refresh_lockfiles(
+                work, [m for m in manifests.values() if m.lockfile in lockfiles], npm_registry=_npm_registry()
+            )
+            changes = ChangeSet(changes.changes + refreshed.changes, changes.problems + refreshed.problems)
     return Content({c.path: c.after for c in changes.changes if c.after != c.before}, changes.problems)
 
 

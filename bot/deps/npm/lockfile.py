@@ -62,6 +62,8 @@ def regenerate_lock(
     packages: Sequence[str],
     timeout: float,
     registry: str | None = None,
+    *,
+    refresh: bool = False,
 ) -> LockResult:
     """Regenerate the lockfile that belongs to the package.json in ``manifest_dir`` (repository-relative).
 
@@ -69,7 +71,8 @@ def regenerate_lock(
     specs (``name@version``, see ``install_spec``) to record for in-range, lockfile-only updates; they are
     installed first and the original package.json is then restored and the lock synced to it, so the
     manifest's ranges stay exactly as written. ``registry`` is passed as ``--registry``; without it npm's
-    own configuration decides.
+    own configuration decides. ``refresh`` (lockfile maintenance) moves every locked version to the newest
+    its range allows (``npm update --package-lock-only``).
     """
     npm = shutil.which("npm")
     if npm is None:
@@ -89,7 +92,9 @@ def regenerate_lock(
         work = Path(scratch) / "project"
         _copy_project(repo_dir / root, work)
         steps: list[list[str]] = []
-        if packages:
+        if refresh:
+            steps.append([npm, "update", *base[2:]])
+        elif packages:
             target = [f"--workspace={member}"] if member is not None else []
             steps.append([*base, *target, *packages])
         steps.append(base)

@@ -182,6 +182,9 @@ def _shown(command: Sequence[str], work: Path) -> tuple[str, ...]:
     return tuple(_mask(part.replace(str(work), ".")) for part in command)
 
 
+REFRESH_ALL = "*"  # as ``packages``: move every locked version to the newest the manifest allows
+
+
 def _plan(
     kind: LockKind,
     executable: str,
@@ -201,11 +204,15 @@ def _plan(
         if not allow_source_builds:
             run_env["UV_NO_BUILD"] = "1"
         command = [executable, "lock"]
+        if list(packages) == [REFRESH_ALL]:
+            return [*command, "--upgrade"], lock_dir, run_env
         for package in packages:
             command += ["--upgrade-package", package]
         return command, lock_dir, run_env
     if kind == "poetry":
         run_env.update({"POETRY_NO_INTERACTION": "1", "POETRY_VIRTUALENVS_CREATE": "false"})
+        if list(packages) == [REFRESH_ALL]:
+            return [executable, "update", "--lock"], lock_dir, run_env
         names = [re.split(r"[=<>!~; \[]", p, maxsplit=1)[0] for p in packages]
         if names:
             return [executable, "update", "--lock", *names], lock_dir, run_env
@@ -257,6 +264,8 @@ def _plan_compile(
         if not allow_source_builds:
             run_env["PIP_ONLY_BINARY"] = ":all:"
         command = [executable, *args]
+    if list(packages) == [REFRESH_ALL]:
+        return [*command, "--upgrade"], cwd, run_env
     for package in packages:
         command += ["--upgrade-package", package]
     return command, cwd, run_env

@@ -68,3 +68,34 @@ def test_a_lockfile_that_cannot_be_regenerated_is_reported_and_the_edit_kept(
     [problem] = changes.problems
     assert problem.startswith("uv.lock: not regenerated, the manifest edit is kept:")
     assert (repo / "uv.lock").read_text().endswith('version = "1.0"\n')
+
+
+def test_lockfile_maintenance_moves_locked_versions_within_the_ranges(
+    tmp_path: Path, registry_server: RegistryServer
+) -> None:
+    from bot.deps.apply import refresh_lockfiles
+    from bot.deps.scan import scan
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "package.json").write_text(
+        '{\n  "name": "x",\n  "version": "1.0.0",\n  "dependencies": {"lodash": "^4.17.0"}\n}\n'
+    )
+    lock = {
+        "name": "x",
+        "version": "1.0.0",
+        "lockfileVersion": 3,
+        "requires": True,
+        "packages": {
+            "": {"name": "x", "version": "1.0.0", "dependencies": {"lodash": "^4.17.0"}},
+            "node_modules/lodash": {"version": "4.17.15"},
+        },
+    }
+    (repo / "package-lock.json").write_text(json.dumps(lock, indent=2) + "\n")
+    manifest = scan(repo).manifests[0]
+    changes = refresh_lockfiles(repo, [manifest], npm_registry=registry_server.url)
+    assert changes.problems == ()
+    assert [c.path for c in changes.changes] == ["package-lock.json"]
+    refreshed = json.loads(changes.changes[0].after)
+    assert refreshed["packages"]["node_modules/lodash"]["version"] == "4.18.1"
+    assert (repo / "package.json").read_text().count("^4.17.0") == 1  # the manifest keeps its range

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.deps.python import lockfiles, regenerate_lock
-from bot.deps.python.lockfiles import _mask, drop_new_option_lines, lock_kind
+from bot.deps.python.lockfiles import REFRESH_ALL, _mask, drop_new_option_lines, lock_kind
 from bot.deps.python.pipconfig import pip_index_settings, uv_index_env
 
 HEADER = (
@@ -102,6 +102,17 @@ def test_uv_lock_moves_only_the_named_package(tmp_path: Path, offline_env: dict[
     assert result.text is not None and 'name = "alpha"\nversion = "1.1"' in result.text
     assert 'name = "beta"\nversion = "1.5"' in result.text
     assert snapshot(repo) == before, "the checkout is never modified"
+
+
+def test_uv_lock_refresh_moves_every_package(tmp_path: Path, offline_env: dict[str, str]) -> None:
+    tool("uv")
+    repo = tmp_path / "repo"
+    seed_uv_project(repo, offline_env, '"alpha>=1.0,<2", "beta>=1.0"')
+    assert 'name = "alpha"\nversion = "1.0"' in (repo / "uv.lock").read_text()
+    result = regenerate_lock(repo, "pyproject.toml", "uv.lock", [REFRESH_ALL], 60, env=offline_env)
+    assert result.ok, result.problem
+    assert result.command[1:] == ("lock", "--upgrade")
+    assert result.text is not None and 'name = "alpha"\nversion = "1.1"' in result.text
 
 
 def test_missing_lockfile_is_reported(tmp_path: Path) -> None:
