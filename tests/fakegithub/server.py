@@ -50,6 +50,7 @@ class Call:
     fault: str | None = None
     request_id: str = ""
     duration: float = 0.0
+    started_at: float = 0.0  # time.monotonic() when the request arrived
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -114,6 +115,7 @@ class FakeServer:
             query,
             request_id=request_id,
             headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+            started_at=started,
         )
         reply, identity, validate = self._dispatch(request, call, method, path, query, raw)
         response = self._respond(reply, identity, request_id, call)
