@@ -171,14 +171,18 @@ def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
     raise_domain_error(exc)
 
 
-_CONTENT_ADDRESSED = re.compile(r"/repos/[^/]+/[^/]+/git/(trees|commits|blobs)$")
+# POSTs that do the same thing when sent twice: git objects (named by their content), adding labels,
+# requesting reviewers.
+_REPEATABLE_POSTS = re.compile(
+    r"/repos/[^/]+/[^/]+/(git/(trees|commits|blobs)|issues/\d+/labels|pulls/\d+/requested_reviewers)$"
+)
 
 
 def _repeatable(request: httpx.Request) -> bool:
-    """Calls that do the same thing when sent twice: reads, PATCH updates, and git objects (named by content)."""
+    """Calls that do the same thing when sent twice: reads, PATCH updates, and the POSTs above."""
     if request.method in _IDEMPOTENT or request.method == "PATCH":
         return True
-    return request.method == "POST" and _CONTENT_ADDRESSED.search(request.url.path) is not None
+    return request.method == "POST" and _REPEATABLE_POSTS.search(request.url.path) is not None
 
 
 def raise_domain_error(exc: GitHubException) -> NoReturn:

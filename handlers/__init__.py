@@ -1,10 +1,11 @@
 """Webhook handlers, one module per concern; ``router`` combines them for the worker."""
 
 from bot.router import Router
-from handlers import installation, upgrades
+from handlers import installation, results, upgrades
 
 router = Router()
 router.include(installation.router)
 router.include(upgrades.router)
+router.include(results.router)
 
 __all__ = ["router"]

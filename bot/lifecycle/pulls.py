@@ -20,6 +20,7 @@ from bot.errors import GitHubRequestError, NotFound
 from bot.github import InstallationClient, json_body
 from bot.lifecycle.reads import OpenPr
 from bot.plan.model import PlanGroup
+from bot.plan.render import risk_details, risk_table
 from bot.repos import RepoRecord
 from bot.snapshot import Snapshot, blob_sha
 
@@ -197,3 +198,33 @@ def close_pull(gh: InstallationClient, record: RepoRecord, pr: OpenPr, why: str)
     gh.rest.pulls.update(record.owner, record.name, pr.number, state="closed")
     with contextlib.suppress(NotFound):
         gh.rest.git.delete_ref(record.owner, record.name, f"heads/{pr.branch}")
+
+
+RISK_CHECK = "depup/risk"
+
+
+def sync_risk_check(gh: InstallationClient, record: RepoRecord, head: str, group: PlanGroup) -> bool:
+    """A ``depup/risk`` check run on the PR's head with the risk table as its summary (created, or edited when
+    the assessment changed). High risk concludes ``neutral`` so it stands out without failing the commit."""
+    title = f"Risk {group.risk} (score {group.score})" + (
+        f": needs {group.approvals} approval{'s' if group.approvals != 1 else ''}" if group.approvals else ""
+    )
+    summary = risk_table(group.items) + "\n\n" + "\n".join(risk_details(item) for item in group.items)
+    summary = summary[:65000]
+    conclusion: Any = "neutral" if group.risk == "high" else "success"
+    runs = json_body(gh.rest.checks.list_for_ref(record.owner, record.name, head, check_name=RISK_CHECK))
+    existing = next(iter(runs.get("check_runs", [])), None)
+    output: Any = {"title": title, "summary": summary}
+    if existing is None:
+        gh.rest.checks.create(
+            record.owner, record.name, name=RISK_CHECK, head_sha=head, status="completed", conclusion=conclusion,
+            output=output,
+        )  # fmt: skip
+        return True
+    have = existing.get("output") or {}
+    if have.get("title") == title and have.get("summary") == summary and existing.get("conclusion") == conclusion:
+        return False
+    gh.rest.checks.update(
+        record.owner, record.name, int(existing["id"]), status="completed", conclusion=conclusion, output=output
+    )
+    return True

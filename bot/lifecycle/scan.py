@@ -327,7 +327,8 @@ class _Scan:
         if self.settings.dry_run:
             log.info("dry run: would open a pull request", extra={"branch": group.branch, "title": group.title})
             return None
-        pulls.push_commit(self.gh, self.record, snapshot, group.branch, content, _message(group))
+        head = pulls.push_commit(self.gh, self.record, snapshot, group.branch, content, _message(group))
+        pulls.sync_risk_check(self.gh, self.record, head, group)
         number = pulls.open_pull(
             self.gh, self.record, group.branch, group.title, group_markdown(group, plan),
             config.labels, config.reviewers, config.assignees,
@@ -349,11 +350,13 @@ class _Scan:
         if not self._usable(group, content) or self.settings.dry_run:
             return
         changed = False
+        head = pr.head_sha
         if not pulls.same_content(self.gh, self.record, pr, content):
-            pulls.push_commit(
+            head = pulls.push_commit(
                 self.gh, self.record, snapshot, group.branch, content, _message(group), branch_exists=True
             )
             changed = True
+        pulls.sync_risk_check(self.gh, self.record, head, group)
         changed |= pulls.update_pull(self.gh, self.record, pr, group.title, group_markdown(group, plan))
         pulls.sync_labels(self.gh, self.record, pr.number, pr.labels, config.labels)
         if changed:

@@ -178,6 +178,9 @@ def metadata_block(group: PlanGroup, plan: Plan) -> str:
         "plan": plan.id,
         "phase": group.phase,
         "group": group.key,
+        "risk": group.risk,
+        "approvals": group.approvals,
+        "automerge": group.automerge,
         "packages": [
             {"ecosystem": i.ecosystem, "package": i.package, "from": i.current, "to": i.target, "type": i.update_type}
             for i in group.items
