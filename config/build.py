@@ -94,6 +94,7 @@ def build_config(options: Mapping[str, Any]) -> Config:
         range_strategy=options["range_strategy"],
         max_open_prs=int(options["max_open_prs"]),
         lockfile_maintenance=options["lockfile_maintenance"],
+        split_failing_groups=options["split_failing_groups"],
         labels=tuple(options["labels"]),
         reviewers=tuple(options["reviewers"]),
         assignees=tuple(options["assignees"]),

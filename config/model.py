@@ -149,6 +149,7 @@ class Config:
     range_strategy: RangeStrategy = "auto"
     max_open_prs: int = 5
     lockfile_maintenance: bool = True
+    split_failing_groups: bool = True
     labels: tuple[str, ...] = ("dependencies",)
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()

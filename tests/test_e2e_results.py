@@ -58,3 +58,76 @@ def test_the_risk_check_run_carries_the_risk_table(depup: Depup) -> None:
     assert risk.output["title"].startswith("Risk ")
     assert "| Package | Change | Type | Role | Risk | Top reasons |" in risk.output["summary"]
     assert "`axios`" in risk.output["summary"] and "`lodash`" in risk.output["summary"]
+
+
+CULPRIT_REPO = "octo-org/bisect"
+EIGHT = {
+    "attrs": "20.3.0",
+    "black": "22.3.0",
+    "click": "7.0",
+    "certifi": "2020.12.5",
+    "idna": "2.10",
+    "jinja2": "2.11.3",
+    "markupsafe": "1.1.1",
+    "packaging": "20.9",
+}
+CULPRIT = "jinja2"
+GROUP_CONFIG = """\
+min_release_age: 0
+max_open_prs: 10
+risk: {high_at: 99}
+core_packages: {python: ['!django', '!flask']}
+groups:
+  - {name: all, match: {}}
+phases:
+  - {name: all, title: Everything, match: {}}
+"""
+
+
+def ci(fake: FakeGitHub) -> None:
+    """The repository's CI: red when the culprit's pin changed, green otherwise (as a status on each PR head)."""
+    for pull in fake.pulls(CULPRIT_REPO):
+        head = fake.branch_sha(CULPRIT_REPO, pull.head_ref)
+        text = fake.read_text(CULPRIT_REPO, pull.head_ref, "requirements.txt") or ""
+        broken = f"{CULPRIT}=={EIGHT[CULPRIT]}" not in text
+        if not [s for s in fake.statuses(CULPRIT_REPO, head) if s.context == "ci/test"]:  # type: ignore[arg-type]
+            fake.set_status(CULPRIT_REPO, head, context="ci/test", state="failure" if broken else "success")  # type: ignore[arg-type]
+
+
+def test_a_failing_group_of_eight_is_bisected_to_its_culprit_and_the_other_seven_land(depup: Depup) -> None:
+    fake = depup.fake
+    original = "".join(f"{name}=={version}\n" for name, version in EIGHT.items())
+    fake.create_repo(CULPRIT_REPO, files={"requirements.txt": original, ".github/depup.yml": GROUP_CONFIG})
+    fake.create_installation(account="octo-org", repos=[CULPRIT_REPO])
+    depup.run_worker()
+    [first] = fake.pulls(CULPRIT_REPO)
+    assert first.title == "Upgrade all (8 packages)"
+    for _ in range(8):
+        ci(fake)
+        depup.run_worker()
+        # A maintainer merges what passes.
+        for pull in fake.pulls(CULPRIT_REPO):
+            head = fake.branch_sha(CULPRIT_REPO, pull.head_ref)
+            if [s for s in fake.statuses(CULPRIT_REPO, head) if s.state == "success"]:  # type: ignore[arg-type]
+                fake.merge_pull(CULPRIT_REPO, pull.number)
+        depup.run_worker()
+        if not fake.pulls(CULPRIT_REPO):
+            break
+    split_notes = [
+        c.body
+        for p in fake.pulls(CULPRIT_REPO, state="closed")
+        for c in fake.comments(CULPRIT_REPO, p.number)
+        if "splits it in two" in c.body
+    ]
+    rounds = max(int(note.split("(round ")[1].split(")")[0]) for note in split_notes)
+    print(f"\nculprit isolated after {rounds} split rounds ({len(split_notes)} splits)")
+    assert fake.pulls(CULPRIT_REPO) == []
+    assert rounds + 1 <= 4  # the first failure, then at most log2(8) split rounds
+    main = fake.read_text(CULPRIT_REPO, "main", "requirements.txt") or ""
+    assert f"{CULPRIT}=={EIGHT[CULPRIT]}" in main  # the culprit stays where it was
+    upgraded = [name for name, version in EIGHT.items() if f"{name}=={version}" not in main]
+    assert sorted(upgraded) == sorted(set(EIGHT) - {CULPRIT})  # the other seven landed
+    culprit_note = [c.body for c in fake.comments(CULPRIT_REPO, first.number) if c.body.startswith("Culprit found")]
+    assert len(culprit_note) == 1 and f"`{CULPRIT}`" in culprit_note[0]
+    [dashboard] = [i for i in fake.issues(CULPRIT_REPO) if "depup-dashboard" in [label.name for label in i.labels]]
+    assert f"breaks CI: isolated by splitting #{first.number}" in (dashboard.body or "")

@@ -23,6 +23,7 @@ REQUIREMENTS = "# Web stack\nrequests==2.22.0\nflask==1.1.2  # web framework\n"
 CONFIG = """\
 min_release_age: 0
 max_open_prs: 4
+split_failing_groups: false
 labels: [dependencies, depup]
 risk: {high_at: 99}
 groups:

@@ -68,6 +68,13 @@ def render(view: DashboardView) -> str:
         lines.extend(
             f"- #{m.pr} (phase {m.phase}), merge {m.sha[:7]}: post-merge CI {m.ci}" for m in view.state.merges[-10:]
         )
+    if view.state.splits:
+        lines.extend(["", "## Culprit search", ""])
+        for split in view.state.splits:
+            parts = "; ".join(", ".join(f"`{p}`" for p in part) for part in split.parts)
+            lines.append(
+                f"- `{split.key}` failed CI in #{split.origin}: {split.rounds} split round(s) so far; parts: {parts}"
+            )
     if view.state.ignored:
         lines.extend(["", "## Ignored versions", ""])
         lines.extend(

@@ -135,8 +135,9 @@ def _next(verdict: str, pending: int, failed: list[CheckResult], gates: dict[str
         names = ", ".join(f"`{c.name}`" for c in failed)
         if gates["packages"] > 1:
             return (
-                f"{names} failed. To find the package that breaks it, comment `/depup split`: depup splits the "
-                "group into smaller pull requests until the culprit is isolated."
+                f"{names} failed. depup finds the package that breaks it by splitting the group into smaller pull "
+                "requests until the culprit is isolated: at once when `split_failing_groups` is on (the default), "
+                "else on a `/depup split` comment."
             )
         return f"{names} failed. Close this pull request to skip this version, or fix the code on the default branch."
     if verdict == "none":

@@ -29,7 +29,7 @@ from bot.errors import ConfigInvalid, DepupError
 from bot.github import GitHubClients, InstallationClient, json_body
 from bot.lifecycle import pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
-from bot.lifecycle.gate import Gate, evaluate, refresh_merges
+from bot.lifecycle.gate import Gate, ci_state, evaluate, refresh_merges
 from bot.lifecycle.reads import (
     DashboardIssue,
     OpenPr,
@@ -38,7 +38,7 @@ from bot.lifecycle.reads import (
     recently_closed_depup_prs,
     remember_dashboard,
 )
-from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, parse_pr_meta
+from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, Split, parse_pr_meta
 from bot.plan import Sources, make_plan
 from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown
@@ -106,6 +106,8 @@ class _Scan:
         self.delivery = delivery
         self.result = ScanResult(record.full_name)
         self._survey: Survey | None = None
+        self._sources: Sources | None = None
+        self.state = DashboardState()
 
     # -- the scan ------------------------------------------------------------------------------------------
     def run(self, reason: str, now: datetime) -> ScanResult:
@@ -128,8 +130,12 @@ class _Scan:
             plan = self._plan(snapshot, config, state, now)
             state = self._hands_off(prs, state)
             state = refresh_merges(self.gh, self.record, state, now)
-            gate = evaluate(config.phases, state, prs)
-            prs = self._reconcile(snapshot, plan, config, prs, state, gate)
+            self.state = state
+            if config.split_failing_groups:
+                plan, prs = self._split_failures(plan, config, prs, now)
+            gate = evaluate(config.phases, self.state, prs)
+            prs = self._reconcile(snapshot, plan, config, prs, self.state, gate)
+            state = self.state
             approvals = {pr.number: g.approvals for pr in prs if (g := _group_of(plan, pr)) is not None and g.approvals}
             view = DashboardView(
                 plan, prs, gate, state, self.result.errors, _next_scan(config, now),
@@ -203,13 +209,96 @@ class _Scan:
         with RegistryClient(self.redis) as registry:
             surveyed = survey(snapshot.root, registry, policy)
         self._survey = surveyed
-        sources = Sources(
+        self._sources = Sources(
             imports=index_imports(snapshot.root) if snapshot.sources_complete else None,
             notes=ChangelogReader(self.gh),
         )
-        plan = make_plan(surveyed, config, now, sources, extra_ignores=state.ignore_rules())
+        plan = self._replan(config, state, now)
         self.result.errors.extend(plan.problems)
         return plan
+
+    def _replan(self, config: Config, state: DashboardState, now: datetime) -> Plan:
+        assert self._survey is not None
+        return make_plan(
+            self._survey, config, now, self._sources, extra_ignores=state.ignore_rules(), splits=state.split_map()
+        )
+
+    # -- culprit search ------------------------------------------------------------------------------------
+    def _split_failures(
+        self, plan: Plan, config: Config, prs: list[OpenPr], now: datetime
+    ) -> tuple[Plan, list[OpenPr]]:
+        """A grouped PR whose CI failed is closed and split in halves; a split part of one package that fails
+        is the culprit: its version is ignored and the PR that failed first says which package it was."""
+        planned = {g.branch: g for g in plan.groups}
+        closed: set[int] = set()
+        for pr in prs:
+            group = planned.get(pr.branch)
+            if group is None or pr.branch in self.state.hands_off:
+                continue
+            if len(group.items) < 2 and group.kind != "split":
+                continue
+            if ci_state(self.gh, self.record, pr.head_sha) != "failure":
+                continue
+            if len(group.items) >= 2:
+                self._split(pr, group)
+            else:
+                self._culprit(pr, group)
+            closed.add(pr.number)
+        if not closed:
+            return plan, prs
+        return self._replan(config, self.state, now), [pr for pr in prs if pr.number not in closed]
+
+    def _split(self, pr: OpenPr, group: PlanGroup) -> None:
+        packages = sorted(i.package for i in group.items)
+        half = (len(packages) + 1) // 2
+        halves = (tuple(packages[:half]), tuple(packages[half:]))
+        base = group.key.split("-split-", 1)[0]
+        entry = next((s for s in self.state.splits if s.key == base), None)
+        if entry is None:
+            entry = Split(base, pr.number, 1, halves)
+        else:
+            kept = tuple(p for p in entry.parts if set(p) != set(packages))
+            entry = Split(base, entry.origin, entry.rounds + 1, (*kept, *halves))
+        others = tuple(s for s in self.state.splits if s.key != base)
+        self.state = replace(self.state, splits=(*others, entry)).closed(pr.number)
+        listed = "; ".join(", ".join(f"`{p}`" for p in h) for h in halves)
+        self._close_with(
+            pr,
+            f"CI failed on this group of {len(packages)} upgrades, so depup splits it in two to find the package "
+            f"that breaks it (round {entry.rounds}): {listed}. Each part gets its own pull request; the passing "
+            "parts can be merged as usual.",
+        )
+        self._audit("pr_split", f"#{pr.number}", f"round {entry.rounds}: {listed}")
+
+    def _culprit(self, pr: OpenPr, group: PlanGroup) -> None:
+        item = group.items[0]
+        base = group.key.split("-split-", 1)[0]
+        entry = next((s for s in self.state.splits if s.key == base), None)
+        origin = entry.origin if entry else pr.number
+        reason = f"breaks CI: isolated by splitting #{origin}"
+        state = self.state.with_ignored(IgnoredVersion(item.ecosystem, item.package, item.target, reason))
+        if entry is not None:
+            rest = tuple(p for p in entry.parts if item.package not in p)
+            splits = tuple(s for s in state.splits if s.key != base)
+            state = replace(state, splits=(*splits, replace(entry, parts=rest)) if rest else splits)
+        self.state = state.closed(pr.number)
+        change = f"`{item.name}` {item.current} → {item.target}"
+        self._close_with(
+            pr, f"CI fails with {change} alone: it is the culprit. depup will not propose this version again."
+        )
+        self._comment_once(
+            origin,
+            f"culprit-{item.package}-{item.target}",
+            f"Culprit found: {change} breaks CI (isolated in #{pr.number}). depup ignores that version; the other "
+            "upgrades of this group continue in their own pull requests.",
+        )
+        self._audit("culprit_found", f"#{origin}", f"{item.package} {item.target} breaks CI")
+
+    def _close_with(self, pr: OpenPr, text: str) -> None:
+        if self.settings.dry_run:
+            return
+        pulls.close_pull(self.gh, self.record, pr, text)
+        self.result.closed.append(pr.number)
 
     def _closed(self, state: DashboardState, now: datetime) -> DashboardState:
         """Record merges (their post-merge CI gates the next phase) and PRs closed without merging (their
@@ -218,6 +307,8 @@ class _Scan:
         rejected = {(i.ecosystem, i.package, i.version) for i in state.ignored}
         for pr in reversed(recently_closed_depup_prs(self.gh, self.record)):
             assert pr.meta is not None
+            if pr.number in state.closed_by_depup:
+                continue
             if pr.branch in state.hands_off:
                 state = replace(state, hands_off=tuple(b for b in state.hands_off if b != pr.branch))
             if pr.merged_sha is not None:
@@ -366,6 +457,7 @@ class _Scan:
     def _close(self, pr: OpenPr) -> None:
         if self.settings.dry_run:
             return
+        self.state = self.state.closed(pr.number)
         pulls.close_pull(
             self.gh,
             self.record,

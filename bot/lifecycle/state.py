@@ -69,11 +69,23 @@ class Merge:
 
 
 @dataclass(frozen=True)
+class Split:
+    """A group whose CI failed, split to find the package that breaks it: the package sets of its parts."""
+
+    key: str  # the group's plan key
+    origin: int  # the pull request that failed first
+    rounds: int  # splits made so far
+    parts: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
 class DashboardState:
     ignored: tuple[IgnoredVersion, ...] = ()
     merges: tuple[Merge, ...] = ()
     hands_off: tuple[str, ...] = ()  # branches someone else pushed to
     config_blob: str | None = None  # the blob of the last valid .github/depup.yml
+    splits: tuple[Split, ...] = ()
+    closed_by_depup: tuple[int, ...] = ()  # PRs depup closed itself (split, obsolete): not a maintainer's "no"
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
 
     def ignore_rules(self) -> tuple[IgnoreRule, ...]:
@@ -92,6 +104,12 @@ class DashboardState:
         new = [v for v in versions if (v.ecosystem, v.package, v.version) not in known]
         return replace(self, ignored=(*self.ignored, *new)) if new else self
 
+    def split_map(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        return {s.key: s.parts for s in self.splits}
+
+    def closed(self, number: int) -> DashboardState:
+        return replace(self, closed_by_depup=(*self.closed_by_depup, number)[-200:])
+
     def with_merge(self, merge: Merge) -> DashboardState:
         if any(m.pr == merge.pr for m in self.merges):
             return self
@@ -105,16 +123,21 @@ class DashboardState:
     @classmethod
     def from_body(cls, body: str | None) -> DashboardState:
         data = _block(body, "dashboard") or {}
-        known = {"ignored", "merges", "hands_off", "config_blob"}
+        known = {"ignored", "merges", "hands_off", "config_blob", "splits", "closed_by_depup"}
         try:
             return cls(
                 ignored=tuple(IgnoredVersion(**i) for i in data.get("ignored", [])),
                 merges=tuple(Merge(**m) for m in data.get("merges", [])),
                 hands_off=tuple(str(b) for b in data.get("hands_off", [])),
                 config_blob=data.get("config_blob"),
+                splits=tuple(
+                    Split(str(x["key"]), int(x["origin"]), int(x["rounds"]), tuple(tuple(p) for p in x["parts"]))
+                    for x in data.get("splits", [])
+                ),
+                closed_by_depup=tuple(int(n) for n in data.get("closed_by_depup", [])),
                 extra={k: v for k, v in data.items() if k not in known},
             )
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError):
             return cls()
 
     def block(self) -> str:
@@ -146,5 +169,6 @@ __all__ = [
     "IgnoredVersion",
     "Merge",
     "PrMeta",
+    "Split",
     "parse_pr_meta",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.deps.registry.failures import LookupFailure
@@ -23,11 +23,17 @@ def make_plan(
     *,
     extra_ignores: Sequence[IgnoreRule] = (),
     open_prs: int = 0,
+    splits: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> Plan:
     """The phased plan for a surveyed checkout under ``config``."""
     items = plan_items(survey, config, now, sources)
     return build_plan(
-        items, config, extra_ignores=extra_ignores, open_prs=open_prs, problems=survey_problems(survey, config)
+        items,
+        config,
+        extra_ignores=extra_ignores,
+        open_prs=open_prs,
+        problems=survey_problems(survey, config),
+        splits=splits,
     )
 
 

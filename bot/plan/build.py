@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -39,7 +39,9 @@ def build_plan(
     extra_ignores: Sequence[IgnoreRule] = (),
     open_prs: int = 0,
     problems: Sequence[str] = (),
+    splits: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> Plan:
+    """``splits``: for a group key, the package sets its pull request was split into to find a CI culprit."""
     ignored: list[Skipped] = []
     kept: list[PlanItem] = []
     rules = [*config.ignore, *extra_ignores]
@@ -71,7 +73,7 @@ def build_plan(
                 title=phase.title,
                 approvals=phase.approvals,
                 automerge=phase.automerge,
-                groups=tuple(_groups(phase, index, newest, config)),
+                groups=tuple(_split(_groups(phase, index, newest, config), splits or {})),
             )
         )
     current = next((p for p in phases if p.groups), None)
@@ -243,6 +245,50 @@ def _group(
         automerge=automerge,
         security=any(i.risk.security for i in items),
     )
+
+
+def _split(groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]]) -> list[PlanGroup]:
+    """Replace each split group by one group per part (named by its packages, so names survive further
+    splits of other parts); items no part names stay in the group under its own name."""
+    out: list[PlanGroup] = []
+    for group in groups:
+        parts = splits.get(group.key)
+        if not parts:
+            out.append(group)
+            continue
+        placed: set[str] = set()
+        for packages in parts:
+            members = tuple(i for i in group.items if i.package in set(packages))
+            if not members:
+                continue
+            placed.update(i.package for i in members)
+            suffix = "split-" + hashlib.sha1(",".join(sorted(packages)).encode(), usedforsecurity=False).hexdigest()[:7]
+            riskiest = max(members, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
+            names = ", ".join(i.name for i in members[:3]) + (
+                f" and {len(members) - 3} more" if len(members) > 3 else ""
+            )
+            title = (
+                f"Upgrade {members[0].name} from {members[0].current} to {members[0].target}"
+                if len(members) == 1
+                else f"Upgrade {names}"
+            )
+            out.append(
+                replace(
+                    group,
+                    key=f"{group.key}-{suffix}",
+                    branch=f"{group.branch}-{suffix}",
+                    kind="split",
+                    title=f"{title} (split of {group.title})",
+                    items=members,
+                    risk=riskiest.risk.level,
+                    score=riskiest.risk.score,
+                    security=any(i.risk.security for i in members),
+                )
+            )
+        rest = tuple(i for i in group.items if i.package not in placed)
+        if rest:
+            out.append(replace(group, items=rest))
+    return sorted(out, key=lambda g: g.key)
 
 
 def _slug(name: str) -> str:
