@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.context import Context
-from bot.lifecycle.gate import FAILED
 from bot.lifecycle.state import BRANCH_PREFIX
 from bot.router import Delivery, Router
 from bot.snapshot import wanted
@@ -71,24 +70,26 @@ def rescan_on_default_branch_status(delivery: Delivery, ctx: Context) -> None:
     branches = {str(b.get("name")) for b in payload.get("branches") or [] if isinstance(b, Mapping)}
     if repo[1] in branches:
         ctx.request_scan(repo[0], "commit status on the default branch", delivery.delivery_id)
-    elif payload.get("state") in ("failure", "error") and any(b.startswith(BRANCH_PREFIX) for b in branches):
-        ctx.request_scan(repo[0], "CI failed on a depup branch", delivery.delivery_id)
+    elif any(b.startswith(BRANCH_PREFIX) for b in branches):
+        ctx.request_scan(repo[0], "CI reported on a depup branch", delivery.delivery_id)
 
 
 @router.on("check_run", "completed")
 @router.on("check_suite", "completed")
 @router.on("workflow_run", "completed")
-def rescan_on_depup_branch_failure(delivery: Delivery, ctx: Context) -> None:
-    """A failing CI run on a depup PR: the scan splits failing groups to find the culprit."""
+def rescan_on_depup_branch_ci(delivery: Delivery, ctx: Context) -> None:
+    """CI finished on a depup PR: its verdict joins the risk shown, and a failing group is split."""
     payload = delivery.payload
     repo = _repo(payload)
     subject = payload.get(delivery.event) or {}
-    if repo is None or subject.get("conclusion") not in FAILED:
+    if repo is None or str(subject.get("name", "")).startswith("depup/"):
+        return
+    if str((subject.get("app") or {}).get("id", "")) == ctx.settings.app_id:
         return
     branch = subject.get("head_branch") or (subject.get("check_suite") or {}).get("head_branch") or ""
     pulls = [((p or {}).get("head") or {}).get("ref") or "" for p in subject.get("pull_requests") or []]
     if any(str(b).startswith(BRANCH_PREFIX) for b in [branch, *pulls]):
-        ctx.request_scan(repo[0], f"{delivery.event} failed on a depup branch", delivery.delivery_id)
+        ctx.request_scan(repo[0], f"{delivery.event} completed on a depup branch", delivery.delivery_id)
 
 
 def _repo(payload: Mapping[str, Any]) -> tuple[str, str] | None:

@@ -131,3 +131,19 @@ def test_a_failing_group_of_eight_is_bisected_to_its_culprit_and_the_other_seven
     assert len(culprit_note) == 1 and f"`{CULPRIT}`" in culprit_note[0]
     [dashboard] = [i for i in fake.issues(CULPRIT_REPO) if "depup-dashboard" in [label.name for label in i.labels]]
     assert f"breaks CI: isolated by splitting #{first.number}" in (dashboard.body or "")
+
+
+def test_the_ci_verdict_joins_the_risk_shown_on_the_pr(depup: Depup) -> None:
+    fake = install(depup)
+    number = open_prs(fake)["depup/python/low-all"]
+    head = fake.branch_sha(REPO, "depup/python/low-all")
+    before = fake.pull(REPO, number).body
+    fake.set_status(REPO, head, context="ci/test", state="success")  # type: ignore[arg-type]
+    depup.run_worker()
+    after = fake.pull(REPO, number).body
+    assert "CI passed on this pull request (`ci_passed`)" in after and "ci_passed" not in before
+    [risk] = [c for c in fake.check_runs(REPO, head) if c.name == "depup/risk"]  # type: ignore[arg-type]
+    assert "CI passed on this pull request" in risk.output["summary"]
+    fake.set_status(REPO, head, context="ci/lint", state="failure")  # type: ignore[arg-type]
+    depup.run_worker()
+    assert ", blocked: CI failed |" in fake.pull(REPO, number).body

@@ -43,11 +43,12 @@ from bot.plan import Sources, make_plan
 from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown
 from bot.repos import RepoRecord
+from bot.risk.assess import with_ci
 from bot.risk.imports import index_imports
 from bot.settings import Settings
 from bot.snapshot import CONFIG_PATHS, Snapshot, blob, read_snapshot
 from config.loader import default_config, load_config
-from config.model import Config
+from config.model import RISK_LEVELS, Config
 
 log = logging.getLogger(__name__)
 ACTOR = "depup"
@@ -108,6 +109,7 @@ class _Scan:
         self._survey: Survey | None = None
         self._sources: Sources | None = None
         self.state = DashboardState()
+        self._verdicts: dict[str, str] = {}
 
     # -- the scan ------------------------------------------------------------------------------------------
     def run(self, reason: str, now: datetime) -> ScanResult:
@@ -237,7 +239,7 @@ class _Scan:
                 continue
             if len(group.items) < 2 and group.kind != "split":
                 continue
-            if ci_state(self.gh, self.record, pr.head_sha) != "failure":
+            if self._ci(pr.head_sha) != "failure":
                 continue
             if len(group.items) >= 2:
                 self._split(pr, group)
@@ -247,6 +249,11 @@ class _Scan:
         if not closed:
             return plan, prs
         return self._replan(config, self.state, now), [pr for pr in prs if pr.number not in closed]
+
+    def _ci(self, sha: str) -> str:
+        if sha not in self._verdicts:
+            self._verdicts[sha] = ci_state(self.gh, self.record, sha)
+        return self._verdicts[sha]
 
     def _split(self, pr: OpenPr, group: PlanGroup) -> None:
         packages = sorted(i.package for i in group.items)
@@ -447,6 +454,8 @@ class _Scan:
                 self.gh, self.record, snapshot, group.branch, content, _message(group), branch_exists=True
             )
             changed = True
+        else:  # the PR's CI tested exactly this content: its verdict joins the risk shown
+            group = _with_ci(group, self._ci(head), config)
         pulls.sync_risk_check(self.gh, self.record, head, group)
         changed |= pulls.update_pull(self.gh, self.record, pr, group.title, group_markdown(group, plan))
         pulls.sync_labels(self.gh, self.record, pr.number, pr.labels, config.labels)
@@ -512,6 +521,12 @@ class _Scan:
             why=why,
             delivery=self.delivery,
         )
+
+
+def _with_ci(group: PlanGroup, verdict: str, config: Config) -> PlanGroup:
+    items = tuple(replace(i, risk=with_ci(i.risk, verdict, config.risk)) for i in group.items)
+    riskiest = max(items, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
+    return replace(group, items=items, risk=riskiest.risk.level, score=riskiest.risk.score)
 
 
 def _group_of(plan: Plan, pr: OpenPr) -> PlanGroup | None:

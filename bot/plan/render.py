@@ -38,7 +38,7 @@ def risk_table(items: Iterable[PlanItem]) -> str:
                     item.change.replace("->", "→"),
                     item.update_type,
                     item.role,
-                    f"{item.risk.level} ({item.risk.score})",
+                    f"{item.risk.level} ({item.risk.score})" + (", blocked: CI failed" if item.risk.blocked else ""),
                     reasons,
                 )
             )

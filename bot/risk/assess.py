@@ -26,6 +26,8 @@ runtime_dropped               1       the target drops Python/Node versions the 
 peer_conflict                 3       each package of the manifest whose peer range the update breaks (up to 2)
 vulnerable_target             4       the target itself has known vulnerabilities
 breaking_notes                3       the release notes announce breaking changes in between
+ci_passed                     -2      the pull request's own CI passed: the upgrade was tried on the project's tests
+ci_failed                     0       the pull request's CI failed: the PR is marked blocked instead of scored
 imports_wide                  1       imported by 10+ files, or by 3+ files that are half the code: a wide blast
                                       radius; one point only, since it says where a break would hurt, not whether
                                       one happens
@@ -42,6 +44,7 @@ vulnerability does not make an upgrade safer or riskier.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.risk.model import Assessment, Factor, UpdateFacts
@@ -75,6 +78,8 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "breaking_notes": 3,
     "imports_wide": 1,
     "imports_few": 0,
+    "ci_passed": -2,
+    "ci_failed": 0,
 }
 FRESH = timedelta(days=7)
 RECENT = timedelta(days=30)
@@ -100,6 +105,34 @@ def assess(facts: UpdateFacts, settings: RiskSettings | None = None) -> Assessme
         factors=tuple(factors),
         security=bool(facts.vulnerabilities_fixed),
     )
+
+
+def with_ci(risk: Assessment, verdict: str, settings: RiskSettings | None = None) -> Assessment:
+    """The assessment once the pull request's CI has spoken: green lowers the score (the upgrade was tried on
+    the project's own tests), red marks it blocked; pending or no CI changes nothing."""
+    settings = settings or RiskSettings()
+    if verdict == "success":
+        factor = Factor(
+            "ci_passed", settings.weight("ci_passed", DEFAULT_WEIGHTS["ci_passed"]), "CI passed on this pull request"
+        )
+        factors = (factor, *risk.factors)
+        score = max(0, risk.score + factor.weight)
+        return replace(risk, score=score, level=level_for(score, settings), factors=_ordered(factors))
+    if verdict == "failure":
+        factor = Factor(
+            "ci_failed",
+            settings.weight("ci_failed", DEFAULT_WEIGHTS["ci_failed"]),
+            "CI failed on this pull request: blocked",
+        )
+        score = max(0, risk.score + factor.weight)
+        return replace(
+            risk, score=score, level=level_for(score, settings), factors=_ordered((factor, *risk.factors)), blocked=True
+        )
+    return risk
+
+
+def _ordered(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
+    return tuple(sorted(factors, key=lambda f: (not f.known, -abs(f.weight))))
 
 
 def level_for(score: int, settings: RiskSettings) -> RiskLevel:

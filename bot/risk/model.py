@@ -83,6 +83,7 @@ class Assessment:
     level: RiskLevel
     factors: tuple[Factor, ...]  # every factor considered, heaviest first, then unknowns
     security: bool = False  # fixes a known vulnerability: raises priority, not risk
+    blocked: bool = False  # CI failed on the pull request that carries it
 
     def top_reasons(self, n: int = 3) -> tuple[str, ...]:
         return tuple(f.reason for f in self.factors if f.known and f.weight > 0)[:n]

@@ -238,3 +238,16 @@ def test_every_default_weight_is_documented_in_the_module() -> None:
         ):
             continue
         assert factor_id in (module.__doc__ or ""), factor_id
+
+
+def test_ci_verdict_lowers_the_score_or_blocks() -> None:
+    from bot.risk.assess import with_ci
+
+    base = assess(facts(role="runtime", update_type="major", majors_crossed=1))  # 5, medium
+    green = with_ci(base, "success")
+    assert (green.score, green.level, green.blocked) == (3, "medium", False)
+    assert [(f.id, f.weight) for f in green.factors if f.id == "ci_passed"] == [("ci_passed", -2)]
+    red = with_ci(base, "failure")
+    assert red.blocked and red.score == 5
+    assert "CI failed on this pull request: blocked" in [f.reason for f in red.factors]
+    assert with_ci(base, "pending") is base and with_ci(base, "none") is base
