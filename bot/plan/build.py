@@ -2,6 +2,8 @@
 
 1. Ignore rules (the config's and those depup keeps for closed PRs and rollbacks) drop items, listed with why.
 2. Each item goes to the first phase whose ``match`` accepts it; items no phase accepts are listed as unplaced.
+   A security update (it fixes a known vulnerability) goes to the first phase in a PR of its own, titled
+   ``[security] ...``; with ``security.block_new`` an update whose target has known vulnerabilities is left out.
 3. Within a phase, a dependency entry gets one update: the one within its release line. A major of the same
    entry would edit the same line in a second open PR, so it is deferred until the in-line update merges.
 4. Within a phase, items matching a config group form that group's PR; otherwise high-risk items get a PR per
@@ -49,13 +51,18 @@ def build_plan(
         rule = next((r for r in rules if ignores(r, item)), None)
         if rule is not None:
             ignored.append(Skipped(item, _ignore_reason(rule)))
+        elif item.vulnerable and config.security.block_new:
+            ids = ", ".join(v.id for v in item.vulnerable)
+            ignored.append(Skipped(item, f"{item.target} has known vulnerabilities ({ids}): security.block_new"))
         else:
             kept.append(item)
 
     by_phase: dict[str, list[PlanItem]] = {phase.name: [] for phase in config.phases}
     unplaced: list[Skipped] = []
     for item in kept:
-        phase = next((p for p in config.phases if matches(p.match, item)), None)
+        # A security update jumps ahead: the first phase takes it, whatever its own phase would be.
+        phase = config.phases[0] if item.risk.security and config.phases else None
+        phase = phase or next((p for p in config.phases if matches(p.match, item)), None)
         if phase is None:
             unplaced.append(Skipped(item, "no phase matches it"))
         else:
@@ -193,7 +200,9 @@ def _groups(phase: Phase, index: int, items: list[PlanItem], config: Config) -> 
     buckets: dict[tuple[str, str, str], list[PlanItem]] = {}
     for item in items:
         group = next((g for g in config.groups if matches(g.match, item)), None)
-        if group is not None:
+        if item.risk.security:
+            bucket = ("security", item.ecosystem, item.package)  # security fixes travel alone, to land first
+        elif group is not None:
             bucket = ("group", item.ecosystem, group.name)
         elif item.risk.level == "high" and item.update_type != "lockfile":
             bucket = ("package", item.ecosystem, item.package)
@@ -227,6 +236,8 @@ def _group(
         slug = phase.name
     elif kind == "group":
         slug = f"{phase.name}-{name}"
+    elif kind == "security":
+        slug = "security-" + _slug(name)
     else:
         slug = _slug(name)
     automerge = phase.automerge if phase.automerge is not None else config.automerge.enabled
@@ -305,6 +316,8 @@ def _title(kind: str, index: int, ecosystem: str, name: str, items: list[PlanIte
         title = f"Upgrade {name} ({len(items)} packages)"
     else:
         title = f"Phase {index}: {len(items)} {level}-risk {_ECOSYSTEM_WORD[ecosystem]} upgrades"
+    if any(i.risk.security for i in items):
+        title = f"[security] {title}"
     if config.commit_style == "conventional":
         scope = "deps-dev" if all(i.role in ("dev", "build") for i in items) else "deps"
         title = f"chore({scope}): {title[0].lower()}{title[1:]}"

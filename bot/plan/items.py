@@ -86,6 +86,8 @@ def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources |
                 files=tuple(sorted(f for f in files if f)),
                 links=_links(info),
                 notes=notes,
+                fixes=facts.vulnerabilities_fixed or (),
+                vulnerable=facts.vulnerabilities_in_target or (),
             )
         )
     items.extend(_lockfile_items(survey.manifests, config, now))

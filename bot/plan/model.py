@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from bot.deps.model import Dependency
 from bot.deps.proposals import Update
-from bot.risk.model import Assessment
+from bot.risk.model import Assessment, Vulnerability
 from config.model import RiskLevel, UpdateKind
 
 
@@ -35,6 +35,8 @@ class PlanItem:
     files: tuple[str, ...] = ()  # manifests (and lockfiles) the upgrade changes
     links: tuple[tuple[str, str], ...] = ()  # (kind, url): release_notes, changelog, source, homepage
     notes: tuple[str, ...] = ()  # e.g. newer versions held back, an in-line update superseded by a major
+    fixes: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the current version the target fixes
+    vulnerable: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the target itself
 
     @property
     def change(self) -> str:

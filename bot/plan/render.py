@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable
 
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
-from bot.risk.model import Assessment
+from bot.risk.model import Assessment, Vulnerability
 
 META_PREFIX = "<!-- depup:meta "
 _LINK_WORDS = {"release_notes": "release notes", "changelog": "changelog", "source": "source", "homepage": "homepage"}
@@ -137,6 +137,9 @@ def group_markdown(group: PlanGroup, plan: Plan) -> str:
         "",
         *(risk_details(item) for item in group.items),
     ]
+    security = security_lines(group.items)
+    if security:
+        lines.extend(["", "### Security", "", *security])
     links = [_links_line(item) for item in group.items if item.links]
     if links:
         lines.extend(["", "### Links", "", *links])
@@ -144,6 +147,24 @@ def group_markdown(group: PlanGroup, plan: Plan) -> str:
     lines.extend(["", f"<details><summary>Commands</summary>\n\n{COMMANDS_HELP}\n\n</details>", ""])
     lines.append(metadata_block(group, plan))
     return "\n".join(lines) + "\n"
+
+
+def security_lines(items: Iterable[PlanItem]) -> list[str]:
+    """Known vulnerabilities the upgrades fix, and any their targets still have."""
+    lines = []
+    for item in items:
+        for v in item.fixes:
+            lines.append(
+                f"- fixes {_advisory(v)} in `{item.name}` {item.current}" + (f": {_md(v.summary)}" if v.summary else "")
+            )
+        for v in item.vulnerable:
+            lines.append(f"- ⚠️ `{item.name}` {item.target} is still affected by {_advisory(v)}")
+    return lines
+
+
+def _advisory(v: Vulnerability) -> str:
+    aliases = f" ({', '.join(v.aliases[:3])})" if v.aliases else ""
+    return (f"[{v.id}]({v.url})" if v.url else f"`{v.id}`") + aliases
 
 
 def _links_line(item: PlanItem) -> str:

@@ -255,7 +255,7 @@ def test_max_open_prs_opens_security_first_then_lowest_risk() -> None:
         config,
         open_prs=1,
     )
-    assert plan.opening == ("python/c",)
+    assert plan.opening == ("python/security-c",)
     assert plan.waiting == ("python/d", "python/a", "python/b")
     assert build_plan([item("a")], replace(config, max_open_prs=0)).opening == ()
 
@@ -301,3 +301,34 @@ def test_python_package_globs_compare_pep503_names() -> None:
     )
     plan = build_plan([item("typing-extensions"), item("zope-interface"), item("zopex")], config)
     assert sorted(s.item.package for s in plan.ignored) == ["typing-extensions", "zope-interface"]
+
+
+def test_security_updates_jump_ahead_alone_and_block_new_drops_vulnerable_targets() -> None:
+    from bot.plan.render import group_markdown
+    from bot.risk.model import Vulnerability
+
+    fix = Vulnerability(
+        "GHSA-j8r2-6x86-q33q",
+        ("CVE-2023-32681",),
+        "Leaks Proxy-Authorization",
+        ("2.31.0",),
+        "https://osv.test/GHSA-j8r2-6x86-q33q",
+    )
+    secure = replace(item("django", "3.2.0", "3.2.25", kind="patch", core=True, level="medium"), fixes=(fix,))
+    secure = replace(secure, risk=replace(secure.risk, security=True))
+    bad = replace(item("pyyaml", "5.1", "5.3"), vulnerable=(Vulnerability("PYSEC-2020-96"),))
+    plan = build_plan([secure, bad, item("click")], DEFAULT)
+    assert placed(plan) == {"django@3.2.25": "low", "click@1.1.0": "low"}
+    group = plan.group("python/security-django")
+    assert group is not None and group.security and group.title == "[security] Upgrade django from 3.2.0 to 3.2.25"
+    assert plan.opening[0] == "python/security-django"  # security first
+    body = group_markdown(group, plan)
+    assert "### Security" in body
+    assert (
+        "- fixes [GHSA-j8r2-6x86-q33q](https://osv.test/GHSA-j8r2-6x86-q33q) (CVE-2023-32681) in `django` 3.2.0" in body
+    )
+    assert [(s.item.package, s.reason) for s in plan.ignored] == [
+        ("pyyaml", "5.3 has known vulnerabilities (PYSEC-2020-96): security.block_new")
+    ]
+    allowed = build_plan([bad], replace(DEFAULT, security=replace(DEFAULT.security, block_new=False)))
+    assert placed(allowed) == {"pyyaml@5.3": "low"}
