@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem
@@ -60,3 +60,24 @@ def survey(
             else:
                 proposals.append(chooser.choose(dep, info, project))
     return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats, peers)
+
+
+def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -> Survey:
+    """The same survey with the proposals of the packages in ``keys`` chosen again under ``policy`` (security
+    fixes: a version in use with known vulnerabilities is not kept waiting by ``min_release_age``)."""
+    chooser = Chooser(policy)
+    manifests = {m.path: m for m in result.manifests}
+    proposals = []
+    for proposal in result.proposals:
+        dep = proposal.dependency
+        info = result.packages.get((dep.ecosystem, dep.key))
+        manifest = manifests.get(dep.location.file)
+        if (dep.ecosystem, dep.key) in keys and isinstance(info, PackageInfo) and not dep.skip_reason:
+            project = Project(
+                manifest.requires_python if manifest else None,
+                manifest.engines_node if manifest else None,
+                bool(manifest and manifest.lockfile),
+            )
+            proposal = chooser.choose(dep, info, project)
+        proposals.append(proposal)
+    return replace(result, proposals=tuple(proposals))

@@ -99,3 +99,26 @@ def test_lockfile_maintenance_moves_locked_versions_within_the_ranges(
     refreshed = json.loads(changes.changes[0].after)
     assert refreshed["packages"]["node_modules/lodash"]["version"] == "4.18.1"
     assert (repo / "package.json").read_text().count("^4.17.0") == 1  # the manifest keeps its range
+
+
+def test_rechoose_lifts_min_release_age_for_the_packages_named(tmp_path: Path, registry_server: RegistryServer) -> None:
+    from datetime import timedelta
+
+    from bot.deps.model import Ecosystem
+    from bot.deps.registry.client import RegistryClient
+    from bot.deps.survey import rechoose, survey
+    from bot.deps.versions import Policy
+
+    (tmp_path / "requirements.txt").write_text("requests==2.22.0\nclick==7.0\n")
+    with RegistryClient(None) as registry:
+        probe = survey(tmp_path, registry, Policy())
+        info = probe.packages[(Ecosystem.PYTHON, "requests")]
+        newest = max((r for r in info.releases if r.published), key=lambda r: r.published)  # type: ignore[union-attr, arg-type, return-value]
+        held = Policy(min_release_age=timedelta(days=3), now=newest.published + timedelta(days=1))  # type: ignore[operator]
+        result = survey(tmp_path, registry, held)
+    targets = {p.dependency.key: [u.version for u in p.updates] for p in result.proposals}
+    assert newest.version not in targets["requests"]
+    again = rechoose(result, {(Ecosystem.PYTHON, "requests")}, Policy(min_release_age=timedelta(0), now=held.now))
+    after = {p.dependency.key: [u.version for u in p.updates] for p in again.proposals}
+    assert newest.version in after["requests"]
+    assert after["click"] == targets["click"]  # others untouched
