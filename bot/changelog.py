@@ -16,6 +16,8 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from redis import Redis
+
 from bot.deps.model import PackageInfo
 from bot.deps.registry.links import url_kind
 from bot.errors import GitHubError
@@ -26,6 +28,7 @@ from bot.risk.notes import breaking_notes
 log = logging.getLogger(__name__)
 
 MAX_BYTES = 1_000_000  # the contents API inlines files up to 1 MB
+MISSING_TTL = 24 * 3600
 _NAMES = re.compile(r"^(changelog|changes|history|news|releases|release[-_]notes)(\.(md|markdown|rst|txt))?$", re.I)
 _BLOB = re.compile(r"^/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+)/blob/(?P<ref>[^/]+)/(?P<path>.+)$")
 _REPO = re.compile(r"^/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
@@ -34,9 +37,10 @@ _REPO = re.compile(r"^/(?P<owner>[\w.-]+)/(?P<repo>[\w.-]+?)(?:\.git)?/?$")
 class ChangelogReader:
     """A ``NotesSource`` for ``bot.risk.facts``: ``reader(info, current, target)``."""
 
-    def __init__(self, github: InstallationClient, web_host: str = "github.com") -> None:
+    def __init__(self, github: InstallationClient, web_host: str = "github.com", redis: Redis | None = None) -> None:
         self._github = github
         self._host = web_host.lower()
+        self._redis = redis  # remembers for a day which repositories have no readable changelog
         self._texts: dict[tuple[str, str, str | None, str | None], tuple[str, str] | None] = {}
 
     def __call__(self, info: PackageInfo, current: str, target: str) -> BreakingNotes | None:
@@ -70,7 +74,13 @@ class ChangelogReader:
     def _read(self, owner: str, repo: str, path: str | None, ref: str | None) -> tuple[str, str] | None:
         key = (owner.lower(), repo.lower(), path, ref)
         if key not in self._texts:
-            self._texts[key] = self._fetch(owner, repo, path, ref)
+            missing = f"depup:changelog-missing:{owner.lower()}/{repo.lower()}:{path or ''}:{ref or ''}"
+            if self._redis is not None and self._redis.exists(missing):
+                self._texts[key] = None
+            else:
+                self._texts[key] = self._fetch(owner, repo, path, ref)
+                if self._texts[key] is None and self._redis is not None:
+                    self._redis.set(missing, 1, ex=MISSING_TTL)
         return self._texts[key]
 
     def _fetch(self, owner: str, repo: str, path: str | None, ref: str | None) -> tuple[str, str] | None:

@@ -213,7 +213,7 @@ class _Scan:
         self._survey = surveyed
         self._sources = Sources(
             imports=index_imports(snapshot.root) if snapshot.sources_complete else None,
-            notes=ChangelogReader(self.gh),
+            notes=ChangelogReader(self.gh, redis=self.redis),
         )
         plan = self._replan(config, state, now)
         self.result.errors.extend(plan.problems)

@@ -74,3 +74,17 @@ def test_missing_repository_or_foreign_host_is_unknown_not_an_error(
     assert reader(_info(("Source", "https://github.com/someone/nochangelog")), "1.0", "2.0") is None
     assert reader(_info(("Changelog", "https://gitlab.example/x/y/blob/main/CHANGES.md")), "1.0", "2.0") is None
     assert reader(_info(("Changelog", "http://github.com/x/y/blob/main/CHANGES.md")), "1.0", "2.0") is None
+
+
+def test_a_missing_changelog_is_remembered_across_readers(
+    fake_github: FakeGitHub, redis_url: str, redis_client: Redis
+) -> None:
+    fake_github.create_repo("acme/app", {"requirements.txt": "flask==2.3.3\n"})
+    installation = fake_github.create_installation("acme", ["acme/app"], emit=False)
+    clients = GitHubClients(settings_for(fake_github, redis_url), redis_client)
+    info = _info(("Source", "https://github.com/nobody/gone"))
+    assert ChangelogReader(clients.installation(installation.id), redis=redis_client)(info, "1.0", "2.0") is None
+    calls = fake_github.count("repos/get-content")
+    second = ChangelogReader(clients.installation(installation.id), redis=redis_client)
+    assert second(info, "1.0", "2.0") is None
+    assert fake_github.count("repos/get-content") == calls
