@@ -147,3 +147,13 @@ def test_the_ci_verdict_joins_the_risk_shown_on_the_pr(depup: Depup) -> None:
     fake.set_status(REPO, head, context="ci/lint", state="failure")  # type: ignore[arg-type]
     depup.run_worker()
     assert ", blocked: CI failed |" in fake.pull(REPO, number).body
+
+
+def test_the_results_comment_repeats_the_security_findings_of_the_pr() -> None:
+    from bot.lifecycle.results import CheckResult, Results, render
+
+    findings = "- fixes `GHSA-x` in `a` 1.0\n- ⚠️ `a` 2.0 is still affected by `PYSEC-1`\n"
+    body = f"intro\n\n### Security\n\n{findings}\n### Links\n\n- x\n"
+    text = render(Results("0" * 40, (CheckResult("ci", "success", "success", "3s", None),)), body)
+    assert f"#### Security\n\n{findings}" in text
+    assert "#### Security" not in render(Results("0" * 40, ()), "no security here")

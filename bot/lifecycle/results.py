@@ -110,8 +110,20 @@ def render(results: Results, pr_body: str) -> str:
     pending = [c for c in results.checks if c.result == "pending"]
     failed = [c for c in results.checks if c.result == "failure"]
     verdict = results.verdict
-    lines.extend(["", f"**Verdict: {verdict}.** " + _next(verdict, len(pending), failed, meta), "", MARKER])
+    lines.extend(["", f"**Verdict: {verdict}.** " + _next(verdict, len(pending), failed, meta)])
+    security = _security_section(pr_body)
+    if security:
+        lines.extend(["", "#### Security", "", *security])
+    lines.extend(["", MARKER])
     return "\n".join(lines) + "\n"
+
+
+def _security_section(pr_body: str) -> list[str]:
+    """The PR body's list of vulnerabilities fixed and remaining (depup wrote it from the audit)."""
+    if "\n### Security\n" not in pr_body:
+        return []
+    section = pr_body.split("\n### Security\n", 1)[1]
+    return [line for line in section.split("\n### ", 1)[0].splitlines() if line.startswith("- ")]
 
 
 def _gates(pr_body: str) -> dict[str, Any]:
