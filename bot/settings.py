@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from bot.errors import SettingsError
 
 DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_OSV_URL = "https://api.osv.dev"  # OSV's API root: known vulnerabilities of package versions
 MAX_WEBHOOK_BYTES = 25 * 1024 * 1024  # GitHub caps webhook payloads at 25 MB.
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -51,6 +52,7 @@ class Settings:
     max_reschedules: int = 12  # rate-limit postponements of one delivery before it counts as failed
     handlers_module: str = "handlers"
     write_spacing_seconds: float = 1.0  # minimum time between two writes of one installation
+    osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
@@ -84,6 +86,9 @@ class Settings:
         api_url = get("GITHUB_API_URL") or DEFAULT_API_URL
         if urlsplit(api_url).scheme not in {"http", "https"} or not urlsplit(api_url).netloc:
             raise SettingsError(f"GITHUB_API_URL must be an http(s) URL, got {api_url!r}")
+        osv_url = get("DEPUP_OSV_URL") or DEFAULT_OSV_URL
+        if urlsplit(osv_url).scheme not in {"http", "https"} or not urlsplit(osv_url).netloc:
+            raise SettingsError(f"DEPUP_OSV_URL must be an http(s) URL, got {osv_url!r}")
         if urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
             raise SettingsError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
         log_format = get("DEPUP_LOG_FORMAT").lower() or "json"
@@ -107,6 +112,7 @@ class Settings:
             job_timeout_seconds=_int(env, "DEPUP_JOB_TIMEOUT", 600),
             retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
             write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
+            osv_url=osv_url.rstrip("/"),
         )
 
 

@@ -7,7 +7,12 @@ from redis import Redis
 
 from tests.support import redisdb
 
-pytest_plugins = ["tests.fakegithub.pytest_plugin", "tests.support.registry_server", "tests.support.harness"]
+pytest_plugins = [
+    "tests.fakegithub.pytest_plugin",
+    "tests.support.registry_server",
+    "tests.support.osv_server",
+    "tests.support.harness",
+]
 
 
 @pytest.fixture(scope="session")

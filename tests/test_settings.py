@@ -56,12 +56,19 @@ def test_key_is_read_from_a_path(tmp_path) -> None:  # type: ignore[no-untyped-d
         ("DEPUP_LOG_FORMAT", "xml", "json"),
         ("DEPUP_RETRY_INTERVALS", "1,x", "comma-separated"),
         ("DEPUP_JOB_TIMEOUT", "-1", "positive"),
+        ("DEPUP_OSV_URL", "api.osv.dev", "http(s)"),
     ],
 )
 def test_bad_values_are_explained(name: str, value: str, fragment: str) -> None:
     with pytest.raises(SettingsError, match=name.split("_", 1)[0]) as err:
         Settings.from_env(worker_env(**{name: value}), Role.WORKER)
     assert fragment in str(err.value)
+
+
+def test_the_osv_url_defaults_to_osv_and_can_point_elsewhere() -> None:
+    assert Settings.from_env(worker_env(), Role.WORKER).osv_url == "https://api.osv.dev"
+    settings = Settings.from_env(worker_env(DEPUP_OSV_URL="http://127.0.0.1:8080/osv/"), Role.WORKER)
+    assert settings.osv_url == "http://127.0.0.1:8080/osv"
 
 
 def test_secrets_do_not_appear_in_repr() -> None:
