@@ -24,6 +24,7 @@ CONFIG = """\
 min_release_age: 0
 max_open_prs: 4
 split_failing_groups: false
+security: {audit: false}  # tests/test_e2e_security.py covers the audit
 labels: [dependencies, depup]
 risk: {high_at: 99}
 groups:

@@ -28,6 +28,7 @@ def dashboard_body(fake: FakeGitHub) -> str:
 
 def install(depup: Depup, config: str) -> FakeGitHub:
     fake = depup.fake
+    config += "security: {audit: false}  # tests/test_e2e_security.py covers the audit\n"
     fake.create_repo(REPO, files={"requirements.txt": REQUIREMENTS, ".github/depup.yml": config})
     for login in ("alice", "bob"):
         fake.set_permission(REPO, login, "write")

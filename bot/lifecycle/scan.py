@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from bot import audit
 from bot.changelog import ChangelogReader
 from bot.deps.model import Manifest
 from bot.deps.registry.client import RegistryClient
-from bot.deps.survey import Survey, survey
+from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
 from bot.errors import ConfigInvalid, DepupError
 from bot.github import GitHubClients, InstallationClient, json_body
@@ -44,7 +44,9 @@ from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown
 from bot.repos import RepoRecord
 from bot.risk.assess import with_ci
+from bot.risk.facts import Audit
 from bot.risk.imports import index_imports
+from bot.security.audit import Auditor, audit_for
 from bot.settings import Settings
 from bot.snapshot import CONFIG_PATHS, Snapshot, blob, read_snapshot
 from config.loader import default_config, load_config
@@ -210,14 +212,36 @@ class _Scan:
         policy = Policy(range_strategy=config.range_strategy, min_release_age=config.min_release_age, now=now)
         with RegistryClient(self.redis) as registry:
             surveyed = survey(snapshot.root, registry, policy)
+        audit = None
+        if config.security.audit:
+            surveyed, audit = self._security_audit(surveyed, policy)
         self._survey = surveyed
         self._sources = Sources(
             imports=index_imports(snapshot.root) if snapshot.sources_complete else None,
             notes=ChangelogReader(self.gh, redis=self.redis),
+            audit=audit,
         )
         plan = self._replan(config, state, now)
         self.result.errors.extend(plan.problems)
         return plan
+
+    def _security_audit(self, surveyed: Survey, policy: Policy) -> tuple[Survey, Audit]:
+        """Known vulnerabilities of the versions in use and of the proposed targets. A version in use with known
+        vulnerabilities is re-proposed without ``min_release_age``: a fix must not wait."""
+        auditor = Auditor(self.redis, self.settings.osv_url)
+        audit, failures = audit_for(auditor, _audited(surveyed))
+        vulnerable = {
+            (p.dependency.ecosystem, p.dependency.key)
+            for p in surveyed.proposals
+            if p.current
+            and (found := audit(p.dependency.ecosystem.value, p.dependency.key, p.current, p.current))
+            and found[1]
+        }
+        if vulnerable and policy.min_release_age:
+            surveyed = rechoose(surveyed, vulnerable, replace(policy, min_release_age=timedelta(0)))
+            audit, failures = audit_for(auditor, _audited(surveyed))
+        self.result.errors.extend(f"security audit: {failure}" for failure in failures)
+        return surveyed, audit
 
     def _replan(self, config: Config, state: DashboardState, now: datetime) -> Plan:
         assert self._survey is not None
@@ -521,6 +545,19 @@ class _Scan:
             why=why,
             delivery=self.delivery,
         )
+
+
+def _audited(surveyed: Survey) -> list[tuple[str, str, str, str]]:
+    """(ecosystem, package, current, target) for every proposal; a version in use with nothing newer proposed
+    is audited as its own target, so that a vulnerable version held back by min_release_age is found."""
+    out: list[tuple[str, str, str, str]] = []
+    for p in surveyed.proposals:
+        if p.current is None or p.dependency.skip_reason:
+            continue
+        dep = p.dependency
+        targets = [u.version for u in p.updates] or [p.current]
+        out.extend((dep.ecosystem.value, dep.key, p.current, target) for target in targets)
+    return out
 
 
 def _with_ci(group: PlanGroup, verdict: str, config: Config) -> PlanGroup:

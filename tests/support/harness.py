@@ -15,6 +15,7 @@ from bot.settings import Settings
 from bot.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import FakeGitHub
 from tests.support.http import LiveServer
+from tests.support.osv_server import OsvServer
 from tests.support.registry_server import RegistryServer
 from tests.support.worker import build_runtime, drain
 
@@ -50,9 +51,13 @@ def settings_for(fake: FakeGitHub, redis_url: str, **overrides: object) -> Setti
 
 @pytest.fixture
 def depup(
-    fake_github: FakeGitHub, redis_url: str, redis_client: Redis, registry_server: RegistryServer
+    fake_github: FakeGitHub,
+    redis_url: str,
+    redis_client: Redis,
+    registry_server: RegistryServer,
+    osv_server: OsvServer,
 ) -> Iterator[Depup]:
-    settings = settings_for(fake_github, redis_url)
+    settings = settings_for(fake_github, redis_url, osv_url=osv_server.url)
     with LiveServer(create_app(settings)) as web:
         fake_github.set_webhook_target(web.url + WEBHOOK_PATH, fake_github.app.webhook_secret)
         rt = build_runtime(settings, redis_client)
