@@ -158,3 +158,24 @@ def test_the_results_comment_repeats_the_security_findings_of_the_pr() -> None:
     text = render(Results("0" * 40, (CheckResult("ci", "success", "success", "3s", None),)), body)
     assert f"#### Security\n\n{findings}" in text
     assert "#### Security" not in render(Results("0" * 40, ()), "no security here")
+
+
+def test_automerge_waits_for_green_ci_on_the_head_then_merges(depup: Depup) -> None:
+    fake = depup.fake
+    config = GROUP_CONFIG.replace(
+        "max_open_prs: 10", "max_open_prs: 10\nautomerge: {enabled: true, max_risk: high, method: squash}"
+    )
+    fake.create_repo(CULPRIT_REPO, files={"requirements.txt": "click==7.0\n", ".github/depup.yml": config})
+    fake.create_installation(account="octo-org", repos=[CULPRIT_REPO])
+    depup.run_worker()
+    [pull] = fake.pulls(CULPRIT_REPO)
+    head = fake.branch_sha(CULPRIT_REPO, pull.head_ref)
+    fake.set_status(CULPRIT_REPO, head, context="ci/test", state="pending")  # type: ignore[arg-type]
+    depup.run_worker()
+    assert len(fake.pulls(CULPRIT_REPO)) == 1  # still open while CI is pending
+    fake.set_status(CULPRIT_REPO, head, context="ci/test", state="success")  # type: ignore[arg-type]
+    depup.run_worker()
+    # Merged; the major that waited for it (same line of requirements.txt) is proposed next.
+    assert [p.title for p in fake.pulls(CULPRIT_REPO)] == ["Upgrade click from 7.1.2 to 8.5.1"]
+    merged = fake.pull(CULPRIT_REPO, pull.number)
+    assert merged.merged and "click==7.0" not in (fake.read_text(CULPRIT_REPO, "main", "requirements.txt") or "")

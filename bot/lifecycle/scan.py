@@ -25,7 +25,7 @@ from bot.deps.model import Manifest
 from bot.deps.registry.client import RegistryClient
 from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
-from bot.errors import ConfigInvalid, DepupError
+from bot.errors import ConfigInvalid, DepupError, GitHubRequestError
 from bot.github import GitHubClients, InstallationClient, json_body
 from bot.lifecycle import pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
@@ -486,6 +486,20 @@ class _Scan:
         if changed:
             self.result.updated.append(pr.number)
             self._audit("pr_updated", f"#{pr.number}", group.title)
+        if head == pr.head_sha and group.automerge and not group.approvals and self._ci(head) == "success":
+            self._automerge(pr, head, config)
+
+    def _automerge(self, pr: OpenPr, head: str, config: Config) -> None:
+        """Merge a PR that may merge itself: CI green on exactly this head, no approval needed (PRs that need
+        approvals merge once approved)."""
+        try:
+            self.gh.rest.pulls.merge(
+                self.record.owner, self.record.name, pr.number, sha=head, merge_method=config.automerge.method
+            )
+        except GitHubRequestError as e:  # 405 not mergeable, 409 head moved: the next scan looks again
+            log.info("automerge refused", extra={"pr": pr.number, "status": e.status, "error": str(e)})
+            return
+        self._audit("pr_merged", f"#{pr.number}", f"automerge ({config.automerge.method}), CI green on {head[:7]}")
 
     def _close(self, pr: OpenPr) -> None:
         if self.settings.dry_run:
