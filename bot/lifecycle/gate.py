@@ -6,16 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
-from bot.github import InstallationClient, json_body
+from bot.github import InstallationClient
 from bot.lifecycle.reads import OpenPr
+from bot.lifecycle.results import read_results
 from bot.lifecycle.state import DashboardState, Merge
 from bot.repos import RepoRecord
 from config.model import Phase
 
-OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})
-FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
 NO_CI_GRACE = timedelta(minutes=10)  # a merge with no CI at all after this long counts as passed
 
 
@@ -28,18 +26,12 @@ class Gate:
 
 
 def ci_state(gh: InstallationClient, record: RepoRecord, sha: str) -> str:
-    """success, failure, pending, or none (nothing reported) for a commit: check runs and commit statuses."""
-    status: dict[str, Any] = json_body(gh.rest.repos.get_combined_status_for_ref(record.owner, record.name, sha))
-    runs: dict[str, Any] = json_body(gh.rest.checks.list_for_ref(record.owner, record.name, sha, per_page=100))
-    check_runs = [r for r in runs.get("check_runs", []) if r.get("name") not in OWN_CHECKS]
-    statuses = [s for s in status.get("statuses", []) if s.get("context") not in OWN_CHECKS]
-    if any(r.get("conclusion") in FAILED for r in check_runs) or any(
-        s.get("state") in ("failure", "error") for s in statuses
-    ):
-        return "failure"
-    if any(r.get("status") != "completed" for r in check_runs) or any(s.get("state") == "pending" for s in statuses):
-        return "pending"
-    return "success" if check_runs or statuses else "none"
+    """success, failure, pending, or none (nothing reported) for a commit: the verdict of its check runs and
+    commit statuses, read as the test-results comment reads them (a re-run replaces the earlier run)."""
+    return _STATE[read_results(gh, record, sha).verdict]
+
+
+_STATE = {"passing": "success", "failing": "failure", "pending": "pending", "none": "none"}
 
 
 def refresh_merges(gh: InstallationClient, record: RepoRecord, state: DashboardState, now: datetime) -> DashboardState:

@@ -11,11 +11,12 @@ from typing import Any
 from redis import Redis
 
 from bot.github import InstallationClient, json_body
-from bot.lifecycle.gate import FAILED, OWN_CHECKS
 from bot.lifecycle.state import parse_pr_meta
 from bot.repos import RepoRecord
 
 MARKER = "<!-- depup:test-results -->"
+OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})  # depup's checks, not test results
+FAILED = frozenset({"failure", "timed_out", "cancelled", "action_required", "startup_failure", "stale"})
 _COMMENT_CACHE = "depup:results-comment:"
 _ICONS = {"success": "✅", "failure": "❌", "pending": "⏳", "neutral": "⚪", "skipped": "⚪"}
 
