@@ -171,14 +171,8 @@ def results_comment_key(record: RepoRecord, number: int) -> str:
 def sync_comment(gh: InstallationClient, record: RepoRecord, redis: Redis, number: int, text: str) -> bool:
     """Create the PR's results comment, or edit it when its text changed. True when something was written."""
     key = results_comment_key(record, number)
-    cached = redis.get(key)
-    comment: dict[str, Any] | None = None
-    if cached is not None:
-        comments = json_body(gh.rest.issues.list_comments(record.owner, record.name, number, per_page=100))
-        comment = next((c for c in comments if int(c["id"]) == int(cached)), None)
-    if comment is None:
-        comments = json_body(gh.rest.issues.list_comments(record.owner, record.name, number, per_page=100))
-        comment = next((c for c in comments if MARKER in str(c.get("body") or "")), None)
+    comments = json_body(gh.rest.issues.list_comments(record.owner, record.name, number, per_page=100))
+    comment: dict[str, Any] | None = next((c for c in comments if MARKER in str(c.get("body") or "")), None)
     if comment is None:
         created = json_body(gh.rest.issues.create_comment(record.owner, record.name, number, body=text))
         redis.set(key, int(created["id"]), ex=90 * 24 * 3600)
