@@ -61,27 +61,25 @@ class GitHubClients:
         self._cache = RedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
 
     def app(self) -> AppClient:
-        return GitHub(
-            AppAuthStrategy(self._settings.app_id, self._settings.private_key),
-            base_url=self._settings.github_api_url + "/",
-            user_agent=f"depup/{__version__}",
-            timeout=httpx.Timeout(self._settings.github_timeout_seconds),
-            cache_strategy=self._cache,
-            http_cache=False,
-            auto_retry=translate_failure,
-        )
+        return GitHub(AppAuthStrategy(self._settings.app_id, self._settings.private_key), **self._options())
 
     def installation(self, installation_id: int) -> InstallationClient:
         return GitHub(
             AppInstallationAuthStrategy(self._settings.app_id, self._settings.private_key, installation_id),
-            base_url=self._settings.github_api_url + "/",
-            user_agent=f"depup/{__version__}",
-            timeout=httpx.Timeout(self._settings.github_timeout_seconds),
-            cache_strategy=self._cache,
-            http_cache=False,
-            auto_retry=translate_failure,
             transport=WriteGate(self._redis, installation_id, self._settings.write_spacing_seconds),
+            **self._options(),
         )
+
+    def _options(self) -> dict[str, Any]:
+        """What every client shares: API root, identity, timeouts, token cache, and the error seam."""
+        return {
+            "base_url": self._settings.github_api_url + "/",
+            "user_agent": f"depup/{__version__}",
+            "timeout": httpx.Timeout(self._settings.github_timeout_seconds),
+            "cache_strategy": self._cache,
+            "http_cache": False,
+            "auto_retry": translate_failure,
+        }
 
 
 class WriteGate(httpx.BaseTransport):
