@@ -20,6 +20,7 @@ from redis import Redis
 from bot.deps.scan import DEFAULT_IGNORED_DIRS
 from bot.errors import GitHubError
 from bot.github import InstallationClient, json_body
+from bot.risk.imports import SKIP_SOURCE_DIRS, SOURCE_SUFFIXES
 
 CONFIG_PATH = ".github/depup.yml"
 CONFIG_PATHS = (CONFIG_PATH, ".github/depup.yaml")
@@ -32,8 +33,6 @@ _MANIFEST = re.compile(
     r"npm-shrinkwrap\.json|uv\.lock|poetry\.lock)$"
 )
 _REQUIREMENTS_DIR = re.compile(r"(^|/)requirements?/[^/]+\.(txt|in)$")
-_SOURCE = re.compile(r"\.(py|pyi|js|jsx|mjs|cjs|ts|tsx|mts|cts|vue|svelte)$")
-_SKIP_SOURCE_DIRS = frozenset({*DEFAULT_IGNORED_DIRS, "dist", "build", "coverage"} - {"tests", "test", "__tests__"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,11 @@ def read_snapshot(
         parts = PurePosixPath(path).parts
         if wanted(path) and not any(p in DEFAULT_IGNORED_DIRS for p in parts[:-1]):
             chosen[path] = sha
-        elif _SOURCE.search(path) and size <= MAX_SOURCE_BYTES and not any(p in _SKIP_SOURCE_DIRS for p in parts[:-1]):
+        elif (
+            path.endswith(SOURCE_SUFFIXES)
+            and size <= MAX_SOURCE_BYTES
+            and not any(p in SKIP_SOURCE_DIRS for p in parts[:-1])
+        ):
             sources[path] = sha
     complete = len(sources) <= source_budget and not listing.get("truncated")
     if complete:

@@ -13,36 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.deps.scan import DEFAULT_IGNORED_DIRS
 from bot.risk.model import Imports
 
 MAX_FILES = 20_000
 MAX_FILE_BYTES = 1_000_000
-_SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        "bower_components",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "__pycache__",
-        "site-packages",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".eggs",
-        ".yarn",
-        ".next",
-        "dist",
-        "build",
-        "coverage",
-    }
-)
+# Directories whose files are not the project's own code: the scan's ignored directories (vendored trees,
+# environments, caches) and build output, but tests, which import packages like the code they test.
+SKIP_SOURCE_DIRS = frozenset({*DEFAULT_IGNORED_DIRS, "dist", "build", "coverage"} - {"tests", "test", "__tests__"})
 _PY_SUFFIXES = (".py", ".pyi")
 _JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".vue", ".svelte")
+SOURCE_SUFFIXES = _PY_SUFFIXES + _JS_SUFFIXES
 _PY_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import\b|import[ \t]+([\w. \t,]+))", re.MULTILINE)
 _JS_IMPORT = re.compile(
     r"""(?:\bimport\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?|\bexport\s+[\w*{}\s,$]+?\s+from\s+|"""
@@ -193,9 +174,11 @@ def npm_imports(text: str) -> set[str]:
 
 def _source_files(root: Path) -> Iterable[Path]:
     for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not os.path.islink(os.path.join(directory, d)))
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_SOURCE_DIRS and not os.path.islink(os.path.join(directory, d))
+        )
         for name in sorted(files):
-            if name.endswith(_PY_SUFFIXES) or name.endswith(_JS_SUFFIXES):
+            if name.endswith(SOURCE_SUFFIXES):
                 path = Path(directory, name)
                 if not path.is_symlink():
                     yield path
