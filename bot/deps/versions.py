@@ -201,7 +201,7 @@ class Chooser:
         """The updates to offer for ``dep`` given what the registry lists (``info``)."""
         if dep.skip_reason:
             return Proposal(dep, None, reason=f"skipped: {dep.skip_reason}")
-        scheme: _Scheme[Any] = _Pep440() if dep.ecosystem is Ecosystem.PYTHON else _NpmSemver()
+        scheme = _scheme_for(dep.ecosystem)
         cached = self._sorted.get(id(info))
         if cached is None or cached[0] is not info:
             releases = [_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None]
@@ -212,6 +212,28 @@ class Chooser:
         tag = dict(info.dist_tags).get("latest") if dep.ecosystem is Ecosystem.NPM else None
         latest = scheme.parse(tag) if tag else None
         return _choose(scheme, dep, cached[1], project, self.policy, latest)
+
+
+def _scheme_for(ecosystem: Ecosystem) -> _Scheme[Any]:
+    return _Pep440() if ecosystem is Ecosystem.PYTHON else _NpmSemver()
+
+
+def parse_version(ecosystem: Ecosystem, text: str) -> Any | None:
+    """A version ordered as its ecosystem orders them (PEP 440, npm semver precedence), with ``major``; or None."""
+    return _scheme_for(ecosystem).parse(text)
+
+
+def release_line(ecosystem: Ecosystem, text: str) -> tuple[int, ...] | None:
+    """The release line of a version, as the chooser sees it (``1.x``; ``0.N.x`` before 1.0), or None."""
+    scheme = _scheme_for(ecosystem)
+    parsed = scheme.parse(text)
+    return scheme.line(parsed) if parsed is not None else None
+
+
+def is_prerelease(ecosystem: Ecosystem, text: str) -> bool:
+    scheme = _scheme_for(ecosystem)
+    parsed = scheme.parse(text)
+    return parsed is not None and scheme.is_prerelease(parsed)
 
 
 def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:

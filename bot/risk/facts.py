@@ -10,16 +10,15 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 
 from bot.deps.model import Dependency, Ecosystem, PackageInfo, Release, Role
 from bot.deps.npm import semver
 from bot.deps.proposals import Update
 from bot.deps.registry.parsed import PeerDependency
 from bot.deps.targets import KNOWN_NODES, KNOWN_PYTHONS
+from bot.deps.versions import is_prerelease, parse_version, release_line
 from bot.risk.imports import ImportIndex
 from bot.risk.model import BreakingNotes, UpdateFacts, Vulnerability
 from config.globs import glob_matches
@@ -89,7 +88,7 @@ def gather(
         core=is_core(ecosystem, key, core),
         now=now,
         target_published=update.published or (target_release.published if target_release else None),
-        target_prerelease=_prerelease(ecosystem, update.version),
+        target_prerelease=is_prerelease(ecosystem, update.version),
         target_yanked=_yanked(target_release),
         target_deprecated=target_release.deprecated if target_release else None,
         current_yanked=_yanked(current_release),
@@ -110,63 +109,19 @@ def _yanked(release: Release | None) -> str | None:
     return release.yanked_reason or "no reason given"
 
 
-@lru_cache(maxsize=1 << 16)
-def _pep440(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def _key(ecosystem: Ecosystem, text: str) -> tuple[object, ...] | None:
-    """A sortable key for a version, or None when it does not parse."""
-    if ecosystem is Ecosystem.PYTHON:
-        v = _pep440(text)
-        return (v,) if v is not None else None
-    valid = semver.valid(text, loose=True)
-    if valid is None:
-        return None
-    parsed = semver.parse(valid)
-    pre = tuple((0, p) if isinstance(p, int) else (1, p) for p in parsed.prerelease)
-    return (parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, pre)
-
-
 def _major(ecosystem: Ecosystem, text: str) -> int | None:
-    if ecosystem is Ecosystem.PYTHON:
-        v = _pep440(text)
-        return v.release[0] if v is not None else None
-    valid = semver.valid(text, loose=True)
-    return semver.major(valid) if valid is not None else None
-
-
-def _line(ecosystem: Ecosystem, text: str) -> tuple[int, ...] | None:
-    if ecosystem is Ecosystem.PYTHON:
-        v = _pep440(text)
-        if v is None:
-            return None
-        return (v.release[0],) if v.release[0] else (0, v.release[1] if len(v.release) > 1 else 0)
-    valid = semver.valid(text, loose=True)
-    if valid is None:
-        return None
-    major, minor = semver.major(valid), semver.minor(valid)
-    return (major,) if major else (0, minor)
-
-
-def _prerelease(ecosystem: Ecosystem, text: str) -> bool:
-    if ecosystem is Ecosystem.PYTHON:
-        v = _pep440(text)
-        return v is not None and v.is_prerelease
-    return semver.valid(text, loose=True) is not None and semver.is_prerelease(text, loose=True)
+    parsed = parse_version(ecosystem, text)
+    return int(parsed.major) if parsed is not None else None
 
 
 def _between(ecosystem: Ecosystem, info: PackageInfo, current: str, target: str) -> list[str] | None:
-    low, high = _key(ecosystem, current), _key(ecosystem, target)
+    low, high = parse_version(ecosystem, current), parse_version(ecosystem, target)
     if low is None or high is None:
         return None
     out = []
     for release in info.releases:
-        key = _key(ecosystem, release.version)
-        if key is not None and low < key < high and not _prerelease(ecosystem, release.version):
+        key = parse_version(ecosystem, release.version)
+        if key is not None and low < key < high and not is_prerelease(ecosystem, release.version):
             out.append(release.version)
     return out
 
@@ -180,11 +135,11 @@ def _skipped(ecosystem: Ecosystem, info: PackageInfo | None, current: str, targe
 
 def _lines_crossed(ecosystem: Ecosystem, info: PackageInfo | None, current: str, target: str) -> int:
     """Release lines between the current one (excluded) and the target's (included) that have releases."""
-    start = _line(ecosystem, current)
-    end = _line(ecosystem, target)
+    start = release_line(ecosystem, current)
+    end = release_line(ecosystem, target)
     lines = {end}
     if info is not None:
-        lines.update(_line(ecosystem, v) for v in _between(ecosystem, info, current, target) or ())
+        lines.update(release_line(ecosystem, v) for v in _between(ecosystem, info, current, target) or ())
     lines.discard(start)
     lines.discard(None)
     return max(len(lines), 1)
