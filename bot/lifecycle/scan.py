@@ -40,7 +40,7 @@ from bot.lifecycle.reads import (
 )
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, Split, parse_pr_meta
 from bot.plan import Sources, make_plan
-from bot.plan.model import Plan, PlanGroup
+from bot.plan.model import Plan, PlanGroup, riskiest
 from bot.plan.render import group_markdown
 from bot.repos import RepoRecord
 from bot.risk.assess import with_ci
@@ -50,7 +50,7 @@ from bot.security.audit import Auditor, audit_for
 from bot.settings import Settings
 from bot.snapshot import CONFIG_PATHS, Snapshot, blob, read_snapshot
 from config.loader import default_config, load_config
-from config.model import RISK_LEVELS, Config
+from config.model import Config
 
 log = logging.getLogger(__name__)
 ACTOR = "depup"
@@ -576,8 +576,8 @@ def _audited(surveyed: Survey) -> list[tuple[str, str, str, str]]:
 
 def _with_ci(group: PlanGroup, verdict: str, config: Config) -> PlanGroup:
     items = tuple(replace(i, risk=with_ci(i.risk, verdict, config.risk)) for i in group.items)
-    riskiest = max(items, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
-    return replace(group, items=items, risk=riskiest.risk.level, score=riskiest.risk.score)
+    top = riskiest(items)
+    return replace(group, items=items, risk=top.risk.level, score=top.risk.score)
 
 
 def _group_of(plan: Plan, pr: OpenPr) -> PlanGroup | None:

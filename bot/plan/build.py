@@ -26,7 +26,7 @@ from dataclasses import replace
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.deps.npm import semver
-from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
+from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped, riskiest
 from config.globs import glob_matches
 from config.model import RISK_LEVELS, Config, Group, IgnoreRule, Match, Phase
 
@@ -230,8 +230,8 @@ def _group(
     config: Config,
     group: Group | None,
 ) -> PlanGroup:
-    riskiest = max(items, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
-    level = riskiest.risk.level
+    top = riskiest(items)
+    level = top.risk.level
     if kind == "phase":
         slug = phase.name
     elif kind == "group":
@@ -251,7 +251,7 @@ def _group(
         branch=f"depup/{ecosystem}/{slug}",
         items=tuple(sorted(items, key=_item_order)),
         risk=level,
-        score=riskiest.risk.score,
+        score=top.risk.score,
         approvals=max(phase.approvals, config.approvals.required(level)),
         automerge=automerge,
         security=any(i.risk.security for i in items),
@@ -274,7 +274,7 @@ def _split(groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]
                 continue
             placed.update(i.package for i in members)
             suffix = "split-" + hashlib.sha1(",".join(sorted(packages)).encode(), usedforsecurity=False).hexdigest()[:7]
-            riskiest = max(members, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
+            top = riskiest(members)
             names = ", ".join(i.name for i in members[:3]) + (
                 f" and {len(members) - 3} more" if len(members) > 3 else ""
             )
@@ -291,8 +291,8 @@ def _split(groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]
                     kind="split",
                     title=f"{title} (split of {group.title})",
                     items=members,
-                    risk=riskiest.risk.level,
-                    score=riskiest.risk.score,
+                    risk=top.risk.level,
+                    score=top.risk.score,
                     security=any(i.risk.security for i in members),
                 )
             )

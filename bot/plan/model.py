@@ -5,12 +5,13 @@ Frozen values only; ``bot.plan.build`` makes them, renderers and the PR lifecycl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.deps.model import Dependency
 from bot.deps.proposals import Update
 from bot.risk.model import Assessment, Vulnerability
-from config.model import RiskLevel, UpdateKind
+from config.model import RISK_LEVELS, RiskLevel, UpdateKind
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,11 @@ class PlanItem:
     @property
     def change(self) -> str:
         return "refresh" if self.update_type == "lockfile" else f"{self.current} -> {self.target}"
+
+
+def riskiest(items: Sequence[PlanItem]) -> PlanItem:
+    """The item that sets a group's risk: highest level, then highest score."""
+    return max(items, key=lambda i: (RISK_LEVELS.index(i.risk.level), i.risk.score))
 
 
 @dataclass(frozen=True)
