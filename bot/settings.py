@@ -53,6 +53,7 @@ class Settings:
     handlers_module: str = "handlers"
     write_spacing_seconds: float = 1.0  # minimum time between two writes of one installation
     osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
+    probe_allow: str = ""  # DEPUP_PROBE_ALLOW: what health probes may reach beyond https to public addresses
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
@@ -113,6 +114,7 @@ class Settings:
             retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
             write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
             osv_url=osv_url.rstrip("/"),
+            probe_allow=get("DEPUP_PROBE_ALLOW"),
         )
 
 
