@@ -170,9 +170,9 @@ def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:
 
 
 # POSTs that do the same thing when sent twice: git objects (named by their content), adding labels,
-# requesting reviewers.
+# requesting reviewers, and creating a ref (a second try answers 422, which callers take as "it exists").
 _REPEATABLE_POSTS = re.compile(
-    r"/repos/[^/]+/[^/]+/(git/(trees|commits|blobs)|issues/\d+/labels|pulls/\d+/requested_reviewers)$"
+    r"/repos/[^/]+/[^/]+/(git/(trees|commits|blobs|refs)|issues/\d+/labels|pulls/\d+/requested_reviewers)$"
 )
 
 

@@ -12,6 +12,7 @@ from config.durations import parse_duration
 from config.globs import compile_glob
 from config.model import (
     Approvals,
+    Commands,
     Automerge,
     Config,
     CorePackages,
@@ -28,7 +29,7 @@ from config.model import (
 )
 
 # Options whose own options merge one by one over the defaults' (the others replace the default whole).
-MERGED_OBJECTS = ("schedule", "automerge", "approvals", "health_check", "rollback", "security", "risk")
+MERGED_OBJECTS = ("schedule", "automerge", "approvals", "commands", "health_check", "rollback", "security", "risk")
 
 
 def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,6 +106,7 @@ def build_config(options: Mapping[str, Any]) -> Config:
             high=int(approvals["high"]),
             allowed=tuple(approvals["allowed"]),
         ),
+        commands=Commands(allowed=tuple(options["commands"]["allowed"])),
         health_check=HealthCheck(
             environments=tuple(health["environments"]),
             urls=tuple(_health_url(url) for url in health["urls"]),

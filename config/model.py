@@ -89,6 +89,11 @@ class Approvals:
 
 
 @dataclass(frozen=True)
+class Commands:
+    allowed: tuple[str, ...] = ()  # logins that may run every command besides users with write access
+
+
+@dataclass(frozen=True)
 class Automerge:
     enabled: bool = False
     max_risk: RiskLevel = "low"
@@ -155,6 +160,7 @@ class Config:
     assignees: tuple[str, ...] = ()
     automerge: Automerge = field(default_factory=Automerge)
     approvals: Approvals = field(default_factory=Approvals)
+    commands: Commands = field(default_factory=Commands)
     health_check: HealthCheck = field(default_factory=HealthCheck)
     rollback: Rollback = field(default_factory=Rollback)
     security: Security = field(default_factory=Security)

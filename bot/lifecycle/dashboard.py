@@ -6,10 +6,11 @@ that changes nothing writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.audit import Entry
+from bot.lifecycle.approval import Approval
 from bot.lifecycle.gate import Gate
 from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.state import DashboardState
@@ -28,7 +29,7 @@ class DashboardView:
     errors: Sequence[str]  # config, registry and lockfile problems
     next_scan: str | None
     audit: Sequence[Entry]
-    approvals: dict[int, int]  # PR number -> approvals it still needs
+    approvals: Mapping[int, Approval]  # PR number -> its approval gate
 
 
 def render(view: DashboardView) -> str:
@@ -37,6 +38,16 @@ def render(view: DashboardView) -> str:
         "depup edits it; comment `/depup plan` to refresh it.",
         "",
     ]
+    if view.state.paused is not None:
+        pause = view.state.paused
+        lines.extend(
+            [
+                f"> [!WARNING]\n> **depup is paused** (by {_md('@' + pause.by)} at {pause.at}): it opens, updates, merges, "
+                "splits and closes nothing, and reverts only on an explicit `/depup rollback`. "
+                "Comment `/depup resume` to undo.",
+                "",
+            ]
+        )
     if view.next_scan:
         lines.append(f"Next scheduled scan: {view.next_scan}.")
         lines.append("")
@@ -54,12 +65,13 @@ def render(view: DashboardView) -> str:
             lines.append(f"- #{pr.number} {_md(pr.title)}{phase}{hands_off}")
     else:
         lines.append("None.")
-    pending = {n: count for n, count in view.approvals.items() if count > 0}
+    pending = {n: a for n, a in view.approvals.items() if not a.met}
     if pending:
         lines.extend(["", "## Pending approvals", ""])
         lines.extend(
-            f"- #{n} needs {c} approval{'s' if c != 1 else ''}: comment `/depup approve`"
-            for n, c in sorted(pending.items())
+            f"- #{n} needs {a.missing} more approval{'s' if a.missing != 1 else ''} ({_md(a.describe())}): "
+            "comment `/depup approve` on it"
+            for n, a in sorted(pending.items())
         )
     if view.gate.blocked and view.plan is not None and view.plan.current_phase in view.gate.blocked:
         lines.extend(["", "## Waiting", "", f"- {_md(view.gate.blocked[view.plan.current_phase])}"])
@@ -75,6 +87,13 @@ def render(view: DashboardView) -> str:
             lines.append(
                 f"- `{split.key}` failed CI in #{split.origin}: {split.rounds} split round(s) so far; parts: {parts}"
             )
+    if view.state.ignores:
+        lines.extend(["", "## Ignored by command", ""])
+        lines.extend(
+            f"- `{i.package}`{f' ({i.ecosystem})' if i.ecosystem else ''}: {i.describe()}, by {_md('@' + i.by)} at "
+            f"{i.at}; `/depup unignore {i.package}` to undo"
+            for i in view.state.ignores
+        )
     if view.state.ignored:
         lines.extend(["", "## Ignored versions", ""])
         lines.extend(

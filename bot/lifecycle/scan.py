@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +29,7 @@ from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
 from bot.errors import ConfigInvalid, DepupError, GitHubRequestError
 from bot.github import GitHubClients, InstallationClient, json_body
-from bot.lifecycle import pulls
+from bot.lifecycle import approval, pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
 from bot.lifecycle.gate import Gate, ci_state, evaluate, refresh_merges
 from bot.lifecycle.reads import (
@@ -60,6 +62,18 @@ class ScanBusy(DepupError):
     """Another scan of the same repository is running; try again shortly."""
 
 
+@dataclass(frozen=True)
+class Directives:
+    """What maintainers asked for by command, on top of what the scan does anyway (branches of open PRs)."""
+
+    rebase: frozenset[str] = frozenset()  # push a fresh commit on the current default branch
+    recreate: frozenset[str] = frozenset()  # the same, over someone else's commits (ends hands-off)
+    split: frozenset[str] = frozenset()  # split the group as if its CI had failed
+
+    def __bool__(self) -> bool:
+        return bool(self.rebase or self.recreate or self.split)
+
+
 @dataclass
 class ScanResult:
     repo: str
@@ -67,12 +81,33 @@ class ScanResult:
     opened: list[int] = field(default_factory=list)
     updated: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
+    merged: list[int] = field(default_factory=list)
+    rebased: dict[str, str] = field(default_factory=dict)  # branch -> its head after a rebase/recreate directive
     errors: list[str] = field(default_factory=list)
     dashboard: int | None = None
+    plan: str | None = None  # the plan id
+    phase: str | None = None  # the current phase
+    paused: bool = False
 
 
 def scan_lock_key(full_name: str) -> str:
     return f"depup:scan-lock:{full_name}"
+
+
+@contextmanager
+def repo_lock(redis: Redis, settings: Settings, full_name: str, *, wait: float = 0) -> Iterator[None]:
+    """The repository's lock: scans and commands that change what depup does there never run at once.
+    Raises ScanBusy when it is still held after ``wait`` seconds."""
+    lock = redis.lock(scan_lock_key(full_name), timeout=settings.job_timeout_seconds + 60)
+    if not lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
+        raise ScanBusy(f"a scan of {full_name} is running")
+    try:
+        yield
+    finally:
+        try:
+            lock.release()
+        except Exception:  # noqa: BLE001 - the lock expired: nothing to release
+            log.warning("repository lock expired before its holder ended", extra={"repo": full_name})
 
 
 def scan_repository(
@@ -85,29 +120,44 @@ def scan_repository(
     delivery: str = "",
     now: datetime | None = None,
 ) -> ScanResult:
-    lock = redis.lock(scan_lock_key(record.full_name), timeout=settings.job_timeout_seconds + 60)
-    if not lock.acquire(blocking=False):
-        raise ScanBusy(f"a scan of {record.full_name} is running")
-    try:
-        scan = _Scan(settings, redis, clients.installation(record.installation_id), record, delivery)
-        return scan.run(reason, now or datetime.now(UTC))
-    finally:
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - the lock expired: nothing to release
-            log.warning("scan lock expired before the scan ended", extra={"repo": record.full_name})
+    with repo_lock(redis, settings, record.full_name):
+        gh = clients.installation(record.installation_id)
+        return scan_held(settings, redis, gh, record, reason=reason, delivery=delivery, now=now)
+
+
+def scan_held(
+    settings: Settings,
+    redis: Redis,
+    gh: InstallationClient,
+    record: RepoRecord,
+    *,
+    reason: str,
+    delivery: str = "",
+    now: datetime | None = None,
+    directives: Directives = Directives(),
+) -> ScanResult:
+    """A scan by a caller that holds ``repo_lock``."""
+    return _Scan(settings, redis, gh, record, delivery, directives).run(reason, now or datetime.now(UTC))
 
 
 class _Scan:
     def __init__(
-        self, settings: Settings, redis: Redis, gh: InstallationClient, record: RepoRecord, delivery: str
+        self,
+        settings: Settings,
+        redis: Redis,
+        gh: InstallationClient,
+        record: RepoRecord,
+        delivery: str,
+        directives: Directives,
     ) -> None:
         self.settings = settings
         self.redis = redis
         self.gh = gh
         self.record = record
         self.delivery = delivery
+        self.directives = directives
         self.result = ScanResult(record.full_name)
+        self._approvals: dict[int, approval.Approval] = {}
         self._survey: Survey | None = None
         self._sources: Sources | None = None
         self.state = DashboardState()
@@ -125,6 +175,7 @@ class _Scan:
             dashboard = find_dashboard(self.gh, self.record, self.redis)
             state = DashboardState.from_body(dashboard.body if dashboard else None)
             config, state = self._config(snapshot, state)
+            self.result.paused = self.paused = state.paused is not None
             self._remember_schedule(config)
             state = self._closed(state, now)
             prs = open_depup_prs(self.gh, self.record)
@@ -135,15 +186,15 @@ class _Scan:
             state = self._hands_off(prs, state)
             state = refresh_merges(self.gh, self.record, state, now)
             self.state = state
-            if config.split_failing_groups:
+            if (config.split_failing_groups and not self.paused) or self.directives.split:
                 plan, prs = self._split_failures(plan, config, prs, now)
             gate = evaluate(config.phases, self.state, prs)
             prs = self._reconcile(snapshot, plan, config, prs, self.state, gate)
             state = self.state
-            approvals = {pr.number: g.approvals for pr in prs if (g := _group_of(plan, pr)) is not None and g.approvals}
+            self.result.plan, self.result.phase = plan.id, plan.current_phase
             view = DashboardView(
                 plan, prs, gate, state, self.result.errors, _next_scan(config, now),
-                audit.latest(self.redis, self.record.full_name), approvals,
+                audit.latest(self.redis, self.record.full_name), self._approvals,
             )  # fmt: skip
             self._dashboard(dashboard, view)
         log.info(
@@ -167,7 +218,8 @@ class _Scan:
         except ConfigInvalid as e:
             problems = [str(p) for p in e.problems]
             self.result.errors.extend(f"config: {p}" for p in problems)
-            self._config_check(snapshot, path, problems)
+            if self._config_check(snapshot, path, problems):
+                self._audit("config_invalid", path, f"{len(problems)} mistake(s); first: {problems[0]}")
             return self._last_valid(state), state
         self._config_check(snapshot, path, [])
         return config, replace(state, config_blob=snapshot.files[path])
@@ -183,17 +235,15 @@ class _Scan:
         self.result.errors.append("config: the default configuration is used until the file is fixed")
         return default_config()
 
-    def _config_check(self, snapshot: Snapshot, path: str, problems: list[str]) -> None:
-        """A ``depup/config`` check run on the head commit (once per commit)."""
+    def _config_check(self, snapshot: Snapshot, path: str, problems: list[str]) -> bool:
+        """A ``depup/config`` check run on the head commit (once per commit); whether this call made it."""
         runs = json_body(
             self.gh.rest.checks.list_for_ref(
                 self.record.owner, self.record.name, snapshot.commit, check_name="depup/config"
             )
         )
-        if runs.get("total_count"):
-            return
-        if self.settings.dry_run:
-            return
+        if runs.get("total_count") or self.settings.dry_run:
+            return False
         summary = "\n".join(f"- `{p}`" for p in problems) if problems else f"`{path}` is valid."
         self.gh.rest.checks.create(
             self.record.owner,
@@ -207,6 +257,7 @@ class _Scan:
                 "summary": summary[:60000],
             },
         )
+        return True
 
     def _plan(self, snapshot: Snapshot, config: Config, state: DashboardState, now: datetime) -> Plan:
         policy = Policy(range_strategy=config.range_strategy, min_release_age=config.min_release_age, now=now)
@@ -261,9 +312,10 @@ class _Scan:
             group = planned.get(pr.branch)
             if group is None or pr.branch in self.state.hands_off:
                 continue
-            if len(group.items) < 2 and group.kind != "split":
+            asked = pr.branch in self.directives.split
+            if len(group.items) < 2 and (group.kind != "split" or asked):
                 continue
-            if self._ci(pr.head_sha) != "failure":
+            if not asked and (self.paused or self._ci(pr.head_sha) != "failure"):
                 continue
             if len(group.items) >= 2:
                 self._split(pr, group)
@@ -291,11 +343,12 @@ class _Scan:
             kept = tuple(p for p in entry.parts if set(p) != set(packages))
             entry = Split(base, entry.origin, entry.rounds + 1, (*kept, *halves))
         others = tuple(s for s in self.state.splits if s.key != base)
+        why = "`/depup split` was asked" if pr.branch in self.directives.split else "CI failed"
         self.state = replace(self.state, splits=(*others, entry)).closed(pr.number)
         listed = "; ".join(", ".join(f"`{p}`" for p in h) for h in halves)
         self._close_with(
             pr,
-            f"CI failed on this group of {len(packages)} upgrades, so depup splits it in two to find the package "
+            f"{why} on this group of {len(packages)} upgrades, so depup splits it in two to find the package "
             f"that breaks it (round {entry.rounds}): {listed}. Each part gets its own pull request; the passing "
             "parts can be merged as usual.",
         )
@@ -379,7 +432,11 @@ class _Scan:
         self.gh.rest.issues.create_comment(self.record.owner, self.record.name, number, body=f"{text}\n\n{tag}")
 
     def _hands_off(self, prs: list[OpenPr], state: DashboardState) -> DashboardState:
+        recreate = self.directives.recreate
+        state = replace(state, hands_off=tuple(b for b in state.hands_off if b not in recreate))
         for pr in prs:
+            if pr.branch in recreate:
+                continue
             if pr.branch in state.hands_off or pulls.authored_by_depup(self.gh, self.record, pr.head_sha):
                 continue
             state = replace(state, hands_off=(*state.hands_off, pr.branch))
@@ -407,18 +464,25 @@ class _Scan:
         manifests = {m.path: m for m in self._survey.manifests}
         planned = {g.branch: g for g in plan.groups}
         still_open: list[OpenPr] = []
+        asked = self.directives.rebase | self.directives.recreate
         for pr in prs:
             group = planned.get(pr.branch)
             if pr.branch in state.hands_off:
                 still_open.append(pr)
             elif group is None:
-                self._close(pr)
+                if not self.paused:
+                    self._close(pr)
+                else:
+                    still_open.append(pr)
             else:
-                self._refresh(snapshot, plan, group, pr, manifests, config)
+                if not self.paused or pr.branch in asked:
+                    self._refresh(snapshot, plan, group, pr, manifests, config)
+                else:
+                    self._gate_approval(pr.number, pr.head_sha, group.approvals)
                 still_open.append(pr)
         existing = {pr.branch for pr in still_open}
         current = plan.current_phase
-        if current is None:
+        if current is None or self.paused:
             return still_open
         blocked = gate.why(current)
         room = config.max_open_prs - len(still_open)
@@ -451,6 +515,8 @@ class _Scan:
             return None
         head = pulls.push_commit(self.gh, self.record, snapshot, group.branch, content, _message(group))
         pulls.sync_risk_check(self.gh, self.record, head, group)
+        if group.approvals:
+            approval.ensure(self.gh, self.record, head, group.approvals)
         number = pulls.open_pull(
             self.gh, self.record, group.branch, group.title, group_markdown(group, plan),
             config.labels, config.reviewers, config.assignees,
@@ -473,21 +539,49 @@ class _Scan:
             return
         changed = False
         head = pr.head_sha
-        if not pulls.same_content(self.gh, self.record, pr, content):
+        asked = pr.branch in self.directives.rebase or pr.branch in self.directives.recreate
+        if asked or not pulls.same_content(self.gh, self.record, pr, content):
             head = pulls.push_commit(
                 self.gh, self.record, snapshot, group.branch, content, _message(group), branch_exists=True
             )
-            changed = True
-        else:  # the PR's CI tested exactly this content: its verdict joins the risk shown
+            changed = head != pr.head_sha
+            if asked:
+                self.result.rebased[pr.branch] = head
+        if not changed:  # the PR's CI tested exactly this content: its verdict joins the risk shown
             group = _with_ci(group, self._ci(head), config)
         pulls.sync_risk_check(self.gh, self.record, head, group)
+        gate = self._gate_approval(pr.number, head, group.approvals, before=pr.head_sha)
         changed |= pulls.update_pull(self.gh, self.record, pr, group.title, group_markdown(group, plan))
         pulls.sync_labels(self.gh, self.record, pr.number, pr.labels, config.labels)
         if changed:
             self.result.updated.append(pr.number)
             self._audit("pr_updated", f"#{pr.number}", group.title)
-        if head == pr.head_sha and group.automerge and not group.approvals and self._ci(head) == "success":
+        approved = gate is None or gate.met
+        if head == pr.head_sha and group.automerge and approved and not self.paused and self._ci(head) == "success":
             self._automerge(pr, head, config)
+
+    def _gate_approval(
+        self, number: int, head: str, needed: int, before: str | None = None
+    ) -> approval.Approval | None:
+        """The approval check on the PR's head; a new head starts over, and the PR says so when approvals were
+        given on the old one."""
+        if self.settings.dry_run:
+            return None
+        gate = approval.ensure(self.gh, self.record, head, needed)
+        if gate is not None:
+            self._approvals[number] = gate
+        if before and before != head and needed:
+            old = approval.read(self.gh, self.record, before)
+            if old is not None and old.by:
+                names = ", ".join(f"@{b}" for b in old.by)
+                self._comment_once(
+                    number,
+                    f"approvals-reset-{head}",
+                    f"New commit {head[:7]}: the approvals given on {before[:7]} ({names}) no longer count. "
+                    f"This pull request needs {needed} approval{'s' if needed != 1 else ''} again: `/depup approve`.",
+                )
+                self._audit("approvals_reset", f"#{number}", f"new commit {head[:7]}; approvals by {names} dropped")
+        return gate
 
     def _automerge(self, pr: OpenPr, head: str, config: Config) -> None:
         """Merge a PR that may merge itself: CI green on exactly this head, no approval needed (PRs that need
@@ -499,6 +593,7 @@ class _Scan:
         except GitHubRequestError as e:  # 405 not mergeable, 409 head moved: the next scan looks again
             log.info("automerge refused", extra={"pr": pr.number, "status": e.status, "error": str(e)})
             return
+        self.result.merged.append(pr.number)
         self._audit("pr_merged", f"#{pr.number}", f"automerge ({config.automerge.method}), CI green on {head[:7]}")
 
     def _close(self, pr: OpenPr) -> None:

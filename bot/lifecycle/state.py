@@ -10,6 +10,8 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from bot.plan.render import META_PREFIX
 from config.model import IgnoreRule
 
@@ -35,6 +37,8 @@ class PrMeta:
     phase: str
     group: str
     packages: tuple[Carried, ...]
+    approvals: int = 0  # approvals the PR needs before it merges
+    automerge: bool = False
 
 
 def parse_pr_meta(body: str | None) -> PrMeta | None:
@@ -46,8 +50,15 @@ def parse_pr_meta(body: str | None) -> PrMeta | None:
             Carried(str(p["ecosystem"]), str(p["package"]), str(p["from"]), str(p["to"]), str(p.get("type", "")))
             for p in data.get("packages", [])
         )
-        return PrMeta(str(data["plan"]), str(data["phase"]), str(data["group"]), packages)
-    except (KeyError, TypeError):
+        return PrMeta(
+            str(data["plan"]),
+            str(data["phase"]),
+            str(data["group"]),
+            packages,
+            int(data.get("approvals", 0)),
+            bool(data.get("automerge", False)),
+        )
+    except (KeyError, TypeError, ValueError):
         return None
 
 
@@ -79,6 +90,43 @@ class Split:
 
 
 @dataclass(frozen=True)
+class Pause:
+    """``/depup pause``: the repository's emergency switch."""
+
+    by: str
+    at: str  # ISO time
+    comment: str = ""  # the URL of the comment that paused depup
+
+
+@dataclass(frozen=True)
+class Ignore:
+    """``/depup ignore <package> [major|minor|<version>]``: ``what`` is "" (every update), "major", "minor" or
+    a version (range) in the ecosystem's syntax."""
+
+    package: str
+    ecosystem: str  # "" for every ecosystem
+    what: str
+    by: str
+    at: str
+
+    def rule(self) -> IgnoreRule:
+        ecosystems: Any = (self.ecosystem,) if self.ecosystem else ()
+        reason = f"/depup ignore by @{self.by}"
+        if self.what == "major":
+            return IgnoreRule(packages=(self.package,), update_types=("major",), ecosystems=ecosystems, reason=reason)
+        if self.what == "minor":
+            return IgnoreRule(
+                packages=(self.package,), update_types=("major", "minor"), ecosystems=ecosystems, reason=reason
+            )
+        versions = (self.what,) if self.what else ()
+        return IgnoreRule(packages=(self.package,), versions=versions, ecosystems=ecosystems, reason=reason)
+
+    def describe(self) -> str:
+        scope = {"": "any update", "major": "major updates", "minor": "minor and major updates"}
+        return scope.get(self.what, f"version {self.what}")
+
+
+@dataclass(frozen=True)
 class DashboardState:
     ignored: tuple[IgnoredVersion, ...] = ()
     merges: tuple[Merge, ...] = ()
@@ -86,10 +134,12 @@ class DashboardState:
     config_blob: str | None = None  # the blob of the last valid .github/depup.yml
     splits: tuple[Split, ...] = ()
     closed_by_depup: tuple[int, ...] = ()  # PRs depup closed itself (split, obsolete): not a maintainer's "no"
+    paused: Pause | None = None
+    ignores: tuple[Ignore, ...] = ()  # /depup ignore
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
 
     def ignore_rules(self) -> tuple[IgnoreRule, ...]:
-        return tuple(
+        return tuple(i.rule() for i in self.ignores) + tuple(
             IgnoreRule(
                 packages=(i.package,),
                 versions=(f"=={i.version}" if i.ecosystem == "python" else i.version,),
@@ -103,6 +153,14 @@ class DashboardState:
         known = {(i.ecosystem, i.package, i.version) for i in self.ignored}
         new = [v for v in versions if (v.ecosystem, v.package, v.version) not in known]
         return replace(self, ignored=(*self.ignored, *new)) if new else self
+
+    def without_package(self, package: str) -> tuple[DashboardState, int]:
+        """The state without any ignore of ``package`` (``/depup ignore`` and rejected versions), and how many
+        entries that lifted."""
+        ignores = tuple(i for i in self.ignores if not same_package(i.ecosystem, i.package, package))
+        ignored = tuple(i for i in self.ignored if not same_package(i.ecosystem, i.package, package))
+        lifted = len(self.ignores) - len(ignores) + len(self.ignored) - len(ignored)
+        return replace(self, ignores=ignores, ignored=ignored), lifted
 
     def split_map(self) -> dict[str, tuple[tuple[str, ...], ...]]:
         return {s.key: s.parts for s in self.splits}
@@ -123,7 +181,8 @@ class DashboardState:
     @classmethod
     def from_body(cls, body: str | None) -> DashboardState:
         data = _block(body, "dashboard") or {}
-        known = {"ignored", "merges", "hands_off", "config_blob", "splits", "closed_by_depup"}
+        known = {"ignored", "merges", "hands_off", "config_blob", "splits", "closed_by_depup", "paused", "ignores"}
+        paused = data.get("paused")
         try:
             return cls(
                 ignored=tuple(IgnoredVersion(**i) for i in data.get("ignored", [])),
@@ -135,6 +194,8 @@ class DashboardState:
                     for x in data.get("splits", [])
                 ),
                 closed_by_depup=tuple(int(n) for n in data.get("closed_by_depup", [])),
+                paused=Pause(**paused) if isinstance(paused, dict) else None,
+                ignores=tuple(Ignore(**i) for i in data.get("ignores", [])),
                 extra={k: v for k, v in data.items() if k not in known},
             )
         except (TypeError, ValueError, KeyError):
@@ -142,6 +203,14 @@ class DashboardState:
 
     def block(self) -> str:
         return DASHBOARD_PREFIX + _dump(self.to_json()) + " -->"
+
+
+def same_package(ecosystem: str, a: str, b: str) -> bool:
+    """Whether two spellings name the same package: PEP 503 names for Python (``Django``, ``typing_extensions``),
+    lower case for npm; ``ecosystem`` "" matches either way."""
+    if ecosystem in ("python", "") and canonicalize_name(a) == canonicalize_name(b):
+        return True
+    return a.lower() == b.lower()
 
 
 def _dump(data: object) -> str:
@@ -166,9 +235,12 @@ __all__ = [
     "META_PREFIX",
     "Carried",
     "DashboardState",
+    "Ignore",
     "IgnoredVersion",
     "Merge",
+    "Pause",
     "PrMeta",
     "Split",
     "parse_pr_meta",
+    "same_package",
 ]

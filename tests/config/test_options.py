@@ -102,6 +102,7 @@ VALID: list[tuple[str, Callable[[Config], Any], Any]] = [
     ("automerge: {max_risk: medium, method: rebase}", lambda c: c.automerge, Automerge(False, "medium", "rebase")),
     ("approvals: {low: 1, medium: 2}", lambda c: c.approvals, Approvals(1, 2, 1)),
     ("approvals: {high: 3, allowed: [carol]}", lambda c: c.approvals, Approvals(0, 0, 3, ("carol",))),
+    ("commands: {allowed: [carol, dan-2]}", lambda c: c.commands.allowed, ("carol", "dan-2")),
     ("health_check: {environments: [prod, eu]}", lambda c: c.health_check.environments, ("prod", "eu")),
     (
         "health_check:\n  urls:\n    - url: https://app.example/healthz\n      expected_status: 204\n"
@@ -320,6 +321,11 @@ INVALID: list[tuple[str, str]] = [
         "approvals: {allowed: ['a b']}",
         "f.yml:1:23: approvals.allowed[0]: expected a GitHub login like 'octocat' (without '@'), got 'a b'",
     ),
+    (
+        "commands: {allowed: ['@carol']}",
+        "f.yml:1:22: commands.allowed[0]: expected a GitHub login like 'octocat' (without '@'), got '@carol'",
+    ),
+    ("commands: {who: [carol]}", "f.yml:1:12: commands: unknown option 'who' (the options here are allowed)"),
     (
         "approvals: {critical: 2}",
         "f.yml:1:13: approvals: unknown option 'critical' (the options here are low, medium, high, allowed)",
