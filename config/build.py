@@ -12,8 +12,8 @@ from config.durations import parse_duration
 from config.globs import compile_glob
 from config.model import (
     Approvals,
-    Commands,
     Automerge,
+    Commands,
     Config,
     CorePackages,
     Group,

@@ -42,8 +42,8 @@ def render(view: DashboardView) -> str:
         pause = view.state.paused
         lines.extend(
             [
-                f"> [!WARNING]\n> **depup is paused** (by {_md('@' + pause.by)} at {pause.at}): it opens, updates, merges, "
-                "splits and closes nothing, and reverts only on an explicit `/depup rollback`. "
+                f"> [!WARNING]\n> **depup is paused** (by {_md('@' + pause.by)} at {pause.at}): it opens, updates, "
+                "merges, splits and closes nothing, and reverts only on an explicit `/depup rollback`. "
                 "Comment `/depup resume` to undo.",
                 "",
             ]
