@@ -1,11 +1,12 @@
 """Webhook handlers, one module per concern; ``router`` combines them for the worker."""
 
 from bot.router import Router
-from handlers import installation, results, upgrades
+from handlers import commands, installation, results, upgrades
 
 router = Router()
 router.include(installation.router)
 router.include(upgrades.router)
 router.include(results.router)
+router.include(commands.router)
 
 __all__ = ["router"]

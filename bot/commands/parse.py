@@ -56,8 +56,8 @@ SPECS: dict[str, Spec] = {
              on_pull=True, changes_state=True),
         Spec("split", "/depup split", "split this group in two, to find the package that breaks it",
              on_pull=True, changes_state=True),
-        Spec("plan", "/depup plan", "re-plan and refresh the dependency dashboard", on_pull=False,
-             changes_state=False),
+        Spec("plan", "/depup plan", "re-plan and refresh the dependency dashboard (a full scan)", on_pull=False,
+             changes_state=True),
     )
 }  # fmt: skip
 

@@ -6,16 +6,21 @@ that changes nothing writes nothing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from redis import Redis
+
 from bot.audit import Entry
+from bot.github import InstallationClient, json_body
 from bot.lifecycle.approval import Approval
 from bot.lifecycle.gate import Gate
-from bot.lifecycle.reads import OpenPr
-from bot.lifecycle.state import DashboardState
+from bot.lifecycle.reads import OpenPr, find_dashboard, remember_dashboard
+from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState
 from bot.plan.model import Plan
 from bot.plan.render import plan_markdown
+from bot.repos import RepoRecord
 
 TITLE = "Dependency dashboard (depup)"
 
@@ -114,3 +119,25 @@ def render(view: DashboardView) -> str:
 
 def _md(text: str) -> str:
     return text.replace("@", "@\u200b").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def store_state(gh: InstallationClient, record: RepoRecord, redis: Redis, state: DashboardState) -> int:
+    """Write ``state`` into the dashboard issue at once (the next scan renders the rest of the body around it);
+    create the issue when the repository has none yet. Returns the issue number."""
+    dashboard = find_dashboard(gh, record, redis)
+    if dashboard is None:
+        body = "depup is preparing this dashboard; it fills in after the next scan.\n\n" + state.block() + "\n"
+        issue = json_body(
+            gh.rest.issues.create(record.owner, record.name, title=TITLE, body=body, labels=[DASHBOARD_LABEL])
+        )
+        remember_dashboard(redis, record, int(issue["number"]))
+        return int(issue["number"])
+    body = _STATE_BLOCK.sub(lambda _: state.block(), dashboard.body, count=1)
+    if body == dashboard.body and state.block() not in body:
+        body = dashboard.body.rstrip("\n") + "\n\n" + state.block() + "\n"
+    if body != dashboard.body:
+        gh.rest.issues.update(record.owner, record.name, dashboard.number, body=body)
+    return dashboard.number
+
+
+_STATE_BLOCK = re.compile(r"<!-- depup:dashboard \{.*?\} -->", re.DOTALL)

@@ -40,6 +40,7 @@ from bot.lifecycle.reads import (
     recently_closed_depup_prs,
     remember_dashboard,
 )
+from bot.lifecycle.repo_config import last_valid
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, Split, parse_pr_meta
 from bot.plan import Sources, make_plan
 from bot.plan.model import Plan, PlanGroup, riskiest
@@ -50,7 +51,7 @@ from bot.risk.facts import Audit
 from bot.risk.imports import index_imports
 from bot.security.audit import Auditor, audit_for
 from bot.settings import Settings
-from bot.snapshot import CONFIG_PATHS, Snapshot, blob, read_snapshot
+from bot.snapshot import CONFIG_PATHS, Snapshot, read_snapshot
 from config.loader import default_config, load_config
 from config.model import Config
 
@@ -225,13 +226,10 @@ class _Scan:
         return config, replace(state, config_blob=snapshot.files[path])
 
     def _last_valid(self, state: DashboardState) -> Config:
-        if state.config_blob:
-            try:
-                data = blob(self.gh, self.record.owner, self.record.name, state.config_blob, self.redis)
-                self.result.errors.append("config: the last valid configuration is used until the file is fixed")
-                return load_config(data, CONFIG_PATHS[0])
-            except (DepupError, ConfigInvalid):
-                pass
+        config = last_valid(self.gh, self.record, self.redis, state.config_blob)
+        if config is not None:
+            self.result.errors.append("config: the last valid configuration is used until the file is fixed")
+            return config
         self.result.errors.append("config: the default configuration is used until the file is fixed")
         return default_config()
 

@@ -109,17 +109,19 @@ class Ignore:
     by: str
     at: str
 
-    def rule(self) -> IgnoreRule:
-        ecosystems: Any = (self.ecosystem,) if self.ecosystem else ()
+    def rules(self) -> tuple[IgnoreRule, ...]:
         reason = f"/depup ignore by @{self.by}"
-        if self.what == "major":
-            return IgnoreRule(packages=(self.package,), update_types=("major",), ecosystems=ecosystems, reason=reason)
-        if self.what == "minor":
-            return IgnoreRule(
-                packages=(self.package,), update_types=("major", "minor"), ecosystems=ecosystems, reason=reason
+        ecosystems: Any = (self.ecosystem,) if self.ecosystem else ()
+        if self.what in ("", "major", "minor"):
+            kinds: Any = {"": (), "major": ("major",), "minor": ("major", "minor")}[self.what]
+            return (IgnoreRule(packages=(self.package,), update_types=kinds, ecosystems=ecosystems, reason=reason),)
+        rules = []
+        for ecosystem in ecosystems or ("python", "npm"):
+            version = f"=={self.what}" if ecosystem == "python" and self.what[0] not in "<>=!~" else self.what
+            rules.append(
+                IgnoreRule(packages=(self.package,), versions=(version,), ecosystems=(ecosystem,), reason=reason)
             )
-        versions = (self.what,) if self.what else ()
-        return IgnoreRule(packages=(self.package,), versions=versions, ecosystems=ecosystems, reason=reason)
+        return tuple(rules)
 
     def describe(self) -> str:
         scope = {"": "any update", "major": "major updates", "minor": "minor and major updates"}
@@ -139,7 +141,7 @@ class DashboardState:
     extra: dict[str, Any] = field(default_factory=dict)  # keys this version does not know, kept as they are
 
     def ignore_rules(self) -> tuple[IgnoreRule, ...]:
-        return tuple(i.rule() for i in self.ignores) + tuple(
+        return tuple(r for i in self.ignores for r in i.rules()) + tuple(
             IgnoreRule(
                 packages=(i.package,),
                 versions=(f"=={i.version}" if i.ecosystem == "python" else i.version,),
