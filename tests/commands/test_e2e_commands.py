@@ -252,7 +252,7 @@ def test_ignore_and_unignore(depup: Depup) -> None:
 def test_plan_refreshes_the_dashboard(depup: Depup) -> None:
     fake, number = install(depup)
     refused_everywhere(depup, number, "/depup plan", pull_only=False)
-    dashboard = [i for i in fake.issues(REPO) if DASHBOARD_LABEL in [label.name for label in i.labels]][0]
+    dashboard = next(i for i in fake.issues(REPO) if DASHBOARD_LABEL in [label.name for label in i.labels])
     reply = say(depup, dashboard.number, WRITER, "/depup plan")
     assert reply is not None and f"the dashboard #{dashboard.number} is up to date: plan " in reply
     assert "current phase all" in reply

@@ -43,7 +43,8 @@ def test_every_command_with_its_arguments() -> None:
         ("ignore", ("@types/node", "major")),
         ("ignore", ("Django", "minor")),
     ]
-    more = "/depup ignore lodash 4.17.21\n/depup unignore lodash\n/depup rebase\n/depup recreate\n/depup split\n/depup plan"
+    more = "/depup ignore lodash 4.17.21\n/depup unignore lodash\n/depup rebase\n/depup recreate\n"
+    more += "/depup split\n/depup plan"
     assert commands(more) == [
         ("ignore", ("lodash", "4.17.21")),
         ("unignore", ("lodash",)),
