@@ -6,6 +6,7 @@
     depup reconcile  rebuild the installed-repository registry from GitHub now
     depup plan PATH  a checkout's dependencies, the updates depup proposes and the phased plan (--config FILE)
     depup check-config [FILE]  validate a .github/depup.yml: every mistake with its line and column
+    depup audit OWNER/REPO  the audit log of a repository, newest first (--limit N, --json)
 
 Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
 """
@@ -70,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "file", type=Path, nargs="?", default=Path(".github/depup.yml"), help="the file (default: .github/depup.yml)"
     )
     check.set_defaults(run=_check_config)
+
+    audit = commands.add_parser("audit", help="print a repository's audit log, newest first")
+    audit.add_argument("repo", metavar="OWNER/REPO", help="the repository, e.g. octo-org/shop")
+    audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(run=_audit)
 
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
@@ -142,6 +149,32 @@ def _check_config(args: argparse.Namespace) -> int:
     if problems:
         return 1
     print("valid")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    """Needs only REDIS_URL: the audit log lives in Redis (one stream per repository)."""
+    import json
+    from dataclasses import asdict
+
+    from redis import Redis
+
+    from bot import audit
+
+    if args.repo.count("/") != 1 or not all(args.repo.split("/")):
+        print(f"depup: {args.repo!r} is not OWNER/REPO", file=sys.stderr)
+        return 1
+    settings = Settings.from_env(role=Role.TOOL)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+    entries = audit.latest(redis, args.repo, max(args.limit, 1))
+    for entry in entries:
+        if args.json:
+            print(json.dumps(asdict(entry), ensure_ascii=False))
+        else:
+            delivery = f" [delivery {entry.delivery}]" if entry.delivery else ""
+            print(f"{entry.at}  {entry.actor:<16} {entry.action:<18} {entry.target:<8} {entry.why}{delivery}")
+    if not entries:
+        print(f"no audit entries for {args.repo}", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,12 @@ read-only user, an outside user, depup itself, another bot, and on an issue that
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from bot import audit
+from bot.cli import main
 from bot.lifecycle.state import DASHBOARD_LABEL
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup
@@ -300,3 +305,27 @@ def test_commands_on_a_pull_request_that_is_not_depups(depup: Depup) -> None:
     for command in ("/depup approve", "/depup rebase", "/depup recreate", "/depup split"):
         reply = say(depup, theirs.number, SECOND, command)
         assert reply is not None and "works on depup's own pull requests only" in reply
+
+
+def test_the_audit_log_records_who_what_why_and_depup_audit_prints_it(
+    depup: Depup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake, number = install(depup)
+    say(depup, number, READER, "/depup pause")
+    say(depup, number, WRITER, "/depup pause")
+    [delivery] = [d.delivery_id for d in fake.events("issue_comment") if d.payload["sender"]["login"] == WRITER]
+    monkeypatch.setenv("REDIS_URL", depup.settings.redis_url)
+    capsys.readouterr()
+    assert main(["audit", REPO, "--json"]) == 0
+    entries = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert entries[0]["actor"] == WRITER and entries[0]["action"] == "command_pause"
+    assert entries[0]["delivery"] == delivery and entries[0]["target"] == f"#{number}"
+    assert entries[1]["actor"] == READER and entries[1]["action"] == "command_refused"
+    assert "only people with write" in entries[1]["why"]
+    assert {"pr_opened"} <= {e["action"] for e in entries}
+    assert all(e["at"].endswith("Z") for e in entries)
+    assert main(["audit", REPO, "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "command_pause" in out and f"[delivery {delivery}]" in out
+    assert "command_pause" in dashboard_body(fake)  # the dashboard shows the latest entries
+    assert main(["audit", "not-a-repo"]) == 1
