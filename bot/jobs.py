@@ -13,7 +13,8 @@ from bot import logs, runtime
 from bot.context import Context
 from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
-from bot.lifecycle.scan import ScanBusy, scan_repository
+from bot.lifecycle.lock import ScanBusy
+from bot.lifecycle.scan import scan_repository
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
@@ -164,3 +165,17 @@ def enqueue_due_scans() -> dict[str, int]:
         due = due_scans(rt.redis, RepoRegistry(rt.redis).all(), datetime.now(UTC))
         queued = sum(request_scan(rt.queue, rt.settings, name, "schedule") for name in due)
         return {"due": len(due), "queued": queued}
+
+
+def probe_round(full_name: str, deployment_id: int, number: int) -> dict[str, Any]:
+    """One round of health probes in a deployment's soak window (scheduled by bot.health.watch)."""
+    from bot.health.watch import probe_round as run_round
+
+    rt = runtime.current()
+    job = get_current_job()
+    with logs.bind(repo=full_name, job=job.id if job else None, deployment=deployment_id, round=number):
+        record = RepoRegistry(rt.redis).get(full_name)
+        if record is None or record.archived:
+            return {"skipped": True}
+        gh = rt.clients.installation(record.installation_id)
+        return {"verdict": run_round(rt.settings, rt.redis, gh, record, deployment_id, number)}

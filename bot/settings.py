@@ -114,8 +114,16 @@ class Settings:
             retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
             write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
             osv_url=osv_url.rstrip("/"),
-            probe_allow=get("DEPUP_PROBE_ALLOW"),
+            probe_allow=_probe_allow(get("DEPUP_PROBE_ALLOW")),
         )
+
+
+def _probe_allow(value: str) -> str:
+    """Checked at start-up, so that a typo stops the process instead of the first health probe."""
+    from bot.health.guard import NetPolicy
+
+    NetPolicy.parse(value)
+    return value
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

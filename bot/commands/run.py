@@ -29,11 +29,13 @@ from bot.errors import GitHubRequestError, NotFound
 from bot.github import InstallationClient, json_body
 from bot.lifecycle import approval
 from bot.lifecycle.dashboard import store_state
+from bot.lifecycle.lock import repo_lock
 from bot.lifecycle.reads import find_dashboard
 from bot.lifecycle.repo_config import current_config
-from bot.lifecycle.scan import Directives, ScanResult, repo_lock, scan_held
-from bot.lifecycle.state import BRANCH_PREFIX, DashboardState, Ignore, Pause, parse_pr_meta, same_package
+from bot.lifecycle.scan import Directives, ScanResult, scan_held
+from bot.lifecycle.state import BRANCH_PREFIX, DashboardState, Ignore, Merge, Pause, parse_pr_meta, same_package
 from bot.repos import RepoRecord
+from bot.rollback.service import Evidence, rollback
 from bot.settings import Settings
 from config.model import Config
 
@@ -315,6 +317,54 @@ class _Runner:
 
     def _plan(self, item: Command) -> Outcome:
         return Outcome(item.text, "", scan=True, finish="plan")
+
+    def _rollback(self, item: Command) -> Outcome:
+        package = item.args[0] if item.args else None
+        merge, problem = self._merge_to_roll_back(package)
+        if merge is None:
+            return Outcome(item.text, problem, ok=False)
+        evidence = Evidence(
+            "command",
+            f"@{self.event.login} asked for it with `{item.text}`",
+            (f"- the comment: {self.event.url}",) if self.event.url else (),
+        )
+        state, outcome = rollback(
+            self.settings, self.redis, self.gh, self.record, self.state, self.config, merge, evidence,
+            package=package, actor=self.event.login, delivery=self.event.delivery,
+        )  # fmt: skip
+        self.save(state)
+        if outcome.refused:
+            reasons = "; ".join(outcome.refused)
+            return Outcome(item.text, f"depup cannot roll #{merge.pr} back cleanly, so it pushed nothing: {reasons}",
+                           ok=False)  # fmt: skip
+        if outcome.existing:
+            return Outcome(item.text, f"#{merge.pr} is already rolled back in #{outcome.pr}.")
+        what = f"`{package}` of #{merge.pr}" if package else f"#{merge.pr}"
+        merging = " It merges itself once its CI is green." if self.config.rollback.auto_merge else ""
+        return Outcome(item.text, f"depup rolls back {what} in #{outcome.pr}.{merging}", scan=True)
+
+    def _merge_to_roll_back(self, package: str | None) -> tuple[Merge | None, str]:
+        pull = self.pull()
+        if pull is not None:
+            meta = parse_pr_meta(pull.get("body"))
+            assert meta is not None
+            if meta.rollback_of is not None:
+                return None, "this pull request is a rollback itself: close it, or revert it by hand."
+            if not pull.get("merged_at") or not pull.get("merge_commit_sha"):
+                return None, "this pull request is not merged: there is nothing to roll back (close it instead)."
+            if package and not any(same_package(c.ecosystem, c.package, package) for c in meta.packages):
+                return None, f"#{self.event.number} did not upgrade `{package}`."
+            known = self.state.merge_of(self.event.number)
+            return known or Merge(
+                self.event.number, str(pull["merge_commit_sha"]), meta.phase, ci="success",
+                packages=tuple(c.package for c in meta.packages),
+            ), ""  # fmt: skip
+        if package is None:
+            return None, "name the package (`/depup rollback <package>`), or comment on the merged depup PR."
+        for merge in reversed(self.state.merges):
+            if merge.revert_of is None and any(same_package("", p, package) for p in merge.packages):
+                return merge, ""
+        return None, f"depup found no recent merge of its that upgraded `{package}`."
 
     def _branch(self) -> str:
         pull = self.pull()

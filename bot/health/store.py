@@ -18,6 +18,7 @@ import orjson
 from redis import Redis
 
 from bot.health.probe import ProbeError, ProbeResult
+from bot.lifecycle.state import Merge
 from config.model import HealthCheck
 
 log = logging.getLogger(__name__)
@@ -163,3 +164,25 @@ def _int(value: object) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"not an integer: {value!r}")
     return value
+
+
+def health_lines(redis: Redis, full_name: str, merges: Sequence[Merge]) -> list[str]:
+    """The dashboard's account of each recent merge's deploy: its health and its latest probe round."""
+    lines = []
+    for m in merges[-10:]:
+        if m.deployment is None:
+            continue
+        done = rounds(redis, full_name, m.deployment)
+        passed = sum(1 for r in done if r.passed)
+        text = f"#{m.pr}: deployment {m.deployment}, {m.health or 'not judged'}"
+        if done:
+            last = done[-1]
+            text += f"; {passed} of {len(done)} probe round(s) passed; last at {last.at:%H:%M:%S}Z: " + "; ".join(
+                probe_line(p) for p in last.results
+            )
+        lines.append(text)
+    return lines
+
+
+def probe_line(result: ProbeResult) -> str:
+    return f"{result.url} {'ok' if result.ok else 'FAILED'} ({result.detail})"

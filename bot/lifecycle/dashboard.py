@@ -17,7 +17,7 @@ from bot.github import InstallationClient, json_body
 from bot.lifecycle.approval import Approval
 from bot.lifecycle.gate import Gate
 from bot.lifecycle.reads import OpenPr, find_dashboard, remember_dashboard
-from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState
+from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, Merge
 from bot.plan.model import Plan
 from bot.plan.render import plan_markdown
 from bot.repos import RepoRecord
@@ -35,6 +35,7 @@ class DashboardView:
     next_scan: str | None
     audit: Sequence[Entry]
     approvals: Mapping[int, Approval]  # PR number -> its approval gate
+    health: Sequence[str] = ()  # the deploys of recent merges: health and the latest probe round
 
 
 def render(view: DashboardView) -> str:
@@ -83,8 +84,11 @@ def render(view: DashboardView) -> str:
     if view.state.merges:
         lines.extend(["", "## Merged upgrades", ""])
         lines.extend(
-            f"- #{m.pr} (phase {m.phase}), merge {m.sha[:7]}: post-merge CI {m.ci}" for m in view.state.merges[-10:]
+            f"- #{m.pr} (phase {m.phase}), merge {m.sha[:7]}: {_merge_status(m)}" for m in view.state.merges[-10:]
         )
+    if view.health:
+        lines.extend(["", "## Deploy health", ""])
+        lines.extend(f"- {_md(line)}" for line in view.health)
     if view.state.splits:
         lines.extend(["", "## Culprit search", ""])
         for split in view.state.splits:
@@ -115,6 +119,17 @@ def render(view: DashboardView) -> str:
         lines.extend(f"- {e.at} {_md(e.actor)}: {e.action} {_md(e.target)} {_md(e.why)}".rstrip() for e in view.audit)
     lines.extend(["", view.state.block(), ""])
     return "\n".join(lines)
+
+
+def _merge_status(merge: Merge) -> str:
+    text = f"post-merge CI {merge.ci}"
+    if merge.revert_of is not None:
+        text = f"reverts #{merge.revert_of}; " + text
+    if merge.health:
+        text += f", deploy {merge.health.replace('_', ' ')}"
+    if merge.reverted_by is not None:
+        text += f" in #{merge.reverted_by}"
+    return text
 
 
 def _md(text: str) -> str:

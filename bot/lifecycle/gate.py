@@ -48,13 +48,20 @@ def refresh_merges(gh: InstallationClient, record: RepoRecord, state: DashboardS
     return replace(state, merges=tuple(merges))
 
 
-def evaluate(phases: Sequence[Phase], state: DashboardState, open_prs: Sequence[OpenPr]) -> Gate:
+def evaluate(
+    phases: Sequence[Phase], state: DashboardState, open_prs: Sequence[OpenPr], *, health_required: bool = False
+) -> Gate:
+    """Why each phase may not open new PRs: earlier phases' PRs still open (revert PRs included), their merges'
+    post-merge CI, and, when health checks are configured (``health_required``), the health of the deploy that
+    carried them (SPEC §4)."""
     index = {p.name: i for i, p in enumerate(phases)}
     blocked: dict[str, str] = {}
     for phase in phases:
         here = index[phase.name]
         earlier_open = [pr for pr in open_prs if pr.meta and index.get(pr.meta.phase, here) < here]
-        waiting = [m for m in state.merges if m.ci != "success" and index.get(m.phase, here) < here]
+        earlier = [m for m in state.merges if index.get(m.phase, here) < here and not m.settled]
+        waiting = [m for m in earlier if m.ci != "success"]
+        unhealthy = [m for m in earlier if m.health in ("soaking", "failing") or (health_required and not m.health)]
         if earlier_open:
             numbers = ", ".join(f"#{pr.number}" for pr in earlier_open)
             blocked[phase.name] = f"waiting for earlier phases' PRs to be merged or closed: {numbers}"
@@ -68,7 +75,19 @@ def evaluate(phases: Sequence[Phase], state: DashboardState, open_prs: Sequence[
                 blocked[phase.name] = "waiting for post-merge CI on the default branch: " + ", ".join(
                     f"#{m.pr} ({m.sha[:7]})" for m in waiting
                 )
+        elif unhealthy:
+            blocked[phase.name] = "waiting for the deploy of earlier upgrades to prove healthy: " + ", ".join(
+                f"#{m.pr} ({_health(m)})" for m in unhealthy
+            )
     return Gate(blocked)
+
+
+def _health(merge: Merge) -> str:
+    if merge.health == "soaking":
+        return f"deployment {merge.deployment} in its soak window"
+    if merge.health == "failing":
+        return f"deployment {merge.deployment} failing"
+    return "no deployment yet"
 
 
 __all__ = ["Gate", "Merge", "ci_state", "evaluate", "refresh_merges"]

@@ -48,16 +48,16 @@ def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Ma
     with tempfile.TemporaryDirectory(prefix="depup-apply-") as scratch:
         work = Path(scratch) / "repo"
         shutil.copytree(snapshot.root, work, symlinks=False)
-        changes: ChangeSet = apply_updates(work, selected, npm_registry=_npm_registry())
+        changes: ChangeSet = apply_updates(work, selected, npm_registry=npm_registry())
         if lockfiles:
             refreshed = refresh_lockfiles(
-                work, [m for m in manifests.values() if m.lockfile in lockfiles], npm_registry=_npm_registry()
+                work, [m for m in manifests.values() if m.lockfile in lockfiles], npm_registry=npm_registry()
             )
             changes = ChangeSet(changes.changes + refreshed.changes, changes.problems + refreshed.problems)
     return Content({c.path: c.after for c in changes.changes if c.after != c.before}, changes.problems)
 
 
-def _npm_registry() -> str | None:
+def npm_registry() -> str | None:
     """The npm registry the engine reads (DEPUP_NPM_REGISTRY or npm's config), so locks resolve from the same."""
     try:
         return npm_registry_base()

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,11 +25,13 @@ from bot.deps.model import Manifest
 from bot.deps.registry.client import RegistryClient
 from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
-from bot.errors import ConfigInvalid, DepupError, GitHubRequestError
+from bot.errors import ConfigInvalid, GitHubRequestError
 from bot.github import GitHubClients, InstallationClient, json_body
+from bot.health.store import health_lines
 from bot.lifecycle import approval, pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
 from bot.lifecycle.gate import Gate, ci_state, evaluate, refresh_merges
+from bot.lifecycle.lock import repo_lock
 from bot.lifecycle.reads import (
     DashboardIssue,
     OpenPr,
@@ -41,7 +41,16 @@ from bot.lifecycle.reads import (
     remember_dashboard,
 )
 from bot.lifecycle.repo_config import last_valid
-from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, IgnoredVersion, Merge, Split, parse_pr_meta
+from bot.lifecycle.results import read_results
+from bot.lifecycle.state import (
+    DASHBOARD_LABEL,
+    ROLLBACK_PREFIX,
+    DashboardState,
+    IgnoredVersion,
+    Merge,
+    Split,
+    parse_pr_meta,
+)
 from bot.plan import Sources, make_plan
 from bot.plan.model import Plan, PlanGroup, riskiest
 from bot.plan.render import group_markdown
@@ -49,6 +58,7 @@ from bot.repos import RepoRecord
 from bot.risk.assess import with_ci
 from bot.risk.facts import Audit
 from bot.risk.imports import index_imports
+from bot.rollback.service import Evidence, merge_auto, rollback
 from bot.security.audit import Auditor, audit_for
 from bot.settings import Settings
 from bot.snapshot import CONFIG_PATHS, Snapshot, read_snapshot
@@ -57,10 +67,6 @@ from config.model import Config
 
 log = logging.getLogger(__name__)
 ACTOR = "depup"
-
-
-class ScanBusy(DepupError):
-    """Another scan of the same repository is running; try again shortly."""
 
 
 @dataclass(frozen=True)
@@ -89,26 +95,6 @@ class ScanResult:
     plan: str | None = None  # the plan id
     phase: str | None = None  # the current phase
     paused: bool = False
-
-
-def scan_lock_key(full_name: str) -> str:
-    return f"depup:scan-lock:{full_name}"
-
-
-@contextmanager
-def repo_lock(redis: Redis, settings: Settings, full_name: str, *, wait: float = 0) -> Iterator[None]:
-    """The repository's lock: scans and commands that change what depup does there never run at once.
-    Raises ScanBusy when it is still held after ``wait`` seconds."""
-    lock = redis.lock(scan_lock_key(full_name), timeout=settings.job_timeout_seconds + 60)
-    if not lock.acquire(blocking=wait > 0, blocking_timeout=wait or None):
-        raise ScanBusy(f"a scan of {full_name} is running")
-    try:
-        yield
-    finally:
-        try:
-            lock.release()
-        except Exception:  # noqa: BLE001 - the lock expired: nothing to release
-            log.warning("repository lock expired before its holder ended", extra={"repo": full_name})
 
 
 def scan_repository(
@@ -179,7 +165,9 @@ class _Scan:
             self.result.paused = self.paused = state.paused is not None
             self._remember_schedule(config)
             state = self._closed(state, now)
-            prs = open_depup_prs(self.gh, self.record)
+            every = open_depup_prs(self.gh, self.record)
+            prs = [pr for pr in every if not pr.branch.startswith(ROLLBACK_PREFIX)]
+            rollbacks = [pr for pr in every if pr.branch.startswith(ROLLBACK_PREFIX)]
             if not config.enabled:
                 self._dashboard(dashboard, DashboardView(None, prs, Gate({}), state, self.result.errors, None, (), {}))
                 return self.result
@@ -187,15 +175,20 @@ class _Scan:
             state = self._hands_off(prs, state)
             state = refresh_merges(self.gh, self.record, state, now)
             self.state = state
+            self._rollback_failed_ci(config)
+            rollbacks = self._merge_rollbacks(rollbacks, config)
             if (config.split_failing_groups and not self.paused) or self.directives.split:
                 plan, prs = self._split_failures(plan, config, prs, now)
-            gate = evaluate(config.phases, self.state, prs)
+            health_required = bool(config.health_check.urls)
+            gate = evaluate(config.phases, self.state, [*prs, *rollbacks], health_required=health_required)
             prs = self._reconcile(snapshot, plan, config, prs, self.state, gate)
+            prs = sorted([*prs, *rollbacks], key=lambda p: p.number)
             state = self.state
             self.result.plan, self.result.phase = plan.id, plan.current_phase
             view = DashboardView(
                 plan, prs, gate, state, self.result.errors, _next_scan(config, now),
                 audit.latest(self.redis, self.record.full_name), self._approvals,
+                health_lines(self.redis, self.record.full_name, state.merges),
             )  # fmt: skip
             self._dashboard(dashboard, view)
         log.info(
@@ -395,9 +388,16 @@ class _Scan:
                 state = replace(state, hands_off=tuple(b for b in state.hands_off if b != pr.branch))
             if pr.merged_sha is not None:
                 if pr.number not in known_merges:
-                    state = state.with_merge(Merge(pr.number, pr.merged_sha, pr.meta.phase, at=pr.closed_at or None))
+                    packages = tuple(c.package for c in pr.meta.packages)
+                    merge = Merge(
+                        pr.number, pr.merged_sha, pr.meta.phase, at=pr.closed_at or None, packages=packages,
+                        revert_of=pr.meta.rollback_of,
+                    )  # fmt: skip
+                    state = state.with_merge(merge)
                     self._audit("pr_merged", f"#{pr.number}", f"merge {pr.merged_sha[:7]}, phase {pr.meta.phase}")
                 continue
+            if pr.meta.rollback_of is not None:
+                continue  # a revert PR closed unmerged: the maintainers keep the upgrade
             versions = [
                 IgnoredVersion(c.ecosystem, c.package, c.target, f"#{pr.number} was closed without merging")
                 for c in pr.meta.packages
@@ -416,6 +416,40 @@ class _Scan:
             )
             self._audit("versions_ignored", f"#{pr.number}", listed)
         return state
+
+    # -- rollbacks ---------------------------------------------------------------------------------------
+    def _rollback_failed_ci(self, config: Config) -> None:
+        """Post-merge CI failed on the default branch for a depup merge: roll it back (``rollback.auto``; not
+        while paused). A refused or finished rollback is not tried again."""
+        if not config.rollback.auto or self.paused or self.settings.dry_run:
+            return
+        for merge in self.state.merges:
+            if merge.ci != "failure" or merge.revert_of is not None or merge.health in ("rolled_back", "failing"):
+                continue
+            failed = [c for c in read_results(self.gh, self.record, merge.sha).checks if c.result == "failure"]
+            evidence = Evidence(
+                "ci",
+                f"post-merge CI failed on the default branch for {merge.sha[:7]} (#{merge.pr})",
+                tuple(f"- `{c.name}`: {c.detail}" + (f" ({c.link})" if c.link else "") for c in failed),
+            )
+            self.state, outcome = rollback(
+                self.settings, self.redis, self.gh, self.record, self.state, config, merge, evidence,
+                delivery=self.delivery,
+            )  # fmt: skip
+            if outcome.pr is not None and not outcome.existing:
+                self.result.opened.append(outcome.pr)
+
+    def _merge_rollbacks(self, rollbacks: list[OpenPr], config: Config) -> list[OpenPr]:
+        if self.paused or self.settings.dry_run:
+            return rollbacks
+        left = []
+        for pr in rollbacks:
+            if merge_auto(self.gh, self.record, pr, config, self._ci(pr.head_sha)):
+                self.result.merged.append(pr.number)
+                self._audit("rollback_merged", f"#{pr.number}", f"rollback.auto_merge, CI green on {pr.head_sha[:7]}")
+            else:
+                left.append(pr)
+        return left
 
     def _comment_once(self, number: int, marker: str, text: str) -> None:
         """A comment carrying a hidden marker, posted unless an earlier attempt already posted it."""

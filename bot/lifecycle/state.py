@@ -18,6 +18,7 @@ from config.model import IgnoreRule
 DASHBOARD_PREFIX = "<!-- depup:dashboard "
 DASHBOARD_LABEL = "depup-dashboard"
 BRANCH_PREFIX = "depup/"
+ROLLBACK_PREFIX = "depup/rollback/"  # revert PRs: depup's, but not part of any plan
 MAX_MERGES = 30
 _BLOCK = re.compile(r"<!-- depup:(meta|dashboard) (\{.*?\}) -->", re.DOTALL)
 
@@ -39,6 +40,7 @@ class PrMeta:
     packages: tuple[Carried, ...]
     approvals: int = 0  # approvals the PR needs before it merges
     automerge: bool = False
+    rollback_of: int | None = None  # a revert PR: the PR whose upgrade it reverts
 
 
 def parse_pr_meta(body: str | None) -> PrMeta | None:
@@ -57,6 +59,7 @@ def parse_pr_meta(body: str | None) -> PrMeta | None:
             packages,
             int(data.get("approvals", 0)),
             bool(data.get("automerge", False)),
+            int(data["rollback_of"]) if data.get("rollback_of") is not None else None,
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -77,6 +80,16 @@ class Merge:
     phase: str
     ci: str = "pending"  # pending | success | failure
     at: str | None = None  # ISO time of the merge
+    packages: tuple[str, ...] = ()  # the packages it upgraded
+    health: str = ""  # "" (no deployment seen) | soaking | healthy | failing | rolled_back
+    deployment: int | None = None  # the deployment whose health decides it
+    revert_of: int | None = None  # this merge is depup's revert of that PR
+    reverted_by: int | None = None  # depup's revert PR of this merge
+
+    @property
+    def settled(self) -> bool:
+        """Rolled back: its revert (a merge of its own) is what the gate waits for now."""
+        return self.health == "rolled_back"
 
 
 @dataclass(frozen=True)
@@ -175,6 +188,14 @@ class DashboardState:
             return self
         return replace(self, merges=(*self.merges, merge)[-MAX_MERGES:])
 
+    def merge_of(self, pr: int) -> Merge | None:
+        return next((m for m in self.merges if m.pr == pr), None)
+
+    def with_merges(self, *changed: Merge) -> DashboardState:
+        """The state with those merges (matched by PR number) replaced."""
+        by_pr = {m.pr: m for m in changed}
+        return replace(self, merges=tuple(by_pr.get(m.pr, m) for m in self.merges))
+
     def to_json(self) -> dict[str, Any]:
         data = {**self.extra, **asdict(self)}
         data.pop("extra")
@@ -188,7 +209,7 @@ class DashboardState:
         try:
             return cls(
                 ignored=tuple(IgnoredVersion(**i) for i in data.get("ignored", [])),
-                merges=tuple(Merge(**m) for m in data.get("merges", [])),
+                merges=tuple(Merge(**{**m, "packages": tuple(m.get("packages", ()))}) for m in data.get("merges", [])),
                 hands_off=tuple(str(b) for b in data.get("hands_off", [])),
                 config_blob=data.get("config_blob"),
                 splits=tuple(
@@ -235,6 +256,7 @@ __all__ = [
     "BRANCH_PREFIX",
     "DASHBOARD_LABEL",
     "META_PREFIX",
+    "ROLLBACK_PREFIX",
     "Carried",
     "DashboardState",
     "Ignore",

@@ -1,0 +1,218 @@
+"""After merge: which deployment carries which depup merge, the soak window's probe rounds, and the rollback
+when the deploy fails (SPEC §7).
+
+- A ``deployment_status`` of a watched environment (``health_check.environments``) concerns the depup merges
+  its commit contains (compare API) that are not judged yet.
+- ``success``: those merges start their soak, tied to that deployment; probe rounds run as scheduled rq jobs
+  (``bot.jobs.probe_round``) every ``health_check.interval``; the soak is healthy once ``probes`` rounds passed
+  and ``soak`` has elapsed, failing at two failed rounds in a row (``bot.health.store.soak_verdict``). With no
+  URLs configured, the successful deployment is enough.
+- ``failure``/``error``, or a failing soak: the merges are rolled back (``rollback.auto``; not while paused),
+  one revert PR per merge. A revert's own deployment failing is reported, never reverted again.
+
+Decisions are taken under the repository's lock on freshly read state, so repeated events, redelivered
+webhooks and concurrent probe rounds decide once; the rollback itself finds an existing revert PR by branch.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from redis import Redis
+
+from bot import audit
+from bot.errors import NotFound
+from bot.github import InstallationClient, json_body
+from bot.health import store
+from bot.health.guard import NetPolicy
+from bot.health.probe import probe
+from bot.lifecycle.dashboard import store_state
+from bot.lifecycle.lock import repo_lock
+from bot.lifecycle.reads import find_dashboard
+from bot.lifecycle.repo_config import current_config
+from bot.lifecycle.state import DashboardState, Merge
+from bot.queue import job_options, make_queue
+from bot.repos import RepoRecord
+from bot.rollback.service import Evidence, rollback
+from bot.scans import request_scan
+from bot.settings import Settings
+from config.model import Config
+
+log = logging.getLogger(__name__)
+JOB_PROBE_ROUND = "bot.jobs.probe_round"
+LOCK_WAIT_SECONDS = 60
+PROBE_TIMEOUT_SECONDS = 10.0
+_DECIDING = ("", "soaking")
+
+
+def on_deployment_status(
+    settings: Settings,
+    redis: Redis,
+    gh: InstallationClient,
+    record: RepoRecord,
+    deployment: Mapping[str, Any],
+    status: Mapping[str, Any],
+    *,
+    delivery: str = "",
+) -> list[int]:
+    """React to a deployment status; returns the revert PRs it opened."""
+    outcome = str(status.get("state", ""))
+    if outcome not in ("success", "failure", "error"):
+        return []
+    deployment_id, sha = int(deployment["id"]), str(deployment.get("sha", ""))
+    environment = str(deployment.get("environment", ""))
+    with repo_lock(redis, settings, record.full_name, wait=LOCK_WAIT_SECONDS):
+        state, config = _read(gh, record, redis)
+        if environment not in config.health_check.environments:
+            return []
+        carried = [m for m in state.merges if m.health in _DECIDING and _contains(gh, record, sha, m.sha)]
+        if outcome == "success":
+            fresh = [m for m in carried if not m.health]
+            if not fresh:
+                return []
+            health = "soaking" if config.health_check.urls else "healthy"
+            state = state.with_merges(*(replace(m, health=health, deployment=deployment_id) for m in fresh))
+            _save(gh, record, redis, state)
+            for m in fresh:
+                audit.record(
+                    redis, record.full_name, actor="depup", action=f"deploy_{health}", target=f"#{m.pr}",
+                    why=f"deployment {deployment_id} to {environment} succeeded with {sha[:7]}", delivery=delivery,
+                )  # fmt: skip
+            if config.health_check.urls:
+                schedule_round(redis, settings, record.full_name, deployment_id, 0, delay=0)
+            else:
+                request_scan(
+                    make_queue(redis, settings), settings, record.full_name, "deployment healthy", delivery=delivery
+                )
+            return []
+        evidence = Evidence(
+            "deployment",
+            f"deployment {deployment_id} to {environment} reported {outcome}",
+            tuple(
+                line
+                for line in (
+                    f"- deployment {deployment_id} of {sha[:7]} to `{environment}`: **{outcome}**",
+                    f"- description: {status.get('description')}" if status.get("description") else "",
+                    f"- log: {status.get('log_url') or status.get('target_url')}"
+                    if status.get("log_url") or status.get("target_url") else "",
+                )
+                if line
+            ),
+        )  # fmt: skip
+        return _fail(settings, redis, gh, record, state, config, carried, evidence, delivery)
+
+
+def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record: RepoRecord, deployment_id: int,
+                number: int, *, now: datetime | None = None) -> str:  # fmt: skip
+    """One probe round of a deployment's soak; schedules the next or decides. Returns the verdict."""
+    state, config = _read(gh, record, redis)
+    if not [m for m in state.merges if m.deployment == deployment_id and m.health == "soaking"]:
+        return "decided"
+    check = config.health_check
+    policy = NetPolicy.parse(settings.probe_allow)
+    results = [probe(url, policy, timeout=PROBE_TIMEOUT_SECONDS) for url in check.urls]
+    at = now or datetime.now(UTC)
+    store.record_round(redis, record.full_name, deployment_id, results, at)
+    rounds = store.rounds(redis, record.full_name, deployment_id)
+    verdict = store.soak_verdict(rounds, check)
+    if verdict == "healthy" and at - rounds[0].at < check.soak:
+        verdict = "pending"  # enough rounds passed, but the soak window is not over yet
+    if verdict == "pending":
+        if at >= rounds[0].at + check.soak + check.interval * (2 * check.probes + 2):
+            verdict = "failing"  # the probes never settled (failures between passes): unhealthy, not forever
+        else:
+            schedule_round(redis, settings, record.full_name, deployment_id, number + 1, delay=check.interval)
+            return "pending"
+    with repo_lock(redis, settings, record.full_name, wait=LOCK_WAIT_SECONDS):
+        state, config = _read(gh, record, redis)
+        soaking = [m for m in state.merges if m.deployment == deployment_id and m.health == "soaking"]
+        if not soaking:
+            return "decided"
+        if verdict == "healthy":
+            state = state.with_merges(*(replace(m, health="healthy") for m in soaking))
+            _save(gh, record, redis, state)
+            for m in soaking:
+                audit.record(redis, record.full_name, actor="depup", action="deploy_healthy", target=f"#{m.pr}",
+                             why=f"deployment {deployment_id}: {len(rounds)} probe round(s), soak passed")  # fmt: skip
+            request_scan(make_queue(redis, settings), settings, record.full_name, "soak passed")
+            return "healthy"
+        failed = [r for r in rounds if not r.passed][-2:]
+        evidence = Evidence(
+            "probes",
+            f"health probes of deployment {deployment_id} failed during the soak window",
+            tuple(f"- {r.at:%Y-%m-%d %H:%M:%S}Z {store.probe_line(p)}" for r in failed for p in r.results),
+        )
+        _fail(settings, redis, gh, record, state, config, soaking, evidence, "")
+        return "failing"
+
+
+def schedule_round(redis: Redis, settings: Settings, full_name: str, deployment_id: int, number: int, *,
+                   delay: timedelta | float) -> None:  # fmt: skip
+    """Enqueue a probe round; one job per (repository, deployment, round), so a repeated event adds none."""
+    queue = make_queue(redis, settings)
+    job_id = f"probe-{re.sub(r'[^A-Za-z0-9_-]', '_', full_name)}-{deployment_id}-{number}"
+    if not redis.set(f"depup:probe-scheduled:{job_id}", 1, nx=True, ex=7 * 24 * 3600):
+        return
+    kwargs = {"full_name": full_name, "deployment_id": deployment_id, "number": number}
+    seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+    if seconds > 0:
+        queue.enqueue_in(timedelta(seconds=seconds), JOB_PROBE_ROUND, kwargs=kwargs, job_id=job_id,
+                         **job_options(settings))  # fmt: skip
+    else:
+        queue.enqueue_call(JOB_PROBE_ROUND, kwargs=kwargs, job_id=job_id, **job_options(settings))  # type: ignore[arg-type]
+
+
+def _fail(
+    settings: Settings,
+    redis: Redis,
+    gh: InstallationClient,
+    record: RepoRecord,
+    state: DashboardState,
+    config: Config,
+    merges: Sequence[Merge],
+    evidence: Evidence,
+    delivery: str,
+) -> list[int]:
+    opened: list[int] = []
+    for merge in merges:
+        if merge.revert_of is None and config.rollback.auto and state.paused is None:
+            state, outcome = rollback(settings, redis, gh, record, state, config, merge, evidence, delivery=delivery)
+            if outcome.pr is not None and not outcome.existing:
+                opened.append(outcome.pr)
+            continue
+        state = state.with_merges(replace(merge, health="failing"))
+        why = "a revert's deploy is not reverted again" if merge.revert_of is not None else (
+            "depup is paused" if state.paused is not None else "rollback.auto is off"
+        )  # fmt: skip
+        audit.record(redis, record.full_name, actor="depup", action="deploy_failing", target=f"#{merge.pr}",
+                     why=f"{evidence.summary}; no automatic rollback: {why}", delivery=delivery)  # fmt: skip
+    _save(gh, record, redis, state)
+    request_scan(make_queue(redis, settings), settings, record.full_name, "deploy failed", delivery=delivery)
+    return opened
+
+
+def _read(gh: InstallationClient, record: RepoRecord, redis: Redis) -> tuple[DashboardState, Config]:
+    dashboard = find_dashboard(gh, record, redis)
+    state = DashboardState.from_body(dashboard.body if dashboard else None)
+    return state, current_config(gh, record, redis, state.config_blob)
+
+
+def _save(gh: InstallationClient, record: RepoRecord, redis: Redis, state: DashboardState) -> None:
+    store_state(gh, record, redis, state)
+
+
+def _contains(gh: InstallationClient, record: RepoRecord, deployed: str, merge_sha: str) -> bool:
+    """Whether the deployed commit contains the merge (the merge is it, or one of its ancestors)."""
+    if deployed == merge_sha:
+        return True
+    try:
+        basehead = f"{merge_sha}...{deployed}"
+        compared = json_body(gh.rest.repos.compare_commits(record.owner, record.name, basehead, per_page=1))
+    except NotFound:
+        return False
+    return str(compared.get("status")) in ("identical", "ahead")
