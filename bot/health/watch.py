@@ -8,7 +8,8 @@ when the deploy fails (SPEC §7).
   and ``soak`` has elapsed, failing at two failed rounds in a row (``bot.health.store.soak_verdict``). With no
   URLs configured, the successful deployment is enough.
 - ``failure``/``error``, or a failing soak: the merges are rolled back (``rollback.auto``; not while paused),
-  one revert PR per merge. A revert's own deployment failing is reported, never reverted again.
+  one revert PR per merge. A revert's own deployment failing is reported, never reverted again; a later
+  successful deployment judges such a failing merge again.
 
 Decisions are taken under the repository's lock on freshly read state, so repeated events, redelivered
 webhooks and concurrent probe rounds decide once; the rollback itself finds an existing revert PR by branch.
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 JOB_PROBE_ROUND = "bot.jobs.probe_round"
 LOCK_WAIT_SECONDS = 60
 PROBE_TIMEOUT_SECONDS = 10.0
-_DECIDING = ("", "soaking")
 
 
 def on_deployment_status(
@@ -70,9 +70,11 @@ def on_deployment_status(
         state, config = _read(gh, record, redis)
         if environment not in config.health_check.environments:
             return []
-        carried = [m for m in state.merges if m.health in _DECIDING and _contains(gh, record, sha, m.sha)]
+        # A failure concerns merges not judged yet; a success also those a failed deploy left failing (fixed since).
+        judged = ("", "soaking") if outcome != "success" else ("", "failing")
+        carried = [m for m in state.merges if m.health in judged and _contains(gh, record, sha, m.sha)]
         if outcome == "success":
-            fresh = [m for m in carried if not m.health]
+            fresh = carried
             if not fresh:
                 return []
             health = "soaking" if config.health_check.urls else "healthy"

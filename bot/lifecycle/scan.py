@@ -444,7 +444,9 @@ class _Scan:
             return rollbacks
         left = []
         for pr in rollbacks:
-            if merge_auto(self.gh, self.record, pr, config, self._ci(pr.head_sha)):
+            merged = merge_auto(self.gh, self.record, pr, config, self._ci(pr.head_sha))
+            if merged is not None:  # recorded at once: the gate of this very scan waits for its post-merge checks
+                self.state = self.state.with_merge(replace(merged, at=datetime.now(UTC).isoformat()))
                 self.result.merged.append(pr.number)
                 self._audit("rollback_merged", f"#{pr.number}", f"rollback.auto_merge, CI green on {pr.head_sha[:7]}")
             else:

@@ -137,16 +137,21 @@ def rollback(
     return state, Outcome(number)
 
 
-def merge_auto(gh: InstallationClient, record: RepoRecord, pr: OpenPr, config: Config, ci: str) -> bool:
-    """Merge an open revert PR when ``rollback.auto_merge`` allows it and its CI is green."""
-    if not config.rollback.auto_merge or ci != "success":
-        return False
+def merge_auto(gh: InstallationClient, record: RepoRecord, pr: OpenPr, config: Config, ci: str) -> Merge | None:
+    """Merge an open revert PR when ``rollback.auto_merge`` allows it and its CI is green; the merge made."""
+    if not config.rollback.auto_merge or ci != "success" or pr.meta is None:
+        return None
     try:
-        gh.rest.pulls.merge(record.owner, record.name, pr.number, sha=pr.head_sha, merge_method=config.automerge.method)
+        merged = json_body(
+            gh.rest.pulls.merge(
+                record.owner, record.name, pr.number, sha=pr.head_sha, merge_method=config.automerge.method
+            )
+        )
     except GitHubRequestError as e:
         log.info("revert merge refused", extra={"pr": pr.number, "status": e.status})
-        return False
-    return True
+        return None
+    packages = tuple(c.package for c in pr.meta.packages)
+    return Merge(pr.number, str(merged["sha"]), pr.meta.phase, packages=packages, revert_of=pr.meta.rollback_of)
 
 
 def _existing(gh: InstallationClient, record: RepoRecord, branch: str) -> int | None:

@@ -44,6 +44,7 @@ def settings_for(fake: FakeGitHub, redis_url: str, **overrides: object) -> Setti
         "retry_intervals": (0, 0),
         "github_timeout_seconds": 5.0,
         "write_spacing_seconds": 0.0,
+        "probe_allow": "http,loopback",  # health probes reach the local stand-in for the deployed app
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
