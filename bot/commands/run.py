@@ -83,19 +83,18 @@ def handle_comment(
     items = parse(event.body)
     if not items:
         return []
+    if settings.dry_run:
+        log.info("dry run: commands not run", extra={"commands": [getattr(i, "name", "invalid") for i in items]})
+        return []
     keys = signatures(items)
     before = set(signatures(parse(event.old_body))) if event.old_body is not None else set()
     done_key = f"depup:commands:{record.full_name}:{event.comment_id}"
-    done = {_text(k) for k in redis.hkeys(done_key)}
-    todo = [(k, item) for k, item in zip(keys, items, strict=True) if k not in done and k not in before]
-    if not todo and _REPLIED in done and done - {_REPLIED} <= set(_replied(redis, done_key)):
-        return []
-    if not todo and not (done - {_REPLIED}):
+    if not _todo(redis, done_key, keys, items, before) and not _unreplied(redis, done_key, keys):
         return []
     _react(gh, record, event.comment_id)
     with repo_lock(redis, settings, record.full_name, wait=LOCK_WAIT_SECONDS):
         runner = _Runner(settings, redis, gh, record, event)
-        for key, item in todo:
+        for key, item in _todo(redis, done_key, keys, items, before):  # again, under the lock: exactly once
             outcome = runner.run(item)
             redis.hset(done_key, key, json.dumps(asdict(outcome)))
             redis.expire(done_key, DONE_TTL)
@@ -114,6 +113,20 @@ def handle_comment(
         runner.reply(final, [k for k, _ in pending])
         redis.hset(done_key, _REPLIED, json.dumps(sorted(replied | {k for k, _ in pending})))
         return final
+
+
+def _todo(
+    redis: Redis, key: str, keys: list[str], items: tuple[Command | Invalid, ...], before: set[str]
+) -> list[tuple[str, Command | Invalid]]:
+    """The commands of the comment that have not run: not marked done, and not in the text before an edit."""
+    done = {_text(k) for k in redis.hkeys(key)}
+    return [(k, item) for k, item in zip(keys, items, strict=True) if k not in done and k not in before]
+
+
+def _unreplied(redis: Redis, key: str, keys: list[str]) -> bool:
+    """Whether commands of the comment ran but their answer was not posted (an interrupted earlier attempt)."""
+    done = {_text(k) for k in redis.hkeys(key)} - {_REPLIED}
+    return bool((done & set(keys)) - set(_replied(redis, key)))
 
 
 def _replied(redis: Redis, key: str) -> list[str]:

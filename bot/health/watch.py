@@ -79,7 +79,7 @@ def on_deployment_status(
                 return []
             health = "soaking" if config.health_check.urls else "healthy"
             state = state.with_merges(*(replace(m, health=health, deployment=deployment_id) for m in fresh))
-            _save(gh, record, redis, state)
+            _save(settings, gh, record, redis, state)
             for m in fresh:
                 audit.record(
                     redis, record.full_name, actor="depup", action=f"deploy_{health}", target=f"#{m.pr}",
@@ -137,7 +137,7 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
             return "decided"
         if verdict == "healthy":
             state = state.with_merges(*(replace(m, health="healthy") for m in soaking))
-            _save(gh, record, redis, state)
+            _save(settings, gh, record, redis, state)
             for m in soaking:
                 audit.record(redis, record.full_name, actor="depup", action="deploy_healthy", target=f"#{m.pr}",
                              why=f"deployment {deployment_id}: {len(rounds)} probe round(s), soak passed")  # fmt: skip
@@ -193,7 +193,7 @@ def _fail(
         )  # fmt: skip
         audit.record(redis, record.full_name, actor="depup", action="deploy_failing", target=f"#{merge.pr}",
                      why=f"{evidence.summary}; no automatic rollback: {why}", delivery=delivery)  # fmt: skip
-    _save(gh, record, redis, state)
+    _save(settings, gh, record, redis, state)
     request_scan(make_queue(redis, settings), settings, record.full_name, "deploy failed", delivery=delivery)
     return opened
 
@@ -204,7 +204,10 @@ def _read(gh: InstallationClient, record: RepoRecord, redis: Redis) -> tuple[Das
     return state, current_config(gh, record, redis, state.config_blob)
 
 
-def _save(gh: InstallationClient, record: RepoRecord, redis: Redis, state: DashboardState) -> None:
+def _save(settings: Settings, gh: InstallationClient, record: RepoRecord, redis: Redis, state: DashboardState) -> None:
+    if settings.dry_run:
+        log.info("dry run: deploy health not recorded", extra={"repo": record.full_name})
+        return
     store_state(gh, record, redis, state)
 
 

@@ -329,3 +329,14 @@ def test_the_audit_log_records_who_what_why_and_depup_audit_prints_it(
     assert out.count("\n") == 1 and "command_pause" in out and f"[delivery {delivery}]" in out
     assert "command_pause" in dashboard_body(fake)  # the dashboard shows the latest entries
     assert main(["audit", "not-a-repo"]) == 1
+
+
+def test_a_failed_reply_is_retried_without_running_the_command_again(depup: Depup) -> None:
+    fake, number = install(depup)
+    fake.inject("issues/create-comment", kind="status", status=502, times=1)
+    fake.comment(REPO, number, WRITER, "/depup approve")
+    depup.run_worker()
+    [reply] = [c.body for c in fake.comments(REPO, number) if "<!-- depup:reply" in c.body]
+    assert "approval recorded: 1 of 2 approvals (@maint)" in reply
+    assert [e.action for e in audit.latest(depup.redis, REPO, 50)].count("command_approve") == 1
+    assert "1 of 2" in check(fake)[2]
