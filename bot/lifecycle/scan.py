@@ -77,9 +77,6 @@ class Directives:
     recreate: frozenset[str] = frozenset()  # the same, over someone else's commits (ends hands-off)
     split: frozenset[str] = frozenset()  # split the group as if its CI had failed
 
-    def __bool__(self) -> bool:
-        return bool(self.rebase or self.recreate or self.split)
-
 
 @dataclass
 class ScanResult:
@@ -94,7 +91,6 @@ class ScanResult:
     dashboard: int | None = None
     plan: str | None = None  # the plan id
     phase: str | None = None  # the current phase
-    paused: bool = False
 
 
 def scan_repository(
@@ -145,6 +141,7 @@ class _Scan:
         self.directives = directives
         self.result = ScanResult(record.full_name)
         self._approvals: dict[int, approval.Approval] = {}
+        self.paused = False
         self._survey: Survey | None = None
         self._sources: Sources | None = None
         self.state = DashboardState()
@@ -162,7 +159,7 @@ class _Scan:
             dashboard = find_dashboard(self.gh, self.record, self.redis)
             state = DashboardState.from_body(dashboard.body if dashboard else None)
             config, state = self._config(snapshot, state)
-            self.result.paused = self.paused = state.paused is not None
+            self.paused = state.paused is not None
             self._remember_schedule(config)
             state = self._closed(state, now)
             every = open_depup_prs(self.gh, self.record)
@@ -707,10 +704,6 @@ def _with_ci(group: PlanGroup, verdict: str, config: Config) -> PlanGroup:
     items = tuple(replace(i, risk=with_ci(i.risk, verdict, config.risk)) for i in group.items)
     top = riskiest(items)
     return replace(group, items=items, risk=top.risk.level, score=top.risk.score)
-
-
-def _group_of(plan: Plan, pr: OpenPr) -> PlanGroup | None:
-    return next((g for g in plan.groups if g.branch == pr.branch), None)
 
 
 def _message(group: PlanGroup) -> str:
