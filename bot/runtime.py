@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 from redis import Redis
+from redis.sentinel import Sentinel
 from rq import Queue
 
 from bot.errors import DepupError
 from bot.github import GitHubClients
 from bot.queue import make_queue
 from bot.router import Router
-from bot.settings import Settings
+from bot.settings import Settings, parse_sentinel_url
 
 
 @dataclass(frozen=True)
@@ -32,8 +34,34 @@ class Runtime:
 _current: Runtime | None = None
 
 
+def connect(url: str, **options: Any) -> Redis:
+    """A Redis client for REDIS_URL, with redis-py's connection ``options`` (timeouts, health checks).
+
+    ``redis://``, ``rediss://`` and ``unix://`` URLs are redis-py's own; a ``redis+sentinel://`` URL gives a
+    client of the master the Sentinels name for the service, which finds the new master after a failover
+    (bot.settings.parse_sentinel_url reads the URL).
+    """
+    target = parse_sentinel_url(url)
+    if target is None:
+        return Redis.from_url(url, **options)
+    timeouts = {k: v for k, v in options.items() if k in ("socket_connect_timeout", "socket_timeout")}
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves its Sentinel classes untyped
+        list(target.sentinels),
+        sentinel_kwargs={**timeouts, "password": target.sentinel_password, "ssl": target.ssl},
+    )
+    master: Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+        target.service,
+        db=target.db,
+        username=target.username,
+        password=target.password,
+        ssl=target.ssl,
+        **options,
+    )
+    return master
+
+
 def redis_for_worker(settings: Settings) -> Redis:
-    return Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
+    return connect(settings.redis_url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=30)
 
 
 def load_router(module_name: str) -> Router:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from bot.errors import SettingsError
 
@@ -90,8 +90,7 @@ class Settings:
         osv_url = get("DEPUP_OSV_URL") or DEFAULT_OSV_URL
         if urlsplit(osv_url).scheme not in {"http", "https"} or not urlsplit(osv_url).netloc:
             raise SettingsError(f"DEPUP_OSV_URL must be an http(s) URL, got {osv_url!r}")
-        if urlsplit(redis_url).scheme not in {"redis", "rediss", "unix"}:
-            raise SettingsError(f"REDIS_URL must be a redis://, rediss:// or unix:// URL, got {redis_url!r}")
+        _check_redis_url(redis_url, role)
         log_format = get("DEPUP_LOG_FORMAT").lower() or "json"
         if log_format not in {"json", "text"}:
             raise SettingsError(f"DEPUP_LOG_FORMAT must be 'json' or 'text', got {log_format!r}")
@@ -115,6 +114,110 @@ class Settings:
             write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
             osv_url=osv_url.rstrip("/"),
             probe_allow=_probe_allow(get("DEPUP_PROBE_ALLOW")),
+        )
+
+
+SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}  # scheme -> TLS
+DEFAULT_SENTINEL_PORT = 26379
+# The processes that connect through bot.runtime.connect, which knows Sentinel URLs. The web process and the
+# operator tools still call Redis.from_url (bot/web.py, bot/cli.py): they join once they use bot.runtime.connect.
+SENTINEL_ROLES = frozenset({Role.WORKER, Role.CRON})
+
+
+@dataclass(frozen=True)
+class SentinelUrl:
+    """A ``redis+sentinel://`` REDIS_URL: where the Sentinels are, and which master (and database) to use."""
+
+    sentinels: tuple[tuple[str, int], ...]
+    service: str
+    db: int = 0
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)  # of the master (and its replicas)
+    sentinel_password: str | None = field(default=None, repr=False)  # of the Sentinels, when they ask for one
+    ssl: bool = False
+
+
+def parse_sentinel_url(url: str) -> SentinelUrl | None:
+    """``redis+sentinel://[[USER]:PASSWORD@]HOST[:PORT][,HOST[:PORT]...]/SERVICE[/DB][?sentinel_password=...]``
+    (``rediss+sentinel://`` for TLS; PORT defaults to 26379, DB to 0); None for any other kind of URL.
+
+    Raises ``SettingsError`` naming what is wrong (never repeating the passwords).
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme.lower() not in SENTINEL_SCHEMES:
+        return None
+    shown = redact_url(url)
+    rest, _, query = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    userinfo, at, hosts = netloc.rpartition("@")
+    username = password = None
+    if at:
+        user, colon, secret = userinfo.partition(":")
+        username = unquote(user) or None
+        password = unquote(secret) if colon else None
+    sentinels = tuple(_sentinel_address(part, shown) for part in hosts.split(","))
+    segments = [unquote(s) for s in path.rstrip("/").split("/")] if path.strip("/") else []
+    if not segments or not segments[0] or len(segments) > 2:
+        raise SettingsError(f"REDIS_URL {shown}: give the master's service name after the hosts: .../SERVICE[/DB]")
+    db = segments[1] if len(segments) == 2 else "0"
+    if not db.isdigit():
+        raise SettingsError(f"REDIS_URL {shown}: the database must be a number, got {db!r}")
+    options = parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"sentinel_password"})
+    if unknown:
+        raise SettingsError(f"REDIS_URL {shown}: unknown option(s) {', '.join(unknown)} (known: sentinel_password)")
+    sentinel_password = options["sentinel_password"][-1] if "sentinel_password" in options else None
+    return SentinelUrl(
+        sentinels=sentinels,
+        service=segments[0],
+        db=int(db),
+        username=username,
+        password=password,
+        sentinel_password=sentinel_password or None,
+        ssl=SENTINEL_SCHEMES[scheme.lower()],
+    )
+
+
+def _sentinel_address(text: str, shown: str) -> tuple[str, int]:
+    host, port = text, ""
+    if text.startswith("["):  # [IPv6]:port
+        host, bracket, after = text[1:].partition("]")
+        if not bracket or (after and not after.startswith(":")):
+            raise SettingsError(f"REDIS_URL {shown}: bad Sentinel address {text!r}")
+        port = after[1:]
+    elif ":" in text:
+        host, _, port = text.rpartition(":")
+    if not host or any(c.isspace() or c in "/@?#[]" for c in host):
+        raise SettingsError(f"REDIS_URL {shown}: bad Sentinel address {text!r} (HOST[:PORT], comma-separated)")
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise SettingsError(f"REDIS_URL {shown}: bad port in Sentinel address {text!r}")
+    return host, int(port) if port else DEFAULT_SENTINEL_PORT
+
+
+def redact_url(url: str) -> str:
+    """The URL with its user information (where passwords go) and query (sentinel_password) hidden."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        return "<not a URL>"
+    rest, question, _ = rest.partition("?")
+    netloc, slash, path = rest.partition("/")
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    return f"{scheme}://{netloc}{slash}{path}{'?***' if question else ''}"
+
+
+def _check_redis_url(url: str, role: Role) -> None:
+    scheme = url.partition("://")[0].lower()
+    if scheme in SENTINEL_SCHEMES:
+        parse_sentinel_url(url)
+        if role not in SENTINEL_ROLES:
+            raise SettingsError(
+                f"REDIS_URL: {scheme}:// URLs are read by the worker and cron processes only so far; give this "
+                "process the master's redis:// URL (see docs/deploy.md)"
+            )
+    elif scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError(
+            f"REDIS_URL must be a redis://, rediss://, unix:// or redis+sentinel:// URL, got {redact_url(url)}"
         )
 
 
