@@ -7,6 +7,7 @@
     depup plan PATH  a checkout's dependencies, the updates depup proposes and the phased plan (--config FILE)
     depup check-config [FILE]  validate a .github/depup.yml: every mistake with its line and column
     depup audit OWNER/REPO  the audit log of a repository, newest first (--limit N, --json)
+    depup status     queues, failed jobs, GitHub rate limits, repositories and workers (--json)
 
 Settings are checked before anything starts: a missing or bad one is a one-line error and exit status 2.
 """
@@ -39,9 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     worker = commands.add_parser("worker", help="run jobs from the queue (rq worker with scheduler)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here ($DEPUP_METRICS_PORT)")
     worker.set_defaults(run=_worker)
 
     cron = commands.add_parser("cron", help="enqueue periodic jobs (run exactly one)")
+    cron.add_argument("--metrics-port", type=int, default=None, help="serve /metrics here ($DEPUP_METRICS_PORT)")
     cron.set_defaults(run=_cron)
 
     reconcile = commands.add_parser("reconcile", help="rebuild the repository registry from GitHub now")
@@ -77,6 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
     audit.set_defaults(run=_audit)
+
+    status = commands.add_parser("status", help="queues, failed jobs, GitHub rate limits, repositories, workers")
+    status.add_argument("--failed", type=int, default=10, metavar="N", help="how many failed jobs (default 10)")
+    status.add_argument("--json", action="store_true", help="print one JSON object")
+    status.set_defaults(run=_status)
 
     args = parser.parse_args(argv)
     run: Callable[[argparse.Namespace], int] = args.run
@@ -178,6 +186,77 @@ def _audit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status(args: argparse.Namespace) -> int:
+    """Needs only REDIS_URL: everything it shows is in Redis (rq's registries, depup's rate-limit states)."""
+    import json
+    import time
+    from dataclasses import asdict
+
+    from redis import Redis, RedisError
+
+    from bot import metrics
+    from bot.github import ratelimit_states
+    from bot.repos import RepoRegistry
+
+    settings = Settings.from_env(role=Role.TOOL)
+    redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+    try:
+        counts = metrics.queue_counts(redis, settings.queue_name)
+        failed = metrics.failed_jobs(redis, settings.queue_name, max(args.failed, 0)) if args.failed > 0 else []
+        limits = ratelimit_states(redis)
+        repos = RepoRegistry(redis)
+        known, installations = len(repos.all()), len(repos.installations())
+        alive = metrics.workers(redis, settings.queue_name)
+    except RedisError as e:
+        print(f"depup: cannot read Redis: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        report = {
+            "queue": settings.queue_name,
+            "jobs": counts,
+            "failed_jobs": [asdict(f) for f in failed],
+            "rate_limits": [asdict(r) for r in limits],
+            "repositories": known,
+            "installations": installations,
+            "workers": [asdict(w) for w in alive],
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    now = time.time()
+    print(f"queue {settings.queue_name}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    print(f"repositories: {known} known, in {installations} installation(s)")
+    print(f"workers: {len(alive)} alive")
+    for w in alive:
+        doing = f" on {w.current_job}" if w.current_job else ""
+        counts_of = f"{w.successful_jobs} ok, {w.failed_jobs} failed"
+        print(f"  {w.name}  {w.state}{doing}  (heartbeat {w.last_heartbeat}; {counts_of})")
+    print("GitHub rate limits:" if limits else "GitHub rate limits: none seen within their window")
+    for r in limits:
+        resets = max(0, int(r.reset - now))
+        print(
+            f"  installation {r.installation:<10} {r.remaining:>6}/{r.limit:<6} left, resets in {resets // 60}m"
+            f"{resets % 60:02d}s (seen {max(0, int(now - r.updated))}s ago)"
+        )
+    print(f"failed jobs: {counts['failed']}" + (f", latest {len(failed)}:" if failed else ""))
+    for f in failed:
+        print(f"  {f.ended_at or '-':<25} {f.id}  {f.function}\n      {f.error}")
+    return 0
+
+
+def _metrics_port(args: argparse.Namespace) -> int | None:
+    """--metrics-port, else DEPUP_METRICS_PORT, else None (no metrics server)."""
+    raw = args.metrics_port if args.metrics_port is not None else os.environ.get("DEPUP_METRICS_PORT", "").strip()
+    if raw in (None, ""):
+        return None
+    try:
+        port = int(raw)
+    except ValueError:
+        port = 0
+    if not 0 < port < 65536:
+        raise SettingsError(f"DEPUP_METRICS_PORT must be a port number (1-65535), not {str(raw)!r}")
+    return port
+
+
 def _settings(role: Role) -> Settings:
     from bot import logs
 
@@ -199,15 +278,33 @@ def _web(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from rq import Worker
+    port = _metrics_port(args)
+    directory = None
+    if port is not None:
+        # rq forks a process per job: they record into a directory private to this worker, which must be set before
+        # prometheus_client is first imported. Under PROMETHEUS_MULTIPROC_DIR when that is set, else in /tmp.
+        import atexit
+        import shutil
 
-    from bot import runtime
+        base = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+        if base:
+            os.makedirs(base, exist_ok=True)
+        directory = tempfile.mkdtemp(prefix="depup-worker-", dir=base)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        atexit.register(shutil.rmtree, directory, True)
+
+    from bot import metrics, runtime
     from bot.serializer import JSONSerializer
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
     runtime.install(rt)
-    worker = Worker([rt.queue], connection=rt.redis, serializer=JSONSerializer)
+    if port is not None and directory is not None:
+        from prometheus_client import start_http_server
+
+        metrics.use_worker_directory(directory)
+        start_http_server(port, registry=metrics.worker_registry(directory))
+    worker = metrics.MeteredWorker([rt.queue], connection=rt.redis, serializer=JSONSerializer)
     worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
     return 0
 
@@ -216,8 +313,16 @@ def _cron(args: argparse.Namespace) -> int:
     from bot.cron import build_scheduler
     from bot.runtime import redis_for_worker
 
+    port = _metrics_port(args)
     settings = _settings(Role.CRON)
-    build_scheduler(settings, redis_for_worker(settings)).start()  # type: ignore[no-untyped-call]
+    redis = redis_for_worker(settings)
+    if port is not None:
+        from prometheus_client import start_http_server
+
+        from bot import metrics
+
+        start_http_server(port, registry=metrics.cron_registry(redis, settings.queue_name))
+    build_scheduler(settings, redis).start()  # type: ignore[no-untyped-call]
     return 0
 
 

@@ -18,8 +18,10 @@ import logging
 import re
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, Response
@@ -33,9 +35,9 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 from githubkit.retry import RetryOption
-from redis import Redis
+from redis import Redis, RedisError
 
-from bot import __version__
+from bot import __version__, metrics
 from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited
 from bot.settings import Settings
 
@@ -61,14 +63,23 @@ class GitHubClients:
         self._cache = RedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
 
     def app(self) -> AppClient:
-        return GitHub(AppAuthStrategy(self._settings.app_id, self._settings.private_key), **self._options())
+        return GitHub(
+            AppAuthStrategy(self._settings.app_id, self._settings.private_key),
+            transport=Metered(httpx.HTTPTransport(), self._redis, None, self._api_root_path()),
+            **self._options(),
+        )
 
     def installation(self, installation_id: int) -> InstallationClient:
         return GitHub(
             AppInstallationAuthStrategy(self._settings.app_id, self._settings.private_key, installation_id),
-            transport=WriteGate(self._redis, installation_id, self._settings.write_spacing_seconds),
+            transport=WriteGate(
+                self._redis, installation_id, self._settings.write_spacing_seconds, self._api_root_path()
+            ),
             **self._options(),
         )
+
+    def _api_root_path(self) -> str:
+        return urlsplit(self._settings.github_api_url).path.rstrip("/")
 
     def _options(self) -> dict[str, Any]:
         """What every client shares: API root, identity, timeouts, token cache, and the error seam."""
@@ -91,8 +102,8 @@ class WriteGate(httpx.BaseTransport):
     the rate limit) is answered from the kept copy. Token exchanges pass untouched.
     """
 
-    def __init__(self, redis: Redis, installation_id: int, spacing: float) -> None:
-        self._inner = httpx.HTTPTransport()
+    def __init__(self, redis: Redis, installation_id: int, spacing: float, api_root_path: str = "") -> None:
+        self._inner = Metered(httpx.HTTPTransport(), redis, installation_id, api_root_path)
         self._redis = redis
         self._spacing = spacing
         self._installation = installation_id
@@ -155,6 +166,113 @@ class WriteGate(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+RATELIMIT_PREFIX = "depup:ratelimit:"
+RATELIMIT_GRACE = 300  # seconds a rate-limit state is kept after its window reset
+APP_INSTALLATION = "app"  # the label and key of requests made with the App's JWT (own rate limit)
+
+# Keep the latest state: a newer window, or fewer requests left in a window that has not ended (answers of several
+# workers arrive out of order; within one window the remaining count only goes down; a stale answer of an ended
+# window is ignored).
+_RATELIMIT_SCRIPT = """
+local reset = tonumber(ARGV[3])
+local known = tonumber(redis.call('HGET', KEYS[1], 'reset') or '-1')
+local left = tonumber(redis.call('HGET', KEYS[1], 'remaining') or '-1')
+local fewer = tonumber(ARGV[1]) <= left
+if reset > known or (fewer and (reset == known or reset > tonumber(ARGV[4]))) then
+  redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'limit', ARGV[2], 'reset', ARGV[3], 'updated', ARGV[4])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class RateLimitState:
+    """The latest rate-limit headers seen for one installation (``app``: the App itself), kept in Redis."""
+
+    installation: str
+    remaining: int
+    limit: int
+    reset: int  # Unix time the window resets
+    updated: float  # Unix time of the answer that said so
+
+
+class Metered(httpx.BaseTransport):
+    """Counts every request sent to GitHub (method, route template, status class, time to answer headers) and
+    records the rate-limit headers of each answer: a gauge in this process and the latest state in Redis
+    (``depup:ratelimit:<installation>``, read by ``depup status``). Never fails a request for its own sake."""
+
+    def __init__(self, inner: httpx.BaseTransport, redis: Redis, installation_id: int | None, api_root_path: str):
+        self._inner = inner
+        self._redis = redis
+        self._installation = str(installation_id) if installation_id is not None else APP_INSTALLATION
+        self._root = api_root_path
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        route = metrics.github_route(path[len(self._root) :] if path.startswith(self._root + "/") else path)
+        started = time.perf_counter()
+        try:
+            response = self._inner.handle_request(request)
+        except BaseException:
+            metrics.github_request(request.method, route, "error", time.perf_counter() - started)
+            raise
+        metrics.github_request(
+            request.method, route, metrics.status_class(response.status_code), time.perf_counter() - started
+        )
+        # A token exchange is made with the App's JWT: its headers describe the App's own limit.
+        self._rate_limit(APP_INSTALLATION if path.endswith("/access_tokens") else self._installation, response)
+        return response
+
+    def _rate_limit(self, installation: str, response: httpx.Response) -> None:
+        headers = response.headers
+        if headers.get("x-ratelimit-resource", "core") != "core":
+            return
+        try:
+            remaining = int(headers["x-ratelimit-remaining"])
+            limit = int(headers["x-ratelimit-limit"])
+            reset = int(headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            return
+        metrics.github_ratelimit(installation, remaining, limit, reset)
+        now = time.time()
+        ttl = max(int(reset - now), 0) + RATELIMIT_GRACE
+        try:
+            self._redis.eval(
+                _RATELIMIT_SCRIPT, 1, RATELIMIT_PREFIX + installation, remaining, limit, reset, repr(now), ttl
+            )
+        except RedisError as e:
+            log.debug("rate-limit state not stored", extra={"error": type(e).__name__})
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def ratelimit_states(redis: Redis) -> list[RateLimitState]:
+    """Every installation's latest rate-limit state in Redis (those that made requests within the window)."""
+    keys = sorted(redis.scan_iter(match=RATELIMIT_PREFIX + "*", count=500))
+    with redis.pipeline(transaction=False) as pipe:
+        for key in keys:
+            pipe.hgetall(key)
+        rows: list[dict[bytes, bytes]] = pipe.execute()
+    states = []
+    for key, row in zip(keys, rows, strict=True):
+        try:
+            states.append(
+                RateLimitState(
+                    installation=(key.decode() if isinstance(key, bytes) else key)[len(RATELIMIT_PREFIX) :],
+                    remaining=int(row[b"remaining"]),
+                    limit=int(row[b"limit"]),
+                    reset=int(row[b"reset"]),
+                    updated=float(row[b"updated"]),
+                )
+            )
+        except (KeyError, ValueError):
+            continue  # expired between the scan and the read, or written by something else
+    return sorted(states, key=lambda s: (s.installation != APP_INSTALLATION, s.installation.zfill(20)))
 
 
 def translate_failure(exc: GitHubException, attempt: int) -> RetryOption:

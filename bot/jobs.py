@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import random
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from rq import get_current_job
+from rq.job import Job
 
-from bot import logs, runtime
+from bot import logs, metrics, runtime
 from bot.context import Context
 from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
@@ -43,13 +46,16 @@ def process_delivery(
     rt = runtime.current()
     job = get_current_job()
     delivery = Delivery(event, action, delivery_id, installation_id, payload)
-    with logs.bind(
-        delivery=delivery_id,
-        event=event,
-        action=action,
-        installation=installation_id,
-        repo=delivery.repo_full_name,
-        job=job.id if job else None,
+    with (
+        logs.bind(
+            delivery=delivery_id,
+            event=event,
+            action=action,
+            installation=installation_id,
+            repo=delivery.repo_full_name,
+            job=job.id if job else None,
+        ),
+        metrics.job_run("process_delivery", _will_retry(job)) as run,
     ):
         handlers = rt.router.handlers_for(event, action)
         if not handlers:
@@ -64,15 +70,21 @@ def process_delivery(
             if name in done:
                 continue
             ctx = Context(rt.settings, rt.redis, rt.clients, installation_id, logging.getLogger(func.__module__))
+            started = time.perf_counter()
             try:
                 with logs.bind(handler=name):
                     func(delivery, ctx)
             except RateLimited as e:
-                return _postpone(delivery, e, ran)
+                metrics.handler_run(name, "postponed", time.perf_counter() - started)
+                postponed = _postpone(delivery, e, ran)
+                run.postponed()
+                return postponed
             except Exception as e:  # isolate handlers from each other; re-raised below
+                metrics.handler_run(name, "failure", time.perf_counter() - started)
                 log.exception("handler failed", extra={"handler": name})
                 failures.append((name, e))
                 continue
+            metrics.handler_run(name, "success", time.perf_counter() - started)
             with rt.redis.pipeline() as pipe:
                 pipe.sadd(done_key, name)
                 pipe.expire(done_key, rt.settings.dedup_ttl_seconds)
@@ -83,6 +95,11 @@ def process_delivery(
             names = ", ".join(name for name, _ in failures)
             raise HandlersFailed(f"handler(s) failed: {names}") from failures[0][1]
         return {"handled": ran, "skipped": sorted(done)}
+
+
+def _will_retry(job: Job | None) -> Callable[[], bool]:
+    """Whether rq will run ``job`` again after it fails now (asked when it fails: retries left)."""
+    return lambda: job is not None and bool(job.retries_left)
 
 
 def _postpone(delivery: Delivery, error: RateLimited, ran: list[str]) -> dict[str, Any]:
@@ -110,7 +127,11 @@ def _postpone(delivery: Delivery, error: RateLimited, ran: list[str]) -> dict[st
 def reconcile_installations() -> dict[str, int]:
     """Cron job: rebuild the installed-repository registry from the API (catches missed webhooks)."""
     rt = runtime.current()
-    with logs.bind(job="reconcile_installations"):
+    job = get_current_job()
+    with (
+        logs.bind(job=job.id if job else "reconcile_installations"),
+        metrics.job_run("reconcile_installations", _will_retry(job)),
+    ):
         return reconcile(rt.clients, RepoRegistry(rt.redis))
 
 
@@ -121,9 +142,18 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
     """Scan one repository and bring its pull requests and dashboard in line with the plan."""
     rt = runtime.current()
     job = get_current_job()
-    with logs.bind(repo=full_name, job=job.id if job else None, delivery=delivery or None, reason=reason):
-        rt.redis.delete(queued_key(full_name))
-        record = RepoRegistry(rt.redis).get(full_name)
+    rt.redis.delete(queued_key(full_name))
+    record = RepoRegistry(rt.redis).get(full_name)
+    with (
+        logs.bind(
+            repo=full_name,
+            installation=record.installation_id if record else None,
+            job=job.id if job else None,
+            delivery=delivery or None,
+            reason=reason,
+        ),
+        metrics.job_run("scan_repo", _will_retry(job)) as run,
+    ):
         if record is None or record.archived:
             log.info("repository not installed or archived; scan skipped")
             return {"skipped": True}
@@ -134,6 +164,7 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
                 rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=SCAN_BUSY_RETRY_SECONDS, force=True
             )
             log.info("another scan of this repository is running; this one is retried shortly")
+            run.postponed()
             return {"busy": True}
         except RateLimited as e:
             count = int(job.meta.get("reschedules", 0)) + 1 if job else 1
@@ -145,6 +176,7 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
                 meta={"reschedules": count},
             )  # fmt: skip
             log.warning("rate limited by GitHub; scan postponed", extra={"retry_after": e.retry_after})
+            run.postponed()
             return {"postponed_by": round(delay, 1)}
         return {
             "head": result.head,
@@ -161,7 +193,11 @@ def enqueue_due_scans() -> dict[str, int]:
     from datetime import UTC, datetime
 
     rt = runtime.current()
-    with logs.bind(job="enqueue_due_scans"):
+    job = get_current_job()
+    with (
+        logs.bind(job=job.id if job else "enqueue_due_scans"),
+        metrics.job_run("enqueue_due_scans", _will_retry(job)),
+    ):
         due = due_scans(rt.redis, RepoRegistry(rt.redis).all(), datetime.now(UTC))
         queued = sum(request_scan(rt.queue, rt.settings, name, "schedule") for name in due)
         return {"due": len(due), "queued": queued}
@@ -173,8 +209,17 @@ def probe_round(full_name: str, deployment_id: int, number: int) -> dict[str, An
 
     rt = runtime.current()
     job = get_current_job()
-    with logs.bind(repo=full_name, job=job.id if job else None, deployment=deployment_id, round=number):
-        record = RepoRegistry(rt.redis).get(full_name)
+    record = RepoRegistry(rt.redis).get(full_name)
+    with (
+        logs.bind(
+            repo=full_name,
+            installation=record.installation_id if record else None,
+            job=job.id if job else None,
+            deployment=deployment_id,
+            round=number,
+        ),
+        metrics.job_run("probe_round", _will_retry(job)),
+    ):
         if record is None or record.archived:
             return {"skipped": True}
         gh = rt.clients.installation(record.installation_id)

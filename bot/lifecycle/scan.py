@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from redis import Redis
 
-from bot import audit
+from bot import audit, metrics
 from bot.changelog import ChangelogReader
 from bot.deps.model import Manifest
 from bot.deps.registry.client import RegistryClient
@@ -553,6 +553,7 @@ class _Scan:
             config.labels, config.reviewers, config.assignees,
         )  # fmt: skip
         self.result.opened.append(number)
+        metrics.PRS_OPENED.inc()
         self._audit("pr_opened", f"#{number}", f"{group.title} (phase {group.phase}, risk {group.risk})")
         return number
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis import Redis
 
-from bot import audit
+from bot import audit, metrics
 from bot.deps.apply import Selected, apply_updates
 from bot.deps.model import Dependency, Manifest
 from bot.deps.proposals import Update
@@ -118,6 +118,7 @@ def rollback(
     )
     body = _body(merge, original, carried, evidence, files, config, package)
     number = pulls.open_pull(gh, record, branch, title, body, (*config.labels, ROLLBACK_LABEL), (), ())
+    metrics.ROLLBACKS_OPENED.inc()
     why = f"{evidence.summary}: rolled back in #{number}"
     state = state.with_merges(replace(merge, health="rolled_back", reverted_by=number)).with_ignored(
         *(IgnoredVersion(c.ecosystem, c.package, c.target, f"rolled back in #{number}: {evidence.summary}")
@@ -150,6 +151,7 @@ def merge_auto(gh: InstallationClient, record: RepoRecord, pr: OpenPr, config: C
     except GitHubRequestError as e:
         log.info("revert merge refused", extra={"pr": pr.number, "status": e.status})
         return None
+    metrics.ROLLBACKS_MERGED.inc()
     packages = tuple(c.package for c in pr.meta.packages)
     return Merge(pr.number, str(merged["sha"]), pr.meta.phase, packages=packages, revert_of=pr.meta.rollback_of)
 

@@ -18,6 +18,7 @@ turn every dependency into a failure.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -30,6 +31,7 @@ from types import TracebackType
 import orjson
 from redis import Redis
 
+from bot import metrics
 from bot.deps.model import Ecosystem, PackageInfo
 from bot.deps.registry import npm, pypi
 from bot.deps.registry.cache import CacheKey, Entry, RegistryCache
@@ -212,6 +214,7 @@ class RegistryClient:
             if entry is not None and entry.fresh(now):
                 results[target.key] = entry.result
                 self._counters.add(cache_hits=1)
+                metrics.registry_cache(target.ecosystem.value, hit=True)
             else:
                 pending.append((target, entry))
         if on_answer is not None and results:
@@ -228,7 +231,9 @@ class RegistryClient:
         )
         try:
             futures: dict[Future[Parsed | LookupFailure], _Target] = {
-                executor.submit(self._refresh, target, entry): target for target, entry in pending
+                # Each task runs in a copy of the caller's context, so its log lines keep the job's fields.
+                executor.submit(contextvars.copy_context().run, self._refresh, target, entry): target
+                for target, entry in pending
             }
             if on_answer is not None:
                 for future in futures:
@@ -256,7 +261,9 @@ class RegistryClient:
             latest = cache.read(target.key) or entry
             if latest is not None and latest.fresh(time.time()):
                 self._counters.add(cache_hits=1)
+                metrics.registry_cache(target.ecosystem.value, hit=True)
                 return latest.result
+            metrics.registry_cache(target.ecosystem.value, hit=False)
             return self._fetch(target, latest)
         finally:
             if lock is not None:
