@@ -7,6 +7,7 @@ files), no branch, comment or check run twice."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 
 from redis import Redis
@@ -17,7 +18,6 @@ from bench.scale import (
     check_repos,
     create_repos,
     finished_jobs,
-    install_all,
     outcomes,
     overlapping_writes,
     stack,
@@ -25,14 +25,13 @@ from bench.scale import (
     variants,
     worker_logs,
 )
-from bot.repos import RepoRegistry
+from bot.repos import RepoRecord, RepoRegistry
 from bot.scans import request_scan
 from tests.fakegithub import FakeGitHub
 from tests.support.osv_server import OsvServer
 from tests.support.registry_server import RegistryServer
 
 WORKERS = 3
-CONTENDED = (0, 3, 6, 9)  # repositories scanned three times at once
 SPACING = 0.02  # seconds between two writes of one installation (production default: 1)
 
 
@@ -43,34 +42,40 @@ def test_three_workers_on_one_redis_write_everything_once_and_one_write_at_a_tim
     registry_server: RegistryServer,
     osv_server: OsvServer,
 ) -> None:
-    layout = Layout(repos=10, installations=2, variants=5)  # every variant twice, in both installations
+    layout = Layout(repos=10, installations=2, variants=5)  # repositories i and i + 5 have the same files
     with stack(redis_url, spacing=SPACING, registry=registry_server, osv=osv_server, fake=fake_github) as s:
         no_audit = {".github/depup.yml": "security: {audit: false}  # pip-audit runs are slow and not the point\n"}
         create_repos(s.fake, layout, [{**files, **no_audit} for files in variants(layout.variants)])
+        accounts = list(layout.accounts().items())
         start_workers(s, WORKERS)
         since = datetime.now(UTC)
-        install_all(s, layout)
+
+        # Second installation: recorded directly, then two first scans of every repository queued back to back
+        # while all workers wait, so that two workers take the two scans of a repository together: one gets the
+        # repository's lock and opens its pull requests, the other finds it busy and is rescheduled.
+        account, names = accounts[1]
+        quiet = s.fake.create_installation(account, names, emit=False)
+        RepoRegistry(s.redis).add(
+            RepoRecord(n, s.fake.repo(n).id, quiet.id, "main", private=False, archived=False) for n in names
+        )
+        for name in names:
+            for _ in range(2):
+                request_scan(s.queue, s.settings, name, "concurrent", force=True)
+
+        # First installation: by webhook, each delivery sent twice (the second is a duplicate, not enqueued).
+        account, names = accounts[0]
+        s.fake.create_installation(account, names)
         s.fake.wait_for_deliveries()
         again = [s.fake.redeliver(d.delivery_id) for d in s.fake.events("installation", "created")]
         s.fake.wait_for_deliveries()
-        assert [d.status_code for d in again] == [200, 200]  # duplicates: acknowledged, not enqueued
-        registry = RepoRegistry(s.redis)
-        deadline = time.monotonic() + 30
-        while len(registry.all()) < layout.repos:  # the installation handlers ran (and queued the first scans)
-            assert time.monotonic() < deadline, worker_logs(s)
-            time.sleep(0.1)
-        # Two more scans of some repositories, queued back to back so that two workers take them together: one
-        # gets the repository's lock, the other finds it busy and is rescheduled.
-        for i in CONTENDED:
-            for _ in range(2):
-                request_scan(s.queue, s.settings, layout.name(i), "concurrent", force=True)
+        assert [d.status_code for d in again] == [200]
 
         deadline = time.monotonic() + 60
         while True:
             assert not FailedJobRegistry(queue=s.queue).count, worker_logs(s)
             scans = [j for j in finished_jobs(s.queue, "scan-") if j.ended_at and j.ended_at >= since]
             idle = s.fake.hooks.wait(0) and not s.queue.count and not StartedJobRegistry(queue=s.queue).count
-            if idle and len(scans) >= layout.repos + 2 * len(CONTENDED):
+            if idle and len(scans) >= len(accounts[0][1]) + 2 * len(accounts[1][1]):
                 break
             assert time.monotonic() < deadline, "scans not done in 60 s\n" + worker_logs(s)
             time.sleep(0.2)
@@ -82,5 +87,7 @@ def test_three_workers_on_one_redis_write_everything_once_and_one_write_at_a_tim
         writes = [c for c in s.fake.calls if c.is_write and c.auth == "installation"]
         assert len({c.installation_id for c in writes}) == 2 and len(writes) >= 5 * layout.repos
         assert overlapping_writes(s.fake.calls, SPACING) == []
-        # Both installations' tokens were made once and shared by every worker and job through Redis.
-        assert s.fake.count("apps/create-installation-access-token") == 2
+        # Installation tokens are shared through Redis: the webhook's installation made one (its handler ran
+        # first); two workers starting the other's first scans at once may each make one (GitHub allows that).
+        tokens = Counter(c.path for c in s.fake.calls if c.operation_id == "apps/create-installation-access-token")
+        assert len(tokens) == 2 and max(tokens.values()) <= WORKERS and min(tokens.values()) == 1, tokens
