@@ -83,59 +83,72 @@ def rollback(
     """Revert ``merge`` (or only ``package`` of it). The caller holds the repository's lock and stores the
     returned state."""
     branch = f"{ROLLBACK_PREFIX}pr-{merge.pr}" + (f"-{_slug(package)}" if package else "")
-    found = _existing(gh, record, branch)
-    if found is not None:
-        state = state.with_merges(replace(merge, health="rolled_back", reverted_by=found))
-        return state, Outcome(found, existing=True)
     original = json_body(gh.rest.pulls.get(record.owner, record.name, merge.pr))
     meta = parse_pr_meta(original.get("body"))
     carried = tuple(meta.packages if meta else ())
     if package is not None:
         carried = tuple(c for c in carried if same_package(c.ecosystem, c.package, package))
-    if settings.dry_run:
-        return state, Outcome(None, refused=("dry run: nothing is written",))
-    head = str(
-        json_body(gh.rest.git.get_ref(record.owner, record.name, f"heads/{record.default_branch}"))["object"]["sha"]
-    )
+    number = _existing(gh, record, branch)
+    existing = number is not None
+    if number is None:
+        if settings.dry_run:
+            return state, Outcome(None, refused=("dry run: nothing is written",))
+        opened = _open(redis, gh, record, config, merge, evidence, original, carried, branch, package)
+        if isinstance(opened, RevertRefused):
+            return _refused(redis, gh, record, state, merge, opened.reasons, actor, delivery)
+        number = opened
+        metrics.ROLLBACKS_OPENED.inc()
+        audit.record(redis, record.full_name, actor=actor, action="rollback_opened", target=f"#{number}",
+                     why=f"{evidence.summary}: rolled back in #{number}", delivery=delivery)  # fmt: skip
+        log.info("rollback opened", extra={"repo": record.full_name, "pr": merge.pr, "revert": number})
+    # Also when an earlier attempt opened the revert and stopped before the rest: the state is the caller's to
+    # store, and the comment is made once.
+    state = state.with_merges(replace(merge, health="rolled_back", reverted_by=number)).with_ignored(
+        *(IgnoredVersion(c.ecosystem, c.package, c.target, f"rolled back in #{number}: {evidence.summary}")
+          for c in carried if c.update_type != "lockfile")
+    )  # fmt: skip
+    if not settings.dry_run:
+        _comment_once(
+            gh, record, merge.pr, f"rollback-{branch}",
+            f"depup rolls this upgrade back{f' (only `{package}`)' if package else ''}: {evidence.summary}. The "
+            f"revert is #{number}" + (", and it merges itself once its CI is green." if config.rollback.auto_merge
+                                      else "; a maintainer merges it.")
+            + " Later phases wait until it is merged and healthy; the reverted versions are not proposed again "
+            "until a newer release exists or `/depup unignore <package>`.",
+        )  # fmt: skip
+    return state, Outcome(number, existing=existing)
+
+
+def _open(
+    redis: Redis,
+    gh: InstallationClient,
+    record: RepoRecord,
+    config: Config,
+    merge: Merge,
+    evidence: Evidence,
+    original: dict[str, Any],
+    carried: tuple[Carried, ...],
+    branch: str,
+    package: str | None,
+) -> int | RevertRefused:
+    """Build the revert (all of the upgrade, or one package), push its branch and open its PR."""
+    ref = json_body(gh.rest.git.get_ref(record.owner, record.name, f"heads/{record.default_branch}"))
+    head = str(ref["object"]["sha"])
     if package is None:
-        built = build_revert(
-            gh, record, merge_sha=merge.sha, onto=head, redis=redis, message=_message(original, evidence)
-        )
-        if isinstance(built, RevertRefused):
-            return _refused(redis, gh, record, state, merge, built.reasons, actor, delivery)
-        push_revert(gh, record, branch, built)
-        files = built.files
+        message = _message(original, evidence)
+        built = build_revert(gh, record, merge_sha=merge.sha, onto=head, redis=redis, message=message)
     else:
-        partial = _partial(gh, record, redis, merge, head, carried, _message(original, evidence, package))
-        if isinstance(partial, RevertRefused):
-            return _refused(redis, gh, record, state, merge, partial.reasons, actor, delivery)
-        push_revert(gh, record, branch, partial)
-        files = partial.files
+        built = _partial(gh, record, redis, merge, head, carried, _message(original, evidence, package))
+    if isinstance(built, RevertRefused):
+        return built
+    push_revert(gh, record, branch, built)
     title = (
         f"Roll back {package} to {carried[0].current} (from #{merge.pr})"
         if package
         else f'Revert "{original.get("title", f"#{merge.pr}")}"'
     )
-    body = _body(merge, original, carried, evidence, files, config, package)
-    number = pulls.open_pull(gh, record, branch, title, body, (*config.labels, ROLLBACK_LABEL), (), ())
-    metrics.ROLLBACKS_OPENED.inc()
-    why = f"{evidence.summary}: rolled back in #{number}"
-    state = state.with_merges(replace(merge, health="rolled_back", reverted_by=number)).with_ignored(
-        *(IgnoredVersion(c.ecosystem, c.package, c.target, f"rolled back in #{number}: {evidence.summary}")
-          for c in carried if c.update_type != "lockfile")
-    )  # fmt: skip
-    _comment_once(
-        gh, record, merge.pr, f"rollback-{branch}",
-        f"depup rolls this upgrade back{f' (only `{package}`)' if package else ''}: {evidence.summary}. The revert "
-        f"is #{number}" + (", and it merges itself once its CI is green." if config.rollback.auto_merge else
-                           "; a maintainer merges it.")
-        + " Later phases wait until it is merged and healthy; the reverted versions are not proposed again until "
-        "a newer release exists or `/depup unignore <package>`.",
-    )  # fmt: skip
-    audit.record(redis, record.full_name, actor=actor, action="rollback_opened", target=f"#{number}", why=why,
-                 delivery=delivery)  # fmt: skip
-    log.info("rollback opened", extra={"repo": record.full_name, "pr": merge.pr, "revert": number})
-    return state, Outcome(number)
+    body = _body(merge, original, carried, evidence, built.files, config, package)
+    return pulls.open_pull(gh, record, branch, title, body, (*config.labels, ROLLBACK_LABEL), (), ())
 
 
 def merge_auto(gh: InstallationClient, record: RepoRecord, pr: OpenPr, config: Config, ci: str) -> Merge | None:

@@ -287,3 +287,16 @@ def test_rollback_commands_that_cannot_apply(depup: Depup, app: App) -> None:
     bodies = [c.body for c in fake.comments(REPO, issue) if "<!-- depup:reply" in c.body]
     assert "name the package" in bodies[0] and "no recent merge of its that upgraded `requests`" in bodies[1]
     assert reverts(fake) == []
+
+
+def test_a_rollback_interrupted_after_its_pr_opened_is_finished_by_the_retry(depup: Depup, app: App) -> None:
+    fake, number = install(depup, app)
+    merge_first(depup, number)
+    fake.inject("issues/create-comment", kind="status", status=502, times=1)  # the comment on the original PR
+    deploy(depup, "failure")
+    [revert] = reverts(fake)
+    [merge] = state_of(fake).merges
+    assert merge.health == "rolled_back" and merge.reverted_by == revert
+    assert {("click", "7.1.2"), ("idna", "3.20")} <= {(i.package, i.version) for i in state_of(fake).ignored}
+    assert sum("depup rolls this upgrade back" in c.body for c in fake.comments(REPO, number)) == 1
+    assert [e.action for e in audit.latest(depup.redis, REPO, 50)].count("rollback_opened") == 1
