@@ -136,8 +136,8 @@ def test_a_webhook_burst_while_no_worker_runs_is_all_processed_once(depup: Depup
 
 def test_github_refusing_on_a_schedule_ends_in_the_calm_state(depup: Depup) -> None:
     fake = depup.fake
-    fake.inject(kind="status", status=503, every=6, times=None)
-    fake.inject(kind="too_many_requests", every=17, times=3, retry_after=1)
+    fake.inject(kind="status", status=503, every=11, times=None)
+    fake.inject(kind="too_many_requests", every=17, times=2, retry_after=1)
     fake.inject(kind="primary_rate_limit", after=40, times=1, retry_after=1)
     fake.inject("pulls/create", kind="secondary_rate_limit", retry_after=1, times=1)
     fake.create_repo(REPO, files=files())
@@ -150,6 +150,7 @@ def test_github_refusing_on_a_schedule_ends_in_the_calm_state(depup: Depup) -> N
     assert len(kinds) >= 3, kinds
 
 
+@pytest.mark.slow  # the client's 10 s read timeout has to pass: scripts/test -m slow
 def test_a_registry_that_times_out_is_reported_and_the_rest_proceeds(
     depup: Depup, registry_server: RegistryServer
 ) -> None:
