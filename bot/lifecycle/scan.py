@@ -546,12 +546,13 @@ class _Scan:
             return None
         head = pulls.push_commit(self.gh, self.record, snapshot, group.branch, content, _message(group))
         pulls.sync_risk_check(self.gh, self.record, head, group)
-        if group.approvals:
-            approval.ensure(self.gh, self.record, head, group.approvals)
+        gate = approval.ensure(self.gh, self.record, head, group.approvals) if group.approvals else None
         number = pulls.open_pull(
             self.gh, self.record, group.branch, group.title, group_markdown(group, plan),
             config.labels, config.reviewers, config.assignees,
         )  # fmt: skip
+        if gate is not None:  # the dashboard of this very scan lists it among the pending approvals
+            self._approvals[number] = gate
         self.result.opened.append(number)
         metrics.PRS_OPENED.inc()
         self._audit("pr_opened", f"#{number}", f"{group.title} (phase {group.phase}, risk {group.risk})")

@@ -340,3 +340,9 @@ def test_a_failed_reply_is_retried_without_running_the_command_again(depup: Depu
     assert "approval recorded: 1 of 2 approvals (@maint)" in reply
     assert [e.action for e in audit.latest(depup.redis, REPO, 50)].count("command_approve") == 1
     assert "1 of 2" in check(fake)[2]
+
+
+def test_the_first_scan_lists_the_new_pull_request_among_pending_approvals(depup: Depup) -> None:
+    fake, number = install(depup)
+    body = dashboard_body(fake)
+    assert "## Pending approvals" in body and f"#{number} needs 2 more approvals (0 of 2 approvals)" in body
