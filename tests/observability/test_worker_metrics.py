@@ -71,6 +71,7 @@ def sample(text: str, name: str, **labels: str) -> float:
     return found
 
 
+@pytest.mark.slow  # a real forking worker: scripts/test -m slow
 def test_worker_serves_the_metrics_of_its_job_processes(
     fake_github: FakeGitHub,
     redis_url: str,

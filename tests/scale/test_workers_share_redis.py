@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from redis import Redis
 from rq.registry import FailedJobRegistry, StartedJobRegistry
 
@@ -35,6 +36,7 @@ WORKERS = 3
 SPACING = 0.02  # seconds between two writes of one installation (production default: 1)
 
 
+@pytest.mark.slow  # real worker processes contending: scripts/test -m slow
 def test_three_workers_on_one_redis_write_everything_once_and_one_write_at_a_time_per_installation(
     fake_github: FakeGitHub,
     redis_url: str,
