@@ -1,8 +1,9 @@
 """The web process: receives GitHub's webhooks, checks them, and hands them to the queue in milliseconds.
 
 It never calls GitHub. Order of checks on ``POST /api/github/webhooks``: size (413, before reading the body),
-signature over the raw body (401, constant-time), headers (400), body (400), then ``ping`` (200), dedup and
-enqueue (202 accepted / 200 duplicate), or 503 with ``Retry-After`` when Redis is unreachable.
+signature over the raw body (401, constant-time), headers (400), body (400: not a JSON object, or nested more
+than ``MAX_PAYLOAD_DEPTH`` levels), then ``ping`` (200), dedup and enqueue (202 accepted / 200 duplicate), or
+503 with ``Retry-After`` when Redis is unreachable.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -20,7 +22,7 @@ from githubkit.webhooks import verify
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from bot import logs, metrics
 from bot.queue import Enqueued, enqueue_delivery, make_queue
@@ -31,6 +33,9 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/github/webhooks"
 RETRY_AFTER_SECONDS = 30
+# GitHub's payloads nest about 6 levels; the job serializer (orjson) stops at 255 levels including the job's own,
+# so a deeper payload would fail at enqueue: it is refused as a bad request instead.
+MAX_PAYLOAD_DEPTH = 64
 _EVENT = re.compile(r"^[a-z_]{1,64}$")
 _DELIVERY = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 _SIGNATURE = re.compile(r"^sha256=[0-9a-f]{64}$")
@@ -100,6 +105,8 @@ def _read_body() -> bytes:
         return request.get_data(cache=True)
     except RequestEntityTooLarge as e:  # a chunked body without Content-Length that grew too big
         raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes") from e
+    except ClientDisconnected as e:  # the body ended before its Content-Length: nothing to verify
+        raise _Answer(400, "bad_request", "body shorter than its Content-Length") from e
 
 
 def _check_signature(body: bytes) -> None:
@@ -132,7 +139,25 @@ def _payload(body: bytes) -> dict[str, Any]:
         raise _Answer(400, "bad_request", "body is not valid JSON") from e
     if not isinstance(payload, dict):
         raise _Answer(400, "bad_request", "payload must be a JSON object")
+    if _nested_deeper_than(payload, MAX_PAYLOAD_DEPTH):
+        raise _Answer(400, "bad_request", f"payload is nested more than {MAX_PAYLOAD_DEPTH} levels deep")
     return payload
+
+
+def _nested_deeper_than(payload: dict[str, Any], limit: int) -> bool:
+    """Whether objects and arrays nest more than ``limit`` levels in ``payload``, the object itself counting as
+    one (iterative: no recursion limit; a walk over the containers only, well under a millisecond for GitHub's)."""
+    stack: list[tuple[Iterable[object], int]] = [(payload.values(), 1)]
+    while stack:
+        children, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in children:
+            if isinstance(child, dict):
+                stack.append((child.values(), depth + 1))
+            elif isinstance(child, list):
+                stack.append((child, depth + 1))
+    return False
 
 
 def _accept(event: str, delivery_id: str, body: bytes) -> tuple[int, str, dict[str, Any]]:

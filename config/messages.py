@@ -46,7 +46,14 @@ def _pattern(validator: Validator, pattern: str, instance: Any, schema: Mapping[
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-ConfigValidator: type[Validator] = extend(Draft202012Validator, {"pattern": _pattern})  # type: ignore[no-untyped-call]
+# JSON Schema's "integer" admits 3.0; the code reading the options wants an int (a YAML 3.0 is a float), so the
+# validator takes only ints: `min_release_age: 1.0` crashed load_config with a TypeError (found by fuzzing).
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+)
+ConfigValidator: type[Validator] = extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern}, type_checker=_TYPES
+)
 
 
 def schema_problems(document: Document, schema: Mapping[str, Any], file: str) -> list[ConfigProblem]:

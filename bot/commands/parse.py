@@ -170,7 +170,10 @@ def _command_lines(body: str) -> Iterator[tuple[int, str]]:
 
 
 def _without_comments(line: str, in_comment: bool) -> tuple[str, bool, bool]:
-    """The line with HTML comments removed, whether a comment is still open at its end, and whether it had one."""
+    """The line with HTML comments removed, whether a comment is still open at its end, and whether it had one.
+
+    The text ends at the first comment after visible text: a command is read from literal text only, so
+    ``/depup <!-- x -->approve`` is ``/depup`` (the comment is no way to build a command out of pieces)."""
     kept: list[str] = []
     had = in_comment
     rest = line
@@ -187,4 +190,14 @@ def _without_comments(line: str, in_comment: bool) -> tuple[str, bool, bool]:
                 break
             kept.append(rest[:start])
             rest, in_comment, had = rest[start + 4 :], True, True
-    return "".join(kept), in_comment, had
+    return _up_to_inner_comment(kept), in_comment, had
+
+
+def _up_to_inner_comment(pieces: list[str]) -> str:
+    """The pieces between comments, joined until one holds visible text: what follows it is behind a comment."""
+    text = ""
+    for piece in pieces:
+        text += piece
+        if text.strip():
+            break
+    return text

@@ -194,9 +194,13 @@ def _with_python_lock(root: Path, manifest: Manifest, files: list[str], problems
         except tomllib.TOMLDecodeError as e:
             problems.append(Problem(lock_path, 1, 1, f"not valid TOML: {e}"))
             return replace(manifest, lockfile=lock_path)
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            problems.append(Problem(lock_path, 1, 1, "not readable: arrays or tables nested too deeply"))
+            return replace(manifest, lockfile=lock_path)
+        packages = data.get("package")
         versions: dict[str, str] = {
             canonicalize_name(str(p["name"])): str(p["version"])
-            for p in data.get("package", [])
+            for p in (packages if isinstance(packages, list) else [])
             if isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("version"), str)
         }
         return _locked(manifest, lock_path, versions)

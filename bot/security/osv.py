@@ -3,11 +3,12 @@
 ``POST /v1/querybatch`` answers, in the order asked, the ids (and ``modified``) of the advisories affecting each
 (package, version), at most 1000 queries a request, a query with many results carrying a ``next_page_token`` to
 ask again with; ``GET /v1/vulns/{id}`` answers the full record. Every transport error, unusable status or
-unexpected body becomes an ``AuditError`` here.
+unexpected body (not JSON, nested too deeply, over ``MAX_ANSWER_BYTES``) becomes an ``AuditError`` here.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 BATCH = 1000  # OSV's limit of queries per querybatch request
 MAX_PAGES = 20  # follow-up pages per query before giving up (real answers fit in one)
 FETCHERS = 8  # concurrent record downloads
+MAX_ANSWER_BYTES = 32 * 1024 * 1024  # a querybatch answer to 1000 queries is some 100 KB, a record a few KB
 
 
 class OsvClient:
@@ -93,16 +95,18 @@ class OsvClient:
     def _call(self, method: str, path: str, payload: dict[str, Any] | None) -> Mapping[str, Any]:
         url = self.base_url + path
         try:
-            response = self._client.request(method, url, json=payload)
+            with self._client.stream(method, url, json=payload) as response:
+                status = response.status_code
+                raw = _read(response, f"{method} {url}")
         except httpx.TimeoutException:
             raise AuditError(f"OSV did not answer {method} {url} in time") from None
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise AuditError(f"OSV could not be reached ({method} {url}): {exc}") from None
-        if response.status_code != 200:
-            raise AuditError(f"OSV answered {response.status_code} to {method} {url}{_message(response)}")
+        if status != 200:
+            raise AuditError(f"OSV answered {status} to {method} {url}{_message(raw)}")
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: arrays or objects nested about 1000 deep
             raise AuditError(f"OSV answered {method} {url} with a body that is not JSON") from None
         if not isinstance(body, dict):
             raise AuditError(f"OSV answered {method} {url} with JSON that is not an object")
@@ -131,11 +135,24 @@ def _count(results: object) -> str:
     return str(len(results)) if isinstance(results, list) else "no list of"
 
 
-def _message(response: httpx.Response) -> str:
+def _read(response: httpx.Response, what: str) -> bytes:
+    """The answer's body, refused past ``MAX_ANSWER_BYTES`` while it streams in (a wrong URL or a broken
+    server must not make a worker read gigabytes)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise AuditError(f"OSV answered {what} with more than {MAX_ANSWER_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _message(raw: bytes) -> str:
     """``: <the server's message>`` when it gave a short one."""
     try:
-        body = response.json()
-    except ValueError:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
         return ""
     message = body.get("message") if isinstance(body, dict) else None
     return f": {message[:200]}" if isinstance(message, str) and message else ""

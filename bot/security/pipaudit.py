@@ -134,7 +134,7 @@ def parse_report(text: str, names: Sequence[str]) -> RunAnswers:
     report skips a dependency, misses one, or is not the format expected."""
     try:
         report = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested about 1000 deep
         raise AuditError("pip-audit wrote a report that is not JSON") from None
     dependencies = report.get("dependencies") if isinstance(report, dict) else None
     if not isinstance(dependencies, list):

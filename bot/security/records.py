@@ -90,7 +90,7 @@ def version_key(ecosystem: str, version: str) -> Any:
     if ecosystem == "python":
         try:
             return Version(version)
-        except InvalidVersion:
+        except (InvalidVersion, ValueError):  # ValueError: a number longer than int() reads (4300 digits)
             return None
     valid = semver.valid(version, loose=True)
     if valid is None:

@@ -4,6 +4,12 @@ Ported from npm/node-semver, Copyright (c) Isaac Z. Schlueter and Contributors, 
 ``NOTICE-node-semver``). The desugaring functions keep node's names and order so a reader can check them
 against the original; each returns exactly the text node builds (``valid_range`` output is compared with
 node's own test vectors).
+
+One deliberate difference: node accepts a range of any length, and its ``[v=\\s]*`` (in ``LOOSEPLAIN`` and
+``XRANGEPLAIN``) makes ``COMPARATORTRIM`` quadratic in a run of ``v``, ``=`` and spaces. Ranges come from
+other people's package.json files and registry documents, so ``parse_range`` refuses a range longer than
+``MAX_RANGE_LENGTH`` characters or holding a run of more than ``MAX_PREFIX_RUN`` of those characters (real
+ranges are under 100 characters with runs of at most 2, like the ``= `` of ``>= 14``) before any regex runs.
 """
 
 from __future__ import annotations
@@ -13,10 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.deps.npm._semver_re import BUILD_STRIP, SPACES, js_trim, safe_re
+from bot.deps.npm._semver_re import _WS_CLASS_BODY, BUILD_STRIP, SPACES, js_trim, safe_re
 from bot.deps.npm._semver_version import InvalidRange, InvalidVersion, SemVer, compare, parse_version
 
 _NULL_SET = "<0.0.0-0"
+MAX_RANGE_LENGTH = 1024
+MAX_PREFIX_RUN = 8
+_PREFIX_RUN = re.compile(f"[v={_WS_CLASS_BODY}]{{{MAX_PREFIX_RUN + 1}}}")
 
 
 @dataclass(frozen=True)
@@ -77,8 +86,13 @@ def _parse_comparator_text(comp: str, loose: bool) -> Comparator:
 
 @lru_cache(maxsize=4096)
 def parse_range(text: str, loose: bool = False, include_prerelease: bool = False) -> Range:
-    """``new Range(text, options)``; raises ``InvalidRange`` where node throws."""
+    """``new Range(text, options)``; raises ``InvalidRange`` where node throws, and for ranges too long or too
+    odd to parse in linear time (see the module's docstring)."""
+    if len(text) > MAX_RANGE_LENGTH:
+        raise InvalidRange(f"range is longer than {MAX_RANGE_LENGTH} characters")
     raw = SPACES.sub(" ", js_trim(text))
+    if _PREFIX_RUN.search(raw):
+        raise InvalidRange(f"range has more than {MAX_PREFIX_RUN} 'v', '=' and spaces in a row")
     sets = [_parse_set(js_trim(part), loose, include_prerelease) for part in raw.split("||")]
     sets = [comps for comps in sets if comps]
     if not sets:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 BOM = "\ufeff"
@@ -68,7 +69,12 @@ class Document:
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset; lines end at ``\\n`` (a CRLF's ``\\r`` ends the line)."""
-        return line_column(self.text, offset)
+        return _position(self._line_starts, offset)
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        """Computed once per document: a position per dependency must not rescan the whole text."""
+        return _line_starts(self.text)
 
 
 def _reject_constant(name: str) -> Any:
@@ -90,7 +96,10 @@ def load_document(text: str) -> Document | JsonError:
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
-    starts = _line_starts(text)
+    return _position(_line_starts(text), offset)
+
+
+def _position(starts: list[int], offset: int) -> tuple[int, int]:
     index = bisect_right(starts, offset) - 1
     return index + 1, offset - starts[index] + 1
 

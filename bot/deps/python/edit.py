@@ -16,7 +16,7 @@ from itertools import pairwise
 from typing import Any
 
 import tomlkit
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import TOMLKitError
 
 from bot.deps.model import Dependency
 from bot.deps.python.errors import ManifestEditError
@@ -92,7 +92,7 @@ def _verify_toml(old: str, new: str, edits: Sequence[tuple[Dependency, str]]) ->
         before: dict[str, Any] = tomlkit.parse(old).unwrap()
         after: dict[str, Any] = tomlkit.parse(new).unwrap()
         strings = scan_strings(old)
-    except (ParseError, TomlScanError) as exc:
+    except (TOMLKitError, TomlScanError) as exc:  # TOMLKitError: ParseError, or KeyAlreadyPresent (no position)
         raise ManifestEditError(f"the edited TOML does not parse: {exc}") from exc
     expected = before
     for dep, replacement in edits:

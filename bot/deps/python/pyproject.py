@@ -21,13 +21,15 @@ Sections and roles:
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
 from packaging.utils import canonicalize_name
-from tomlkit.exceptions import ParseError
+from tomlkit.exceptions import ParseError, TOMLKitError
 
 from bot.deps.model import Dependency, Ecosystem, Location, Manifest, Problem, Role
 from bot.deps.python import skips
@@ -61,7 +63,12 @@ def parse_pyproject(path: str, text: str) -> Manifest:
     try:
         data: dict[str, Any] = tomlkit.parse(text).unwrap()
     except ParseError as exc:
-        problem = Problem(path, exc.line, exc.col, f"invalid TOML: {exc}")
+        # tomlkit counts columns from 0 (and says "col 0" for an unexpected end of the file): 1-based here.
+        problem = Problem(path, max(exc.line, 1), exc.col + 1, f"invalid TOML: {exc}")
+        return Manifest(path=path, ecosystem=Ecosystem.PYTHON, kind="pyproject", problems=(problem,))
+    except TOMLKitError as exc:  # a key repeated inside a table: KeyAlreadyPresent, which carries no position
+        line, column = _tomllib_position(text)
+        problem = Problem(path, line, column, f"invalid TOML: {exc}")
         return Manifest(path=path, ecosystem=Ecosystem.PYTHON, kind="pyproject", problems=(problem,))
     try:
         layout = scan_layout(text)
@@ -92,6 +99,19 @@ def parse_pyproject(path: str, text: str) -> Manifest:
         project_name=project_name,
         requires_python=requires_python if isinstance(requires_python, str) else None,
     )
+
+
+def _tomllib_position(text: str) -> tuple[int, int]:
+    """Where Python's own TOML reader sees the first mistake (its messages end "(at line L, column C)")."""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        if found is not None:
+            return int(found.group(1)), int(found.group(2))
+    except RecursionError:
+        pass
+    return 1, 1
 
 
 def _table(value: object) -> dict[str, Any]:

@@ -136,7 +136,7 @@ class _Logical:
 
     number: int
     text: str
-    offsets: list[int]
+    offsets: Sequence[int]  # a range for a line without continuations: no int object per character
 
 
 @dataclass
@@ -229,40 +229,44 @@ def _positional(args: Sequence[str]) -> tuple[str, ...]:
 
 
 def _logical_lines(text: str) -> list[_Logical]:
-    """pip's ``join_lines``: a line ending in ``\\`` continues on the next, unless it is a comment line."""
+    """pip's ``join_lines``: a line ending in ``\\`` continues on the next, unless it is a comment line.
+
+    Pieces of a continued line are collected in lists and joined once (repeated ``+=`` would be quadratic in
+    the number of continuations)."""
     out: list[_Logical] = []
-    pending: _Logical | None = None
+    pending: tuple[int, list[str], list[int]] | None = None  # line number, pieces, offsets
     for line in physical_lines(text):
         content, start = line.content, line.start
         is_comment = _COMMENT.match(content) is not None
         if not content.endswith("\\") or is_comment:
             if pending is None:
-                out.append(_Logical(line.number, content, list(range(start, start + len(content)))))
+                out.append(_Logical(line.number, content, range(start, start + len(content))))
                 continue
+            number, pieces, offsets = pending
             if is_comment:  # pip prefixes a space so the comment is stripped later
-                pending.text += " "
-                pending.offsets.append(-1)
-            pending.text += content
-            pending.offsets.extend(range(start, start + len(content)))
-            out.append(pending)
+                pieces.append(" ")
+                offsets.append(-1)
+            pieces.append(content)
+            offsets.extend(range(start, start + len(content)))
+            out.append(_Logical(number, "".join(pieces), offsets))
             pending = None
             continue
         lead = len(content) - len(content.lstrip("\\"))
         piece = content.strip("\\")
         if pending is None:
-            pending = _Logical(line.number, "", [])
-        pending.text += piece
-        pending.offsets.extend(range(start + lead, start + lead + len(piece)))
+            pending = (line.number, [], [])
+        pending[1].append(piece)
+        pending[2].extend(range(start + lead, start + lead + len(piece)))
     if pending is not None:
-        out.append(pending)
+        out.append(_Logical(pending[0], "".join(pending[1]), pending[2]))
     return out
 
 
 def _parse_line(state: _State, logical: _Logical) -> None:
     text = logical.text
-    comment = _COMMENT.search(text)
+    comment = _comment_start(text)
     if comment is not None:
-        text = text[: comment.start()]
+        text = text[:comment]
     body = text.strip()
     if not body:
         return
@@ -275,6 +279,28 @@ def _parse_line(state: _State, logical: _Logical) -> None:
     options = body[split_at:] if split_at is not None else ""
     hashed = _parse_requirement_options(state, logical, options, lead + (split_at or 0))
     _parse_requirement(state, logical, requirement, lead, hashed)
+
+
+def _comment_start(text: str) -> int | None:
+    """Where ``_COMMENT.search(text)`` would match (a ``#`` at the start or after whitespace, with that
+    whitespace), found in linear time: the regex search is quadratic in a long run of whitespace."""
+    index = text.find("#")
+    while index != -1:
+        if index == 0:
+            return 0
+        if text[index - 1].isspace():
+            return len(text[:index].rstrip())
+        index = text.find("#", index + 1)
+    return None
+
+
+def _strip_extras(text: str) -> str:
+    """``re.sub(r"\\[[^\\]]*\\]$", "", text)`` in linear time: drop a trailing ``[...]`` holding no ``]``."""
+    if not text.endswith("]"):
+        return text
+    last = len(text) - 1
+    opened = text.find("[", text.rfind("]", 0, last) + 1, last)
+    return text if opened == -1 else text[:opened]
 
 
 def _options_start(body: str) -> int | None:
@@ -418,7 +444,7 @@ def _parse_requirement(state: _State, logical: _Logical, requirement: str, lead:
         _add_untouched(state, logical, url.strip(), lead, editable=False)
         return
     target = requirement.split(";", 1)[0].strip()
-    bare = re.sub(r"\[[^\]]*\]$", "", target)
+    bare = _strip_extras(target)
     name_part = bare.split("@", 1)[0]
     if ("@" not in bare or _looks_like_path(name_part)) and (
         _looks_like_path(bare) or bare.lower().endswith(_ARCHIVES)
@@ -472,7 +498,7 @@ def _name_of_target(target: str) -> str | None:
     if egg is not None:
         return egg.group(1)
     path = urlsplit(target).path if _is_url(target) else target
-    filename = posixpath.basename(re.sub(r"\[[^\]]*\]$", "", path).replace("\\", "/"))
+    filename = posixpath.basename(_strip_extras(path).replace("\\", "/"))
     try:
         if filename.endswith(".whl"):
             parse_wheel_filename(filename)

@@ -104,18 +104,28 @@ def _read_options(text: str) -> list[_Option]:
         if header is not None and indent == 0:
             section = header.group("name").strip()
             continue
-        match = re.match(r"\s*(?P<key>[^=:]+?)\s*[=:]", content)
-        if section is None or match is None:
+        delimiter = _delimiter(content)
+        if section is None or delimiter is None:
             continue
-        key = match.group("key").strip().lower()
+        key = content[:delimiter].strip().lower()
         if section.lower() in ("options", "metadata"):
             key = key.replace("-", "_")
-        first_start = match.end()
+        first_start = delimiter + 1
         current = _Option(section.lower() if section.lower().startswith("options") else section, key,
                           _Chunk(content[first_start:], line.start + first_start, line.number))  # fmt: skip
         key_indent = indent
         options.append(current)
     return options
+
+
+def _delimiter(content: str) -> int | None:
+    """Where the ``=`` or ``:`` ending an option's key is (the first one, with a key before it), or None.
+
+    The same as matching ``\\s*(?P<key>[^=:]+?)\\s*[=:]``, in linear time: that regex is quadratic in a long
+    run of whitespace on a line without a delimiter."""
+    found = [index for index in (content.find("="), content.find(":")) if index >= 0]
+    first = min(found) if found else None
+    return first if first is not None and first > 0 else None
 
 
 def _items(option: _Option) -> list[_Chunk]:

@@ -16,6 +16,8 @@ PathPart = str | int
 TomlPath = tuple[PathPart, ...]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_NEWLINE = re.compile(r"[\r\n]")
+_SCALAR = re.compile(r"[^,\]}\r\n#]+")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\", "e": "\x1b"}
 
 
@@ -183,7 +185,7 @@ class _Scanner:
         elif self.peek() == "{":
             self.inline_table(path)
         else:
-            match = re.compile(r"[^,\]}\r\n#]+").match(self.text, self.i)
+            match = _SCALAR.match(self.text, self.i)
             if match is None or not match.group().strip():
                 raise TomlScanError("expected a value", self.i)
             self.i = match.end()
@@ -265,8 +267,9 @@ class _Scanner:
         self.expect("'")
         start = self.i
         end = self.text.find("'", start)
-        newline = re.compile(r"[\r\n]").search(self.text, start)
-        if end < 0 or (newline is not None and newline.start() < end):
+        # A newline before the closing quote, looked for up to that quote only: searching on to the end of the
+        # line for each string is quadratic in the number of strings on one line.
+        if end < 0 or _NEWLINE.search(self.text, start, end) is not None:
             raise TomlScanError("unterminated string", start)
         value = self.text[start:end]
         self.record(record, start, end, value, False)

@@ -62,7 +62,7 @@ def parse_pypi(document: object) -> Parsed:
 def _release(version: str, files: object) -> tuple[Version, Release] | None:
     try:
         key = Version(version)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a release number longer than int() reads (4300 digits)
         return None
     if not isinstance(files, list):
         return None
