@@ -18,6 +18,7 @@ from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
 from bot.lifecycle.lock import ScanBusy
 from bot.lifecycle.scan import scan_repository
+from bot.payload import MalformedPayload
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
@@ -64,6 +65,7 @@ def process_delivery(
         done_key = delivery_key(delivery_id) + ":done"
         done = {m.decode() for m in rt.redis.smembers(done_key)}  # type: ignore[union-attr]
         ran: list[str] = []
+        malformed: list[str] = []
         failures: list[tuple[str, Exception]] = []
         for func in handlers:
             name = handler_name(func)
@@ -79,22 +81,36 @@ def process_delivery(
                 postponed = _postpone(delivery, e, ran)
                 run.postponed()
                 return postponed
+            except MalformedPayload as e:  # the same payload would fail again: acknowledged, not retried
+                metrics.handler_run(name, "malformed", time.perf_counter() - started)
+                log.warning(
+                    "payload malformed; delivery ignored by this handler", extra={"handler": name, "why": str(e)}
+                )
+                _mark_done(done_key, name)
+                malformed.append(name)
+                continue
             except Exception as e:  # isolate handlers from each other; re-raised below
                 metrics.handler_run(name, "failure", time.perf_counter() - started)
                 log.exception("handler failed", extra={"handler": name})
                 failures.append((name, e))
                 continue
             metrics.handler_run(name, "success", time.perf_counter() - started)
-            with rt.redis.pipeline() as pipe:
-                pipe.sadd(done_key, name)
-                pipe.expire(done_key, rt.settings.dedup_ttl_seconds)
-                pipe.execute()
+            _mark_done(done_key, name)
             ran.append(name)
             log.info("handler done", extra={"handler": name})
         if failures:
             names = ", ".join(name for name, _ in failures)
             raise HandlersFailed(f"handler(s) failed: {names}") from failures[0][1]
-        return {"handled": ran, "skipped": sorted(done)}
+        return {"handled": ran, "skipped": sorted(done), **({"malformed": malformed} if malformed else {})}
+
+
+def _mark_done(done_key: str, handler: str) -> None:
+    """Record that ``handler`` is finished with the delivery, so a retry of the job does not run it again."""
+    rt = runtime.current()
+    with rt.redis.pipeline() as pipe:
+        pipe.sadd(done_key, handler)
+        pipe.expire(done_key, rt.settings.dedup_ttl_seconds)
+        pipe.execute()
 
 
 def _will_retry(job: Job | None) -> Callable[[], bool]:

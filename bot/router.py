@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.payload import Fields
+
 if TYPE_CHECKING:
     from bot.context import Context
 
@@ -36,6 +38,11 @@ class Delivery:
         repo = self.payload.get("repository")
         name = repo.get("full_name") if isinstance(repo, Mapping) else None
         return name if isinstance(name, str) else None
+
+    @property
+    def fields(self) -> Fields:
+        """Typed reads of the payload (``bot.payload``): what handlers take values out of it with."""
+        return Fields(self.payload)
 
     @property
     def sender_login(self) -> str | None:

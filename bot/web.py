@@ -160,6 +160,11 @@ def _nested_deeper_than(payload: dict[str, Any], limit: int) -> bool:
     return False
 
 
+def _is_id(value: object) -> bool:
+    """Whether ``value`` can be a GitHub id (JSON's ``true`` is an int to Python, and ids are positive int64s)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
 def _accept(event: str, delivery_id: str, body: bytes) -> tuple[int, str, dict[str, Any]]:
     payload = _payload(body)
     if event == "ping":
@@ -172,7 +177,7 @@ def _accept(event: str, delivery_id: str, body: bytes) -> tuple[int, str, dict[s
         event=event,
         action=action,
         delivery_id=delivery_id,
-        installation_id=installation_id if isinstance(installation_id, int) else None,
+        installation_id=installation_id if _is_id(installation_id) else None,
         payload=payload,
     )
     state = _state()

@@ -12,24 +12,24 @@ router = Router()
 
 @router.on("issue_comment", "created", "edited")
 def run_comment_commands(delivery: Delivery, ctx: Context) -> None:
-    payload = delivery.payload
+    payload = delivery.fields
     full_name = delivery.repo_full_name
     record = ctx.repos.get(full_name) if full_name else None
-    comment = payload.get("comment") or {}
-    issue = payload.get("issue") or {}
-    if record is None or record.archived or not comment.get("id") or not issue.get("number"):
+    comment, issue = payload.obj("comment"), payload.obj("issue")
+    comment_id, number = comment.number("id"), issue.number("number")
+    if record is None or record.archived or not comment_id or not number:
         return
-    old = ((payload.get("changes") or {}).get("body") or {}).get("from") if delivery.action == "edited" else None
-    user = comment.get("user") or {}
+    old = payload.obj("changes").obj("body").text("from") if delivery.action == "edited" else None
+    user = comment.obj("user")
     event = CommentEvent(
-        number=int(issue["number"]),
-        is_pull=bool(issue.get("pull_request")),
-        comment_id=int(comment["id"]),
-        body=str(comment.get("body") or ""),
-        old_body=str(old) if isinstance(old, str) else None,
-        login=str(user.get("login", "")),
-        user=dict(user),
-        url=str(comment.get("html_url") or ""),
+        number=number,
+        is_pull=bool(issue.obj("pull_request").data),
+        comment_id=comment_id,
+        body=comment.text("body"),
+        old_body=old if old else None,
+        login=user.text("login"),
+        user=user.raw(),
+        url=comment.text("html_url"),
         delivery=delivery.delivery_id,
     )
     handle_comment(ctx.settings, ctx.redis, ctx.github, record, event)

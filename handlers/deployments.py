@@ -3,20 +3,35 @@ failed one rolls back the depup merges it carries. ``bot.health.watch`` decides.
 
 from __future__ import annotations
 
+import re
+
 from bot.context import Context
-from bot.health.watch import on_deployment_status
+from bot.health.watch import DeploymentReport, on_deployment_status
+from bot.payload import MalformedPayload
 from bot.router import Delivery, Router
 
 router = Router()
+_SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256 object ids
 
 
 @router.on("deployment_status", "created")
 def watch_deployment(delivery: Delivery, ctx: Context) -> None:
-    payload = delivery.payload
     full_name = delivery.repo_full_name
     record = ctx.repos.get(full_name) if full_name else None
-    deployment = payload.get("deployment") or {}
-    status = payload.get("deployment_status") or {}
-    if record is None or record.archived or not deployment.get("id") or not status.get("state"):
+    deployment = delivery.fields.obj("deployment")
+    status = delivery.fields.obj("deployment_status")
+    deployment_id, state = deployment.number("id"), status.text("state")
+    if record is None or record.archived or not deployment_id or not state:
         return
-    on_deployment_status(ctx.settings, ctx.redis, ctx.github, record, deployment, status, delivery=delivery.delivery_id)
+    sha = deployment.text("sha")
+    if not _SHA.fullmatch(sha):
+        raise MalformedPayload(f"{deployment.path}.sha is {sha[:60]!r}, not a commit id")
+    report = DeploymentReport(
+        deployment_id,
+        sha,
+        deployment.text("environment"),
+        state,
+        status.text("description"),
+        status.text("log_url") or status.text("target_url"),
+    )
+    on_deployment_status(ctx.settings, ctx.redis, ctx.github, record, report, delivery=delivery.delivery_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.context import Context
 from bot.installations import fetch_repo_records, list_installation_repos
+from bot.payload import MalformedPayload
 from bot.router import Delivery, Router
 
 router = Router()
@@ -58,7 +59,7 @@ def forget_installation(delivery: Delivery, ctx: Context) -> None:
 
 def _installation_id(delivery: Delivery) -> int:
     if delivery.installation_id is None:
-        raise ValueError("installation event without installation id")
+        raise MalformedPayload("payload.installation.id is missing: an installation event without an installation")
     return delivery.installation_id
 
 

@@ -3,13 +3,11 @@ on a depup PR's head updates that PR's sticky test-results comment."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from bot.context import Context
 from bot.github import json_body
 from bot.lifecycle.results import read_results, render, results_comment_key, sync_comment
 from bot.lifecycle.state import BRANCH_PREFIX
+from bot.payload import Fields
 from bot.repos import RepoRecord
 from bot.router import Delivery, Router
 
@@ -21,36 +19,35 @@ router = Router()
 @router.on("workflow_run", "requested", "in_progress", "completed")
 @router.on("status")
 def update_test_results(delivery: Delivery, ctx: Context) -> None:
-    payload = delivery.payload
-    full_name = (payload.get("repository") or {}).get("full_name")
-    record = ctx.repos.get(str(full_name)) if full_name else None
+    payload = delivery.fields
+    full_name = payload.obj("repository").text("full_name")
+    record = ctx.repos.get(full_name) if full_name else None
     if record is None:
         return
-    run = payload.get("check_run") or {}
-    suite = payload.get("check_suite") or run.get("check_suite") or {}
-    if str(run.get("name", "")).startswith("depup/") or str((suite.get("app") or {}).get("id")) == ctx.settings.app_id:
+    run = payload.obj("check_run")
+    suite = payload.obj("check_suite")
+    if not suite.data:
+        suite = run.obj("check_suite")
+    if run.text("name").startswith("depup/") or suite.obj("app").identifier("id") == ctx.settings.app_id:
         return  # depup's own checks are not test results
     branches = _depup_branches(delivery.event, payload)
     for branch in sorted(branches):
         _update(ctx, record, branch)
 
 
-def _depup_branches(event: str, payload: Mapping[str, Any]) -> set[str]:
+def _depup_branches(event: str, payload: Fields) -> set[str]:
     names: set[str] = set()
-    subject: Mapping[str, Any] = {}
+    subject = Fields({})
     if event == "check_run":
-        subject = payload.get("check_run") or {}
-        names.add(str((subject.get("check_suite") or {}).get("head_branch") or ""))
-    elif event == "check_suite":
-        subject = payload.get("check_suite") or {}
-        names.add(str(subject.get("head_branch") or ""))
-    elif event == "workflow_run":
-        subject = payload.get("workflow_run") or {}
-        names.add(str(subject.get("head_branch") or ""))
+        subject = payload.obj("check_run")
+        names.add(subject.obj("check_suite").text("head_branch"))
+    elif event in ("check_suite", "workflow_run"):
+        subject = payload.obj(event)
+        names.add(subject.text("head_branch"))
     elif event == "status":
-        names.update(str(b.get("name")) for b in payload.get("branches") or [] if isinstance(b, Mapping))
-    for pull in subject.get("pull_requests") or []:
-        names.add(str(((pull or {}).get("head") or {}).get("ref") or ""))
+        names.update(b.text("name") for b in payload.objs("branches"))
+    for pull in subject.objs("pull_requests"):
+        names.add(pull.obj("head").text("ref"))
     return {n for n in names if n.startswith(BRANCH_PREFIX)}
 
 

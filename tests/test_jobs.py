@@ -52,6 +52,18 @@ def make_router(fail_times: dict[str, int]) -> Router:
     def after_limited(delivery: Delivery, ctx: Context) -> None:
         calls.append(("after_limited", delivery.delivery_id))
 
+    @router.on("deployment_status")
+    def reads_a_number(delivery: Delivery, ctx: Context) -> None:
+        calls.append(("reads_a_number", delivery.delivery_id))
+        delivery.fields.obj("deployment").number("id")
+
+    @router.on("deployment_status")
+    def fails_once(delivery: Delivery, ctx: Context) -> None:
+        calls.append(("fails_once", delivery.delivery_id))
+        if fail_times.get("fails_once", 0) > 0:
+            fail_times["fails_once"] -= 1
+            raise Boom("broke once")
+
     return router
 
 
@@ -86,6 +98,30 @@ def test_every_matching_handler_runs_once(rt: runtime.Runtime) -> None:
         "handled": ["tests.test_jobs.make_router.<locals>.first", "tests.test_jobs.make_router.<locals>.flaky"],
         "skipped": [],
     }
+
+
+def test_a_malformed_payload_is_acknowledged_for_its_handler_and_never_retried(
+    rt: runtime.Runtime, failures: dict[str, int]
+) -> None:
+    failures["fails_once"] = 1
+    payload = {"action": "created", "deployment": {"id": "not a number"}}
+    job_id = enqueue_delivery(rt.queue, rt.settings, Delivery("deployment_status", "created", "m1", 5, payload)).job_id
+    stream = io.StringIO()
+    logs.configure("INFO", "json", stream)
+    try:
+        drain(rt, with_scheduler=True)
+        time.sleep(0.2)
+        drain(rt, with_scheduler=True)
+    finally:
+        logs.remove_handlers()
+    # The other handler failed once and was retried; the one that met the malformed payload ran only once.
+    assert calls == [("reads_a_number", "m1"), ("fails_once", "m1"), ("fails_once", "m1")]
+    job = Job.fetch(job_id, connection=rt.redis, serializer=JSONSerializer)
+    assert job.get_status() == JobStatus.FINISHED
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.startswith("{")]
+    [line] = [x for x in lines if x["message"] == "payload malformed; delivery ignored by this handler"]
+    assert line["why"] == "payload.deployment.id is a string, not a positive 64-bit integer"
+    assert line["delivery"] == "m1" and line["level"] == "WARNING"
 
 
 def test_unknown_event_is_acknowledged_and_logged_as_json(rt: runtime.Runtime) -> None:

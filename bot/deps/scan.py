@@ -113,6 +113,14 @@ def _is_requirements(path: str) -> bool:
     return bool(_REQUIREMENTS.match(name)) or (parent == "requirements" and name.endswith((".txt", ".in")))
 
 
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False also for names the file system refuses (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _python_manifests(root: Path, files: list[str], problems: list[Problem]) -> list[Manifest]:
     requirements: dict[str, RequirementsFile] = {}
     pending: list[tuple[str, Role | None]] = [(p, None) for p in files if _is_requirements(p)]
@@ -126,7 +134,7 @@ def _python_manifests(root: Path, files: list[str], problems: list[Problem]) -> 
         parsed = parse_requirements_file(path, text, role=role)
         requirements[path] = parsed
         for include in parsed.includes:
-            if not (root / include.path).is_file():
+            if not _is_file(root / include.path):
                 problems.append(Problem(path, include.line, 1, f"included file {include.written!r} not found"))
                 continue
             # A constraints file pins what the including file installs, so its entries share that role.

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from redis import Redis
 
@@ -50,22 +49,32 @@ LOCK_WAIT_SECONDS = 60
 PROBE_TIMEOUT_SECONDS = 10.0
 
 
+@dataclass(frozen=True)
+class DeploymentReport:
+    """What a ``deployment_status`` says: which deployment of which commit to where, and how it went."""
+
+    deployment_id: int
+    sha: str  # the deployed commit
+    environment: str
+    state: str  # GitHub's: "success", "failure", "error", "pending", "in_progress", ...
+    description: str = ""
+    log_url: str = ""  # the status's log_url, else its target_url
+
+
 def on_deployment_status(
     settings: Settings,
     redis: Redis,
     gh: InstallationClient,
     record: RepoRecord,
-    deployment: Mapping[str, Any],
-    status: Mapping[str, Any],
+    report: DeploymentReport,
     *,
     delivery: str = "",
 ) -> list[int]:
     """React to a deployment status; returns the revert PRs it opened."""
-    outcome = str(status.get("state", ""))
+    outcome = report.state
     if outcome not in ("success", "failure", "error"):
         return []
-    deployment_id, sha = int(deployment["id"]), str(deployment.get("sha", ""))
-    environment = str(deployment.get("environment", ""))
+    deployment_id, sha, environment = report.deployment_id, report.sha, report.environment
     with repo_lock(redis, settings, record.full_name, wait=LOCK_WAIT_SECONDS):
         state, config = _read(gh, record, redis)
         if environment not in config.health_check.environments:
@@ -99,9 +108,8 @@ def on_deployment_status(
                 line
                 for line in (
                     f"- deployment {deployment_id} of {sha[:7]} to `{environment}`: **{outcome}**",
-                    f"- description: {status.get('description')}" if status.get("description") else "",
-                    f"- log: {status.get('log_url') or status.get('target_url')}"
-                    if status.get("log_url") or status.get("target_url") else "",
+                    f"- description: {report.description}" if report.description else "",
+                    f"- log: {report.log_url}" if report.log_url else "",
                 )
                 if line
             ),

@@ -23,14 +23,28 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
 
+T = TypeVar("T")
 EXAMPLES_VARIABLE = "DEPUP_FUZZ_EXAMPLES"
 DEFAULT_FUZZ_EXAMPLES = 10_000
 FUZZ_TIMEOUT_SECONDS = 3 * 3600  # pytest-timeout for a marked run (the default suite's 120 s is for quick tests)
+HANG_SECONDS = 20.0
+
+
+def bounded(call: Callable[[], T], seconds: float = HANG_SECONDS) -> T:
+    """``call()``, failing when it takes longer than ``seconds``: a guard against hangs and complexity blow-ups,
+    never a speed measurement (``bench/`` measures speed). What is given to it takes the code well under a second
+    here, and the inputs of the regression tests took the code before its fix a minute or more, so the limit
+    holds on a loaded machine and still catches the old behaviour."""
+    started = time.perf_counter()
+    result = call()
+    elapsed = time.perf_counter() - started
+    assert elapsed < seconds, f"took {elapsed:.1f} s (limit {seconds:g} s)"
+    return result
 
 
 def fuzz_examples() -> int:

@@ -20,7 +20,6 @@ import gzip
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +44,12 @@ from bot.security.audit import Auditor
 from bot.security.model import AuditError, AuditFailure
 from bot.security.pipaudit import parse_report
 from bot.security.records import vulnerability
-from tests.fuzz.budget import Budget, budgets
+from tests.fuzz.budget import Budget, bounded, budgets
 from tests.fuzz.mutate import deep_json_texts, json_values, mutated_bytes, mutated_json, nested_text
 from tests.support import redisdb
 from tests.support.http import LiveServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-MAX_SECONDS_PER_ANSWER = 5.0
 
 
 def _recorded(folder: str, limit: int) -> list[Any]:
@@ -125,12 +123,10 @@ def _shaped(documents: list[Any]) -> st.SearchStrategy[Any]:
 
 
 def check_parsed(parse: Callable[[object], Parsed], document: object) -> None:
-    started = time.perf_counter()
     try:
-        parsed = parse(document)
+        parsed = bounded(lambda: parse(document))
     except RegistryAnswerError:
         return
-    assert time.perf_counter() - started < MAX_SECONDS_PER_ANSWER
     assert isinstance(parsed.info, PackageInfo) and parsed.info.name
     assert all(isinstance(r.version, str) for r in parsed.info.releases)
     assert decode_parsed(encode_parsed(parsed), None) == parsed  # what the client stores in Redis and reads back
@@ -246,11 +242,8 @@ def test_registry_answers_over_http(
             body, headers = gzip.compress(body), [*headers, ("Content-Encoding", "gzip")]
         server.default = Answer(status, body, [("Content-Type", "application/json"), *headers])
         asked = [(Ecosystem.PYTHON, "pkg"), (Ecosystem.NPM, "pkg"), (Ecosystem.NPM, "@scope/pkg")]
-        started = time.perf_counter()
         with RegistryClient(redis_client if cached else None, pypi_base=url, npm_base=url, timeout=5) as client:
-            answers = client.lookup_many(asked)
-            again = client.lookup_many(asked)  # from the cache when there is one
-        assert time.perf_counter() - started < 2 * MAX_SECONDS_PER_ANSWER
+            answers, again = bounded(lambda: (client.lookup_many(asked), client.lookup_many(asked)))  # again: cached
         for results in (answers, again):
             assert sorted(results, key=str) == sorted(asked, key=str)
             for result in results.values():
@@ -415,9 +408,7 @@ def test_osv_answers_over_http(budget: Budget, scripted: tuple[ScriptedServer, s
             "/v1/querybatch": Answer(batch_status, batch.draw(_querybatch(asked_ids, token))),
             "/v1/vulns/": Answer(record_status, record),
         }
-        started = time.perf_counter()
-        answer = Auditor(None, url, timeout=5).vulnerabilities("npm", pairs)
-        assert time.perf_counter() - started < MAX_SECONDS_PER_ANSWER * 4  # up to 20 pages of a batch
+        answer = bounded(lambda: Auditor(None, url, timeout=5).vulnerabilities("npm", pairs))  # up to 20 pages
         if isinstance(answer, AuditFailure):
             assert answer.reason and answer.ecosystem == "npm"
         else:
@@ -486,11 +477,9 @@ def test_deep_and_huge_registry_documents_are_bounded(scripted: tuple[ScriptedSe
         versions = {f"1.{i}.0": {"peerDependencies": {"react": "^18 || ^19"}} for i in range(30_000)}
         times = {version: "2024-01-01T00:00:00Z" for version in versions}
         server.default = Answer(200, json.dumps({"name": "huge", "versions": versions, "time": times}).encode())
-        started = time.perf_counter()
         with RegistryClient(None, pypi_base=url, npm_base=url) as client:
-            [result] = client.lookup_many([(Ecosystem.NPM, "huge")]).values()
+            [result] = bounded(lambda: client.lookup_many([(Ecosystem.NPM, "huge")])).values()
         assert isinstance(result, PackageInfo) and len(result.releases) == 30_000
-        assert time.perf_counter() - started < 10.0
     finally:
         server.default = Answer()
 

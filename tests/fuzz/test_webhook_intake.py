@@ -19,7 +19,6 @@ import hmac
 import io
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 from bot.serializer import JSONSerializer
 from bot.settings import MAX_WEBHOOK_BYTES, Settings
 from bot.web import MAX_PAYLOAD_DEPTH, WEBHOOK_PATH, create_app
-from tests.fuzz.budget import Budget, budgets
+from tests.fuzz.budget import Budget, bounded, budgets
 from tests.fuzz.mutate import (
     deep_json_texts,
     json_values,
@@ -59,7 +58,6 @@ EXAMPLES: list[tuple[str, dict[str, Any]]] = [
 EVENTS = sorted({event for event, _ in EXAMPLES})
 PAYLOADS = [payload for _, payload in EXAMPLES]
 RAW_PAYLOADS = [json.dumps(payload).encode() for payload in PAYLOADS]
-MAX_SECONDS_PER_REQUEST = 5.0  # generous for a loaded machine; the work is milliseconds
 
 # No Host: werkzeug's routing refuses some before the view (see test_hostile_host_headers_are_refused_cleanly).
 HEADER_NAMES = [
@@ -140,10 +138,8 @@ class Intake:
                 environ["CONTENT_TYPE"] = value
             if name.lower() == "transfer-encoding":
                 environ["HTTP_TRANSFER_ENCODING"] = value
-        started = time.perf_counter()
-        app_iter, status, _ = run_wsgi_app(self.app.wsgi_app, environ, buffered=True)
+        app_iter, status, _ = bounded(lambda: run_wsgi_app(self.app.wsgi_app, environ, buffered=True))
         answer = b"".join(app_iter)
-        assert time.perf_counter() - started < MAX_SECONDS_PER_REQUEST
         return int(status.split(" ", 1)[0]), answer
 
     def jobs(self) -> list[str]:
@@ -315,13 +311,11 @@ def test_payload_at_the_depth_limit_is_accepted(intake: Intake) -> None:
     assert status == 202
 
 
-def test_oversized_declared_length_is_413_before_the_signature_and_fast(intake: Intake) -> None:
-    started = time.perf_counter()
+def test_oversized_declared_length_is_413_before_the_signature(intake: Intake) -> None:
     status, _ = intake.post(b"{}", signed_headers(b"{}", "push", "big"), content_length=str(MAX_WEBHOOK_BYTES + 1))
     assert status == 413
     status, _ = intake.post(b"{}", [("X-GitHub-Event", "push")], content_length=str(10**12))
     assert status == 413
-    assert time.perf_counter() - started < 1.0
     assert intake.written() == []
 
 
@@ -332,10 +326,8 @@ def test_a_large_signed_payload_is_accepted_in_bounded_time(intake: Intake) -> N
     payload = {"ref": "refs/heads/main", "commits": commits}
     body = orjson.dumps(payload)
     assert 15_000_000 < len(body) < MAX_WEBHOOK_BYTES
-    started = time.perf_counter()
-    status, _ = intake.post(body, signed_headers(body, "push", "large"))
+    status, _ = bounded(lambda: intake.post(body, signed_headers(body, "push", "large")))
     assert status == 202
-    assert time.perf_counter() - started < 10.0
 
 
 @pytest.mark.parametrize("host", ["", " ", "a b", "\xff", "x:99999", "[::1", "a/b", "0" * 64, "x." * 200])

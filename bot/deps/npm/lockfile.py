@@ -8,7 +8,8 @@ What is copied: the package.json files of the project (the workspace root and al
 manifest belongs to an npm workspace), the lockfile, and from a repository ``.npmrc`` only its
 ``registry`` / ``@scope:registry`` lines: other settings (``git``, ``script-shell``, ``node-options``...)
 can make npm run programs the repository chooses. Install scripts are disabled (``--ignore-scripts`` and
-the matching environment variable), so only npm's resolver runs.
+the matching environment variable), so only npm's resolver runs. npm does not run when the project refers to
+files outside it (``bot.deps.npm.confine``), and its environment holds none of depup's secrets.
 """
 
 from __future__ import annotations
@@ -27,18 +28,15 @@ from fnmatch import fnmatch
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from bot.deps.confine import refusal, tool_environment
 from bot.deps.model import Dependency
+from bot.deps.npm.confine import references_outside
 from bot.deps.npm.manifest import workspace_globs
 
 LOCKFILE_NAMES = ("npm-shrinkwrap.json", "package-lock.json")  # npm prefers the shrinkwrap when both exist
 _NPMRC_REGISTRY = re.compile(r"^\s*(?:@[^:\s]+:)?registry\s*=", re.MULTILINE)
 _TAIL = 2000
 _SKIPPED_DIRS = {"node_modules", ".git"}
-_PASSED_VARIABLES = {
-    "PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "APPDATA",
-    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
-    "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,6 +85,9 @@ def regenerate_lock(
     base = [npm, "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]
     if registry:
         base.append(f"--registry={registry}")
+    outside = references_outside(repo_dir / root, lock_name, _npmrc_registry_lines(repo_dir / root))
+    if outside:
+        return LockResult(None, tool, refusal(outside), lockfile)
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="depup-npm-") as scratch:
         work = Path(scratch) / "project"
@@ -116,7 +117,7 @@ def _run(command: list[str], cwd: Path, deadline: float) -> str | None:
     if remaining <= 0:
         return "npm ran out of time before the lockfile was regenerated"
     env = {
-        **_passed_environment(),
+        **tool_environment(os.environ, ("npm_config_",)),
         "npm_config_ignore_scripts": "true",
         "npm_config_update_notifier": "false",
         "npm_config_audit": "false",
@@ -147,15 +148,6 @@ def _run(command: list[str], cwd: Path, deadline: float) -> str | None:
     if process.returncode != 0:
         return f"npm exited with status {process.returncode}\n{_tail(output)}"
     return None
-
-
-def _passed_environment() -> dict[str, str]:
-    """What npm needs from our environment (paths, proxies, CA, npm's own settings), and none of our secrets."""
-    return {
-        key: value
-        for key, value in os.environ.items()
-        if key in _PASSED_VARIABLES or key.lower().startswith("npm_config_")
-    }
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
@@ -199,14 +191,22 @@ def _copy_project(source: Path, target: Path) -> None:
         here = Path(folder)
         relative = here.relative_to(source)
         for name in filenames:
+            if (here / name).is_symlink():
+                continue  # a link can lead anywhere on the worker (a checkout depup made holds none)
             if name == "package.json" or (relative == Path(".") and name in LOCKFILE_NAMES):
                 (target / relative).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(here / name, target / relative / name)
-    npmrc = source / ".npmrc"
-    if npmrc.is_file():
-        kept = [line for line in npmrc.read_text(errors="replace").splitlines() if _NPMRC_REGISTRY.match(line)]
-        if kept:
-            (target / ".npmrc").write_text("\n".join(kept) + "\n")
+    kept = _npmrc_registry_lines(source)
+    if kept:
+        (target / ".npmrc").write_text("\n".join(kept) + "\n")
+
+
+def _npmrc_registry_lines(project: Path) -> list[str]:
+    """The ``registry`` and ``@scope:registry`` lines of the project's ``.npmrc`` (the only ones npm is given)."""
+    npmrc = project / ".npmrc"
+    if not npmrc.is_file() or npmrc.is_symlink():
+        return []
+    return [line for line in npmrc.read_text(errors="replace").splitlines() if _NPMRC_REGISTRY.match(line)]
 
 
 def _manifests(work: Path) -> dict[Path, bytes]:

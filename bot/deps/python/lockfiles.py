@@ -8,11 +8,14 @@ every locked version); a requirements file whose header says pip-compile -> the 
 (uv and pip-compile hold the package to that version; Poetry takes the name only, the manifest's constraint
 then decides).
 
-Safety: the checkout is never touched (the directory is copied, VCS metadata, virtualenvs and caches left out);
-the tool runs in its own process group, killed with it at the time limit; source builds (which run a package's
-build scripts) are disabled where the tool allows it (uv ``UV_NO_BUILD``, pip ``PIP_ONLY_BINARY=:all:``) unless
-``allow_source_builds``; Poetry has no such switch. Registries come from the environment and pip's
-configuration (translated for uv). A missing tool, a failure or a timeout is a LockResult with the problem
+Safety: the checkout is never touched (the directory is copied, VCS metadata, virtualenvs, caches and symbolic
+links left out); the tool gets an environment without depup's secrets (``bot.deps.confine.tool_environment``)
+and runs in its own process group, killed with it at the time limit. It does not run at all when the copy
+refers to files outside it, or when it would build something (which runs code the repository chose) unless
+``allow_source_builds``: ``bot.deps.python.confine`` says what is checked. Source builds are also disabled where
+the tool allows it (uv ``UV_NO_BUILD``, pip ``PIP_ONLY_BINARY=:all:``); Poetry has no such switch, and builds a
+git dependency without static metadata. Registries come from the environment and pip's configuration
+(translated for uv). A missing tool, a failure or a timeout is a LockResult with the problem
 (stderr tail, credentials in URLs masked), never an exception.
 """
 
@@ -32,14 +35,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from bot.deps.confine import tool_environment
+from bot.deps.python.confine import COMPILE_KINDS, confinement_problem
 from bot.deps.python.pipconfig import uv_index_env
 from bot.deps.python.requirements import CompiledHeader, compiled_header
 
 LockKind = Literal["uv", "poetry", "pip-compile", "uv-pip-compile"]
-_IGNORED = shutil.ignore_patterns(
+_IGNORED_NAMES = shutil.ignore_patterns(
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache",
     ".pytest_cache", ".ruff_cache",
 )  # fmt: skip
+_TOOL_VARIABLES = ("PIP_", "UV_", "POETRY_")  # besides bot.deps.confine.PASSED_VARIABLES
 _CREDENTIALS = re.compile(r"(://)[^/@\s:]+(:[^/@\s]*)?@")
 _TAIL_CHARS = 2000
 
@@ -106,7 +112,7 @@ def regenerate_lock(
     ``uv_from_pip_config`` gives uv the index settings of pip's configuration (uv does not read it); off by
     default because uv records the registry of every package in its lockfile, so a mirror would show up there.
     """
-    base_env = dict(os.environ if env is None else env)
+    base_env = tool_environment(os.environ if env is None else env, _TOOL_VARIABLES)
     if uv_from_pip_config:
         base_env.update(uv_index_env(base_env))
     try:
@@ -125,12 +131,17 @@ def regenerate_lock(
     try:
         with tempfile.TemporaryDirectory(prefix="depup-lock-") as tmp:
             work = Path(tmp) / "repo"
-            shutil.copytree(repo_dir, work, symlinks=True, ignore=_IGNORED)
+            shutil.copytree(repo_dir, work, ignore=_ignored)
             plan = _plan(kind, executable, work, manifest_path, lockfile_path, current, packages, base_env,
                          allow_source_builds, timeout)  # fmt: skip
             if isinstance(plan, str):
                 return LockResult(lockfile_path, None, label, problem=plan)
             command, cwd, run_env = plan
+            compiled = lockfile_path if kind in COMPILE_KINDS else None
+            tool_args = command[3:] if kind == "uv-pip-compile" else command[1:]  # after "uv pip compile"
+            refused = confinement_problem(work, cwd, kind, tool_args, compiled, allow_builds=allow_source_builds)
+            if refused is not None:
+                return LockResult(lockfile_path, None, label, _shown(command, work), refused)
             failure = _run(command, cwd, run_env, timeout)
             shown = _shown(command, work)
             if failure is not None:
@@ -171,6 +182,12 @@ def drop_new_option_lines(original: str, regenerated: str) -> str:
         dropped_block = False
         out.append(line)
     return "".join(out)
+
+
+def _ignored(folder: str, names: list[str]) -> set[str]:
+    """What the copy leaves out: VCS metadata, virtualenvs, caches, and every symbolic link (a link can lead
+    anywhere on the worker; a checkout depup made holds none)."""
+    return set(_IGNORED_NAMES(folder, names)) | {name for name in names if os.path.islink(os.path.join(folder, name))}
 
 
 def _which(name: str, env: Mapping[str, str]) -> str | None:
@@ -250,7 +267,8 @@ def _plan_compile(
     if bad:
         return f"the header of {lockfile_path} uses options depup does not re-run: {' '.join(bad)}"
     output = _output_file(args)
-    cwd = _command_dir(work, lockfile_path, output, header.sources or (posixpath.basename(manifest_path),))
+    sources = header.sources or (posixpath.basename(manifest_path),)
+    cwd = _command_dir(work, lockfile_path, output, sources)
     if cwd is None:
         return f"cannot tell from which directory the command in the header of {lockfile_path} was run"
     if output is None and (kind == "uv-pip-compile" or _default_output(header.sources) != Path(lockfile_path).name):
@@ -312,12 +330,19 @@ def _command_dir(work: Path, lockfile_path: str, output: str | None, sources: Se
     candidate = target.parent
     while True:
         output_ok = output is None or (candidate / output).resolve() == target
-        sources_ok = all((candidate / s).exists() for s in sources if not s.startswith("-"))
+        sources_ok = all(_exists(candidate / s) for s in sources if not s.startswith("-"))
         if output_ok and sources_ok:
             return candidate
         if candidate == work.resolve() or candidate.parent == candidate:
             return None
         candidate = candidate.parent
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        return False
 
 
 def _poetry_major(executable: str, env: dict[str, str], timeout: float) -> int | None:

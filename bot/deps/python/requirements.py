@@ -77,6 +77,7 @@ _PER_REQUIREMENT_OPTIONS: dict[str, tuple[tuple[str, ...], bool]] = {
     "install-option": ((), True),
 }
 INDEX_OPTIONS = frozenset({"index-url", "extra-index-url", "find-links", "no-index", "trusted-host"})
+_LOCATION_OPTIONS = frozenset({"index-url", "extra-index-url", "find-links"})  # values pip reads: URLs or paths
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,18 @@ class FileOption:
 
 
 @dataclass(frozen=True)
+class Reference:
+    """A file or URL pip would read because of a line: an include, an index or find-links option, or an
+    editable, path or URL requirement (which pip builds unless it is a wheel). ``written`` as in the file; pip
+    reads includes and find-links relative to the file's directory and requirement paths relative to its working
+    directory (``bot.deps.python.confine``)."""
+
+    written: str
+    line: int
+    requirement: bool = False  # an editable, path or URL requirement, not an include or option
+
+
+@dataclass(frozen=True)
 class CompiledHeader:
     """The header pip-compile / ``uv pip compile`` write: which tool, its arguments, the input files named."""
 
@@ -115,6 +128,7 @@ class RequirementsFile:
     options: tuple[FileOption, ...] = ()
     compiled: CompiledHeader | None = None
     hash_pinned: bool = False  # some entry carries --hash (pip then checks hashes for every entry)
+    references: tuple[Reference, ...] = ()
 
     @property
     def index_url(self) -> str | None:
@@ -150,6 +164,7 @@ class _State:
     problems: list[Problem] = field(default_factory=list)
     includes: list[Include] = field(default_factory=list)
     options: list[FileOption] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
     hashed: bool = False
 
     def problem(self, offset: int, message: str) -> None:
@@ -174,7 +189,14 @@ def parse_requirements_file(path: str, text: str, *, role: Role | None = None) -
         dependencies=tuple(state.deps),
         problems=tuple(state.problems),
     )
-    return RequirementsFile(manifest, tuple(state.includes), tuple(state.options), state.compiled, state.hashed)
+    return RequirementsFile(
+        manifest,
+        tuple(state.includes),
+        tuple(state.options),
+        state.compiled,
+        state.hashed,
+        tuple(state.references),
+    )
 
 
 def compiled_header(text: str) -> CompiledHeader | None:
@@ -200,7 +222,7 @@ def compiled_header(text: str) -> CompiledHeader | None:
                 args = tuple(shlex.split(command[len(prefix) :]))
             except ValueError:
                 return CompiledHeader(tool, (), (), custom_command=command)
-            return CompiledHeader(tool, args, _positional(args))
+            return CompiledHeader(tool, args, positional_arguments(args))
     return CompiledHeader(tool, (), ()) if tool is not None else None
 
 
@@ -215,7 +237,8 @@ _VALUE_FLAGS = frozenset(
 )  # fmt: skip
 
 
-def _positional(args: Sequence[str]) -> tuple[str, ...]:
+def positional_arguments(args: Sequence[str]) -> tuple[str, ...]:
+    """The input files of a pip-compile or ``uv pip compile`` command line (what is not an option or its value)."""
     out: list[str] = []
     skip_next = False
     for arg in args:
@@ -401,11 +424,14 @@ def _parse_options_line(state: _State, logical: _Logical, body: str, lead: int) 
             _add_untouched(state, logical, value, lead + body.find(value), editable=True)
         else:
             state.options.append(FileOption(name, value, logical.number))
+            if name in _LOCATION_OPTIONS and value is not None:
+                state.references.append(Reference(value, logical.number))
 
 
 def _add_include(
     state: _State, logical: _Logical, kind: Literal["requirement", "constraint"], written: str, lead: int
 ) -> None:
+    state.references.append(Reference(written, logical.number))
     if _is_url(written):
         state.problem(_offset(logical, lead), f"included file {written!r} is a URL: not followed")
         return
@@ -459,6 +485,7 @@ def _parse_requirement(state: _State, logical: _Logical, requirement: str, lead:
     start, end, contiguous = _span(logical, lead + parts.constraint_start, lead + parts.constraint_end)
     skip: str | None = None
     if parts.url is not None:
+        state.references.append(Reference(parts.url, logical.number, requirement=True))
         skip = _url_skip(parts.url)
     elif state.compiled is not None:
         skip = skips.COMPILED
@@ -513,6 +540,7 @@ def _name_of_target(target: str) -> str | None:
 
 def _add_untouched(state: _State, logical: _Logical, target: str, at: int, *, editable: bool) -> None:
     """An editable/URL/VCS/local line: a skipped Dependency when it names a package, else nothing."""
+    state.references.append(Reference(target, logical.number, requirement=True))
     name = _name_of_target(target)
     if name is None:
         return
