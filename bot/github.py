@@ -40,6 +40,7 @@ from redis import Redis, RedisError
 from bot import __version__, metrics
 from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited
 from bot.settings import Settings
+from bot.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +62,12 @@ class GitHubClients:
         self._settings = settings
         self._redis = redis
         self._cache = RedisCacheStrategy(redis, prefix=TOKEN_CACHE_PREFIX)
+        tls_context()  # made once, before a worker forks its job processes
 
     def app(self) -> AppClient:
         return GitHub(
             AppAuthStrategy(self._settings.app_id, self._settings.private_key),
-            transport=Metered(httpx.HTTPTransport(), self._redis, None, self._api_root_path()),
+            transport=Metered(httpx.HTTPTransport(verify=tls_context()), self._redis, None, self._api_root_path()),
             **self._options(),
         )
 
@@ -103,7 +105,7 @@ class WriteGate(httpx.BaseTransport):
     """
 
     def __init__(self, redis: Redis, installation_id: int, spacing: float, api_root_path: str = "") -> None:
-        self._inner = Metered(httpx.HTTPTransport(), redis, installation_id, api_root_path)
+        self._inner = Metered(httpx.HTTPTransport(verify=tls_context()), redis, installation_id, api_root_path)
         self._redis = redis
         self._spacing = spacing
         self._installation = installation_id

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from bot.security.model import OSV_ECOSYSTEM, AuditError, Pair
+from bot.tls import tls_context
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ class OsvClient:
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
+            verify=tls_context(),
             limits=httpx.Limits(max_connections=FETCHERS, max_keepalive_connections=FETCHERS),
             headers={"User-Agent": "depup (vulnerability audit)"},
             follow_redirects=False,

@@ -14,6 +14,7 @@ import httpx
 from bot.deps.model import Ecosystem
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.registry.urls import redact
+from bot.tls import tls_context
 
 USER_AGENT = "depup (dependency upgrades; registry metadata lookups)"
 MAX_BODY_BYTES = 128 * 1024 * 1024
@@ -60,6 +61,7 @@ class Fetcher:
         self._max_body = max_body
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
+            verify=tls_context(),
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
