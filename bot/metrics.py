@@ -66,7 +66,7 @@ JOB_SECONDS = Histogram(
 )
 HANDLERS = Counter(
     "depup_handler_runs",
-    "Webhook handler runs inside process_delivery, by handler and outcome (success, failure, postponed).",
+    "Webhook handler runs inside process_delivery, by handler and outcome (success, failure, postponed, malformed).",
     ["handler", "outcome"],
 )
 HANDLER_SECONDS = Histogram(

@@ -13,8 +13,8 @@ links left out); the tool gets an environment without depup's secrets (``bot.dep
 and runs in its own process group, killed with it at the time limit. It does not run at all when the copy
 refers to files outside it, or when it would build something (which runs code the repository chose) unless
 ``allow_source_builds``: ``bot.deps.python.confine`` says what is checked. Source builds are also disabled where
-the tool allows it (uv ``UV_NO_BUILD``, pip ``PIP_ONLY_BINARY=:all:``); Poetry has no such switch, and builds a
-git dependency without static metadata. Registries come from the environment and pip's configuration
+the tool allows it (uv ``UV_NO_BUILD``, pip ``PIP_ONLY_BINARY=:all:``); Poetry has no such switch (a git
+dependency without static metadata may be built). Registries come from the environment and pip's configuration
 (translated for uv). A missing tool, a failure or a timeout is a LockResult with the problem
 (stderr tail, credentials in URLs masked), never an exception.
 """
@@ -267,8 +267,7 @@ def _plan_compile(
     if bad:
         return f"the header of {lockfile_path} uses options depup does not re-run: {' '.join(bad)}"
     output = _output_file(args)
-    sources = header.sources or (posixpath.basename(manifest_path),)
-    cwd = _command_dir(work, lockfile_path, output, sources)
+    cwd = _command_dir(work, lockfile_path, output, header.sources or (posixpath.basename(manifest_path),))
     if cwd is None:
         return f"cannot tell from which directory the command in the header of {lockfile_path} was run"
     if output is None and (kind == "uv-pip-compile" or _default_output(header.sources) != Path(lockfile_path).name):
