@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
@@ -57,7 +58,8 @@ def request_scan(
 
 
 def due_scans(redis: Redis, records: list[RepoRecord], now: datetime) -> list[str]:
-    """Repositories whose schedule fired since the last check (the first check only starts the clock)."""
+    """Repositories whose schedule fired since the last check (the first check only starts the clock), taking
+    installations in turn (``interleaved``)."""
     schedules = {
         (k.decode() if isinstance(k, bytes) else k): (v.decode() if isinstance(v, bytes) else v)
         for k, v in redis.hgetall(SCHEDULES).items()
@@ -77,5 +79,18 @@ def due_scans(redis: Redis, records: list[RepoRecord], now: datetime) -> list[st
         last = redis.get(last_key)
         redis.set(last_key, repr(fired))
         if last is not None and float(last) < fired:
-            due.append(record.full_name)
-    return due
+            due.append(record)
+    return [record.full_name for record in interleaved(due)]
+
+
+def interleaved(records: list[RepoRecord]) -> list[RepoRecord]:
+    """The records taking installations in turn, each installation's in their order: one of the first
+    installation, one of the second, ..., then the second of each. Scans that fire together (every repository
+    on the default schedule does at once) are queued in this order so that workers share out installations:
+    queued installation by installation, every worker would take scans of the first and wait for its write
+    lock in turn (``DEPUP_WRITE_SPACING``) while the other installations waited in the queue."""
+    by_installation: dict[int, list[RepoRecord]] = {}
+    for record in records:
+        by_installation.setdefault(record.installation_id, []).append(record)
+    rounds = zip_longest(*by_installation.values())
+    return [record for round_ in rounds for record in round_ if record is not None]

@@ -106,6 +106,17 @@ def test_schedules_fire_once_per_cron_occurrence(redis_client: Redis) -> None:
     assert due_scans(redis_client, records, monday + timedelta(hours=1, minutes=31)) == ["o/hourly"]
 
 
+def test_scans_that_fire_together_take_installations_in_turn(redis_client: Redis) -> None:
+    records = [RepoRecord(f"a/r{i}", i, 1, "main") for i in range(3)]
+    records += [RepoRecord(f"b/r{i}", 10 + i, 2, "main") for i in range(2)]
+    records += [RepoRecord("c/r0", 20, 3, "main"), RepoRecord("a/archived", 30, 1, "main", archived=True)]
+    monday = datetime(2026, 11, 23, 4, 30, tzinfo=UTC)
+    assert due_scans(redis_client, records, monday) == []
+    assert due_scans(redis_client, records, monday + timedelta(hours=1)) == [
+        "a/r0", "b/r0", "c/r0", "a/r1", "b/r1", "a/r2",
+    ]  # fmt: skip
+
+
 def test_one_scan_waits_per_repository(depup: Depup) -> None:
     queue = depup.rt.queue
     assert request_scan(queue, depup.settings, REPO, "push")
