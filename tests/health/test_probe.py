@@ -85,7 +85,7 @@ def test_an_endless_body_does_not_hold_the_probe(server: ProbeServer) -> None:
     started = time.monotonic()
     result = run(server.url("/endless"), timeout=5.0, body_contains="ready")
     assert result.ok, result.detail
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 4.0  # stopped at the limit, not at the 5 s timeout
     assert BODY_LIMIT == 64 * 1024
 
 
@@ -95,7 +95,7 @@ def test_a_slow_answer_times_out_within_the_timeout(server: ProbeServer) -> None
     elapsed = time.monotonic() - started
     assert (result.ok, result.error, result.status, result.latency_ms) == (False, "timeout", None, None)
     assert result.detail == "timed out after 0.5 s"
-    assert 0.4 < elapsed < 1.2
+    assert 0.4 < elapsed < 2.5  # the answer would come after 3 s
 
 
 def test_the_timeout_bounds_the_whole_probe_not_each_read(server: ProbeServer) -> None:
@@ -103,7 +103,7 @@ def test_the_timeout_bounds_the_whole_probe_not_each_read(server: ProbeServer) -
     started = time.monotonic()
     result = run(server.url("/dribble"), timeout=0.5)
     assert result.error == "timeout"
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 10  # the status line alone would take 50 s
 
 
 def test_a_closed_port_is_a_connection_failure() -> None:
@@ -205,4 +205,4 @@ def test_a_tls_handshake_that_never_completes_times_out() -> None:
         started = time.monotonic()
         result = probe(HealthUrl(f"https://{TLS_HOST}:{port}/"), LOCAL, timeout=0.5, resolver=dns)
     assert result.error == "timeout"
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 3.0

@@ -100,6 +100,8 @@ class RegistryServer:
         self._generations: Counter[Key] = Counter()
         self._counts: Counter[Key] = Counter()
         self._total = 0
+        self._in_flight = 0
+        self._peak_in_flight = 0
         self.served: list[Served] = []
 
     @property
@@ -133,6 +135,12 @@ class RegistryServer:
         with self._lock:
             return self._total
 
+    @property
+    def peak_in_flight(self) -> int:
+        """The most requests the server was answering at one time."""
+        with self._lock:
+            return self._peak_in_flight
+
     def reset(self) -> None:
         """Forget faults, ETag bumps and counts (documents stay loaded)."""
         with self._lock:
@@ -140,6 +148,7 @@ class RegistryServer:
             self._generations.clear()
             self._counts.clear()
             self._total = 0
+            self._peak_in_flight = 0
             self.served = []
 
     def etag(self, ecosystem: str, name: str) -> str | None:
@@ -159,7 +168,13 @@ class RegistryServer:
             self._total += 1
             if key is not None:
                 self._counts[key] += 1
-        status, response_headers, body = self._answer(method, key, fault, headers)
+            self._in_flight += 1
+            self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
+        try:
+            status, response_headers, body = self._answer(method, key, fault, headers)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         with self._lock:
             self.served.append(Served(method, path, key, status, headers))
         start_response(f"{status} {_REASONS.get(status, 'Status')}", response_headers)

@@ -42,13 +42,11 @@ def test_duplicates_and_name_spellings_share_one_request(registry_server: Regist
 def test_requests_run_concurrently(registry_server: RegistryServer) -> None:
     names = recorded_names("npm")[:8]
     for name in names:
-        registry_server.inject("npm", name, Fault(delay=0.4))
-    with RegistryClient(None, max_concurrency=8, npm_base=registry_server.url) as client:
-        started = time.monotonic()
+        registry_server.inject("npm", name, Fault(delay=0.5))
+    with RegistryClient(None, max_concurrency=4, npm_base=registry_server.url) as client:
         results = client.lookup_many((NPM, name) for name in names)
-        elapsed = time.monotonic() - started
     assert all(package(result).releases for result in results.values())
-    assert elapsed < 1.5  # 8 x 0.4 s one after the other would be 3.2 s
+    assert registry_server.peak_in_flight == 4  # as many at once as allowed, and no more
 
 
 def test_bases_come_from_the_environment(registry_server: RegistryServer) -> None:
@@ -116,11 +114,11 @@ def test_npm_faults_fail_that_package_only(registry_server: RegistryServer) -> N
 
 
 def test_slow_registry_answer_times_out(registry_server: RegistryServer) -> None:
-    registry_server.inject("python", "tomli", Fault(delay=1.0))
+    registry_server.inject("python", "tomli", Fault(delay=3.0))
     with client_for(registry_server, None, timeout=0.3) as client:
         started = time.monotonic()
         results = client.lookup_many([(PY, "tomli"), (PY, "idna")])
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 2.5  # did not wait for the answer
     slow = failure(results[(PY, "tomli")])
     assert slow.kind == "timeout"
     assert "timed out (ReadTimeout)" in slow.reason
@@ -128,11 +126,11 @@ def test_slow_registry_answer_times_out(registry_server: RegistryServer) -> None
 
 
 def test_whole_batch_is_bounded(registry_server: RegistryServer) -> None:
-    registry_server.inject("python", "tzdata", Fault(delay=1.0))
+    registry_server.inject("python", "tzdata", Fault(delay=3.0))
     with client_for(registry_server, None, timeout=5, total_timeout=0.4) as client:
         started = time.monotonic()
         results = client.lookup_many([(PY, "tzdata"), (PY, "six")])
-        assert time.monotonic() - started < 0.9
+        assert time.monotonic() - started < 2.5  # did not wait for the answer
     late = failure(results[(PY, "tzdata")])
     assert late.kind == "timeout"
     assert "no answer within the 0.4 s" in late.reason
