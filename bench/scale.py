@@ -19,7 +19,7 @@ opens (head branch and title), no other depup branch, no duplicate comment or ch
 request GitHub would reject; and that the re-scans wrote nothing.
 
     python -m bench.scale [--repos 200] [--workers 1 2 4] [--installations 20] [--variants 12]
-                          [--write-spacing 0] [--validate-responses]
+                          [--write-spacing 0] [--scans-per-installation 1] [--validate-responses]
 
 Writes of one installation are serialised across all workers by a Redis lock (bot.github.WriteGate)
 whatever the spacing; the default spacing of a deployment is 1 s between writes (DEPUP_WRITE_SPACING), the
@@ -141,7 +141,9 @@ class Stack:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
 
-def worker_env(stack_settings: Settings, registry: RegistryServer, osv: OsvServer, spacing: float) -> dict[str, str]:
+def worker_env(
+    stack_settings: Settings, registry: RegistryServer, osv: OsvServer, spacing: float, slots: int
+) -> dict[str, str]:
     return {
         **os.environ,
         "REDIS_URL": stack_settings.redis_url,
@@ -152,6 +154,7 @@ def worker_env(stack_settings: Settings, registry: RegistryServer, osv: OsvServe
         "DEPUP_NPM_REGISTRY": registry.url,
         "DEPUP_OSV_URL": osv.url,
         "DEPUP_WRITE_SPACING": repr(spacing),
+        "DEPUP_SCANS_PER_INSTALLATION": str(slots),
         "DEPUP_RETRY_INTERVALS": "0,1",
         "DEPUP_GITHUB_TIMEOUT": "30",
         "DEPUP_LOG_FORMAT": "json",
@@ -166,6 +169,7 @@ def stack(
     redis_url: str,
     *,
     spacing: float = 0.0,
+    slots: int = 1,
     validate_responses: bool = False,
     registry: RegistryServer | None = None,
     osv: OsvServer | None = None,
@@ -183,12 +187,14 @@ def stack(
         redis = Redis.from_url(redis_url)
         stack_.callback(redis.close)
         redisdb.reset(redis)
-        settings = settings_for(fake, redis_url, osv_url=osv.url, write_spacing_seconds=spacing)
+        settings = settings_for(
+            fake, redis_url, osv_url=osv.url, write_spacing_seconds=spacing, scans_per_installation=slots
+        )
         web = stack_.enter_context(LiveServer(create_app(settings), quiet=True))
         fake.set_webhook_target(web.url + WEBHOOK_PATH, fake.app.webhook_secret)
         stack_.callback(fake.set_webhook_target, None)
         log_dir = Path(stack_.enter_context(tempfile.TemporaryDirectory(prefix="depup-scale-")))
-        env = worker_env(settings, registry, osv, spacing)
+        env = worker_env(settings, registry, osv, spacing, slots)
         s = Stack(fake, registry, osv, settings, redis, make_queue(redis, settings), env, log_dir)
         stack_.callback(stop_workers, s)
         yield s
@@ -299,7 +305,8 @@ class Round:
 
 
 def outcomes(jobs: list[Job]) -> Counter[str]:
-    """Scan outcomes: done, busy (another scan of the repository held its lock: retried), skipped, postponed."""
+    """Scan outcomes: done, busy (another scan of the repository held its lock: retried), installation_busy (the
+    installation's scan slots were taken: retried), skipped, postponed."""
     out: Counter[str] = Counter()
     for job in jobs:
         if job.id.startswith("scan-"):
@@ -307,7 +314,8 @@ def outcomes(jobs: list[Job]) -> Counter[str]:
             if not isinstance(value, dict):
                 out["unknown"] += 1
             else:
-                out[next((k for k in ("busy", "skipped", "postponed_by") if k in value), "done")] += 1
+                kinds = ("busy", "installation_busy", "skipped", "postponed_by")
+                out[next((k for k in kinds if k in value), "done")] += 1
     return out
 
 
@@ -428,12 +436,15 @@ def run(
     redis_url: str,
     *,
     spacing: float,
+    slots: int,
     validate_responses: bool,
     registry: RegistryServer,
     osv: OsvServer,
     timeout: float,
 ) -> Result:
-    with stack(redis_url, spacing=spacing, validate_responses=validate_responses, registry=registry, osv=osv) as s:
+    with stack(
+        redis_url, spacing=spacing, slots=slots, validate_responses=validate_responses, registry=registry, osv=osv
+    ) as s:
         create_repos(s.fake, layout, files)
         start_workers(s, workers)
         first = measure(s, layout.repos, lambda: install_all(s, layout), timeout)
@@ -464,14 +475,17 @@ def overlapping_writes(calls: list[Call], spacing: float = 0.0) -> list[str]:
     return problems
 
 
-def table(results: list[Result], layout: Layout, spacing: float) -> str:
+def table(results: list[Result], layout: Layout, spacing: float, slots: int) -> str:
     cpus = os.cpu_count() or 1
     lines = [
         f"{layout.repos} repositories ({layout.variants} variants) in {layout.installations} installations; "
-        f"write spacing {spacing:g} s; {cpus} CPUs",
+        f"write spacing {spacing:g} s"
+        + (f", {slots} scan(s) per installation at once" if spacing > 0 else "")
+        + f"; {cpus} CPUs",
         "",
         f"{'':8} {'first scans (install: dashboard + phase-1 PRs)':>52}   {'re-scans (nothing new)':>40}",
-        f"{'workers':8} {'repos/min':>9} {'req/repo':>8} {'writes':>6} {'busy':>4} {'CPU s/repo':>11} {'load':>5}"
+        f"{'workers':8} {'repos/min':>9} {'req/repo':>8} {'writes':>6} {'busy':>4} {'wait':>4} {'CPU s/repo':>11} "
+        f"{'load':>5}"
         f"   {'repos/min':>9} {'req/repo':>8} {'304s':>5} {'CPU s/repo':>11} {'load':>5}",
     ]
     for r in results:
@@ -479,7 +493,8 @@ def table(results: list[Result], layout: Layout, spacing: float) -> str:
         note = f"  <- {r.workers} workers on {cpus} CPUs" if r.workers > cpus else ""
         lines.append(
             f"{r.workers:<8} {f.per_minute:9.0f} {f.per_repo:8.1f} {f.count(lambda c: c.is_write):6.1f} "
-            f"{f.outcomes['busy']:4d} {_cpu(f):>11} {f.load:5.1f}   {a.per_minute:9.0f} {a.per_repo:8.1f} "
+            f"{f.outcomes['busy']:4d} {f.outcomes['installation_busy']:4d} {_cpu(f):>11} {f.load:5.1f}   "
+            f"{a.per_minute:9.0f} {a.per_repo:8.1f} "
             f"{a.count(lambda c: c.status == 304):5.1f} {_cpu(a):>11} {a.load:5.1f}{note}"
         )
     lines += [
@@ -487,9 +502,10 @@ def table(results: list[Result], layout: Layout, spacing: float) -> str:
         "req/repo: requests the fake GitHub answered per repository (token exchanges and the handlers of the",
         "webhooks depup's own writes cause included); writes: POST/PATCH/PUT/DELETE per repository; 304s: answers",
         "304 Not Modified per repository (the fake sends them only where GitHub's description declares one);",
-        "busy: scans that found their repository locked; CPU s/repo: CPU seconds per repository of the workers",
-        "(job processes and the tools they run included) + of this process (fake GitHub, web app, registry and",
-        "OSV servers); load: the machine's 1-minute load average at the end of the round (other work included).",
+        "busy: scans that found their repository locked; wait: scans that found their installation's scan slots",
+        "taken (both retried later); CPU s/repo: CPU seconds per repository of the workers (job processes and the",
+        "tools they run included) + of this process (fake GitHub, web app, registry and OSV servers); load: the",
+        "machine's 1-minute load average at the end of the round (other work included).",
     ]
     for r in results:
         outcome = "all repositories correct" if not r.problems else f"{len(r.problems)} PROBLEMS"
@@ -510,6 +526,9 @@ def main() -> int:
     parser.add_argument("--variants", type=int, default=12, help="distinct repository contents")
     parser.add_argument("--write-spacing", type=float, default=0.0, help="DEPUP_WRITE_SPACING of the workers")
     parser.add_argument(
+        "--scans-per-installation", type=int, default=1, help="DEPUP_SCANS_PER_INSTALLATION (with write spacing)"
+    )
+    parser.add_argument(
         "--validate-responses", action="store_true", help="let the fake check its own answers too (slower)"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one round may take")
@@ -529,6 +548,7 @@ def main() -> int:
                 expected,
                 redis_url,
                 spacing=args.write_spacing,
+                slots=args.scans_per_installation,
                 validate_responses=args.validate_responses,
                 registry=registry,
                 osv=osv,
@@ -541,7 +561,7 @@ def main() -> int:
                 flush=True,
             )
     print()
-    print(table(results, layout, args.write_spacing))
+    print(table(results, layout, args.write_spacing, args.scans_per_installation))
     return 1 if any(r.problems for r in results) else 0
 
 

@@ -16,7 +16,7 @@ from bot import logs, metrics, runtime
 from bot.context import Context
 from bot.errors import DepupError, RateLimited
 from bot.installations import reconcile
-from bot.lifecycle.lock import ScanBusy
+from bot.lifecycle.lock import InstallationBusy, ScanBusy
 from bot.lifecycle.scan import scan_repository
 from bot.payload import MalformedPayload
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
@@ -182,6 +182,19 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
             log.info("another scan of this repository is running; this one is retried shortly")
             run.postponed()
             return {"busy": True}
+        except InstallationBusy:
+            waits = int(job.meta.get("installation_waits", 0)) + 1 if job else 1
+            delay = min(SCAN_BUSY_RETRY_SECONDS * 2 ** min(waits - 1, 4), 240) * random.uniform(0.8, 1.2)  # noqa: S311
+            request_scan(
+                rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=delay, force=True,
+                meta={**(job.meta if job else {}), "installation_waits": waits},
+            )  # fmt: skip
+            log.info(
+                "other scans of this installation are running; this one waits its turn",
+                extra={"waits": waits, "retry_in": round(delay, 1)},
+            )
+            run.postponed()
+            return {"installation_busy": True, "retry_in": round(delay, 1)}
         except RateLimited as e:
             count = int(job.meta.get("reschedules", 0)) + 1 if job else 1
             if count > rt.settings.max_reschedules:

@@ -52,6 +52,7 @@ class Settings:
     max_reschedules: int = 12  # rate-limit postponements of one delivery before it counts as failed
     handlers_module: str = "handlers"
     write_spacing_seconds: float = 1.0  # minimum time between two writes of one installation
+    scans_per_installation: int = 1  # scans of one installation at once while its writes are spaced
     osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
     probe_allow: str = ""  # DEPUP_PROBE_ALLOW: what health probes may reach beyond https to public addresses
 
@@ -112,6 +113,7 @@ class Settings:
             job_timeout_seconds=_int(env, "DEPUP_JOB_TIMEOUT", 600),
             retry_intervals=_intervals(env, "DEPUP_RETRY_INTERVALS", (15, 60, 300)),
             write_spacing_seconds=_seconds(env, "DEPUP_WRITE_SPACING", 1.0),
+            scans_per_installation=_int(env, "DEPUP_SCANS_PER_INSTALLATION", 1),
             osv_url=osv_url.rstrip("/"),
             probe_allow=_probe_allow(get("DEPUP_PROBE_ALLOW")),
         )

@@ -56,6 +56,7 @@ def test_key_is_read_from_a_path(tmp_path) -> None:  # type: ignore[no-untyped-d
         ("DEPUP_LOG_FORMAT", "xml", "json"),
         ("DEPUP_RETRY_INTERVALS", "1,x", "comma-separated"),
         ("DEPUP_JOB_TIMEOUT", "-1", "positive"),
+        ("DEPUP_SCANS_PER_INSTALLATION", "0", "positive whole number"),
         ("DEPUP_OSV_URL", "api.osv.dev", "http(s)"),
     ],
 )
@@ -69,6 +70,11 @@ def test_the_osv_url_defaults_to_osv_and_can_point_elsewhere() -> None:
     assert Settings.from_env(worker_env(), Role.WORKER).osv_url == "https://api.osv.dev"
     settings = Settings.from_env(worker_env(DEPUP_OSV_URL="http://127.0.0.1:8080/osv/"), Role.WORKER)
     assert settings.osv_url == "http://127.0.0.1:8080/osv"
+
+
+def test_one_scan_per_installation_at_once_unless_told() -> None:
+    assert Settings.from_env(worker_env(), Role.WORKER).scans_per_installation == 1
+    assert Settings.from_env(worker_env(DEPUP_SCANS_PER_INSTALLATION="3"), Role.WORKER).scans_per_installation == 3
 
 
 def test_secrets_do_not_appear_in_repr() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ from bot.health.store import health_lines
 from bot.lifecycle import approval, pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
 from bot.lifecycle.gate import Gate, ci_state, evaluate, refresh_merges
-from bot.lifecycle.lock import repo_lock
+from bot.lifecycle.lock import installation_slot, repo_lock
 from bot.lifecycle.reads import (
     DashboardIssue,
     OpenPr,
@@ -103,7 +104,12 @@ def scan_repository(
     delivery: str = "",
     now: datetime | None = None,
 ) -> ScanResult:
-    with repo_lock(redis, settings, record.full_name):
+    with (
+        installation_slot(redis, record.installation_id, settings.scans_per_installation)
+        if settings.write_spacing_seconds > 0
+        else nullcontext(),
+        repo_lock(redis, settings, record.full_name),
+    ):
         gh = clients.installation(record.installation_id)
         return scan_held(settings, redis, gh, record, reason=reason, delivery=delivery, now=now)
 

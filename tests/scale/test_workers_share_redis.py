@@ -45,7 +45,11 @@ def test_three_workers_on_one_redis_write_everything_once_and_one_write_at_a_tim
     osv_server: OsvServer,
 ) -> None:
     layout = Layout(repos=10, installations=2, variants=5)  # repositories i and i + 5 have the same files
-    with stack(redis_url, spacing=SPACING, registry=registry_server, osv=osv_server, fake=fake_github) as s:
+    # As many scans of an installation at once as there are workers: the repository lock is what is tested here
+    # (tests/scale/test_scan_slots.py has the installation's scan slots).
+    with stack(
+        redis_url, spacing=SPACING, slots=WORKERS, registry=registry_server, osv=osv_server, fake=fake_github
+    ) as s:
         no_audit = {".github/depup.yml": "security: {audit: false}  # pip-audit runs are slow and not the point\n"}
         create_repos(s.fake, layout, [{**files, **no_audit} for files in variants(layout.variants)])
         accounts = list(layout.accounts().items())
