@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job
 
@@ -22,7 +23,7 @@ from bot.payload import MalformedPayload
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
-from bot.scans import due_scans, queued_key, request_scan
+from bot.scans import due_scans, queued_key, request_scan, wake_waiting_scan
 
 log = logging.getLogger(__name__)
 
@@ -173,21 +174,16 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
         if record is None or record.archived:
             log.info("repository not installed or archived; scan skipped")
             return {"skipped": True}
+        held_slot = rt.settings.write_spacing_seconds > 0
         try:
             result = scan_repository(rt.settings, rt.redis, rt.clients, record, reason=reason, delivery=delivery)
-        except ScanBusy:
-            request_scan(
-                rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=SCAN_BUSY_RETRY_SECONDS, force=True
-            )
-            log.info("another scan of this repository is running; this one is retried shortly")
-            run.postponed()
-            return {"busy": True}
         except InstallationBusy:
+            held_slot = False
             waits = int(job.meta.get("installation_waits", 0)) + 1 if job else 1
             delay = min(SCAN_BUSY_RETRY_SECONDS * 2 ** min(waits - 1, 4), 240) * random.uniform(0.8, 1.2)  # noqa: S311
             request_scan(
                 rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=delay, force=True,
-                meta={**(job.meta if job else {}), "installation_waits": waits},
+                meta={**(job.meta if job else {}), "installation_waits": waits}, waits_for=record.installation_id,
             )  # fmt: skip
             log.info(
                 "other scans of this installation are running; this one waits its turn",
@@ -195,6 +191,13 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
             )
             run.postponed()
             return {"installation_busy": True, "retry_in": round(delay, 1)}
+        except ScanBusy:
+            request_scan(
+                rt.queue, rt.settings, full_name, reason, delivery=delivery, delay=SCAN_BUSY_RETRY_SECONDS, force=True
+            )
+            log.info("another scan of this repository is running; this one is retried shortly")
+            run.postponed()
+            return {"busy": True}
         except RateLimited as e:
             count = int(job.meta.get("reschedules", 0)) + 1 if job else 1
             if count > rt.settings.max_reschedules:
@@ -207,6 +210,9 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
             log.warning("rate limited by GitHub; scan postponed", extra={"retry_after": e.retry_after})
             run.postponed()
             return {"postponed_by": round(delay, 1)}
+        finally:
+            if held_slot:
+                _wake_next_scan(record.installation_id)
         return {
             "head": result.head,
             "opened": result.opened,
@@ -215,6 +221,17 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
             "dashboard": result.dashboard,
             "errors": len(result.errors),
         }
+
+
+def _wake_next_scan(installation_id: int) -> None:
+    """The slot this scan held is free: the installation's next waiting scan need not sit out its backoff."""
+    try:
+        woken = wake_waiting_scan(runtime.current().queue, installation_id)
+    except RedisError:
+        log.warning("could not wake the next scan of the installation; it runs after its backoff")
+        return
+    if woken:
+        log.info("next scan of the installation queued", extra={"woken": woken})
 
 
 def enqueue_due_scans() -> dict[str, int]:

@@ -3,6 +3,11 @@
 At most one scan per repository waits in the queue at a time (a flag with a TTL): a scan reads GitHub's
 state when it runs, so a second queued one would do the same work. The running scan clears the flag first,
 so an event that arrives during a scan still gets a scan after it.
+
+A scan that found its installation's scan slots taken (bot.lifecycle.lock.installation_slot) waits in the
+scheduled registry, and on its installation's waiting list: the scan that frees a slot moves the first one
+waiting to the front of the queue (``wake_waiting_scan``), so that it does not sit out its backoff while its
+installation is free. The backoff stays as the fallback when the scan that held the slot died.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from redis import Redis
 from rq import Queue
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.registry import ScheduledJobRegistry
 
 from bot.queue import job_options
 from bot.repos import RepoRecord
@@ -25,6 +32,8 @@ JOB_SCAN = "bot.jobs.scan_repo"
 SCHEDULES = "depup:schedules"  # hash: full name -> "cron|timezone|enabled", written by each scan
 _QUEUED = "depup:scan-queued:"
 _LAST_FIRE = "depup:schedule-fired:"
+_WAITING = "depup:scan-waiting:"  # list per installation: ids of scheduled scans waiting for a scan slot
+_WAITING_TTL = 3600
 DEFAULT_SCHEDULE = "0 5 * * 1|UTC|1"
 
 
@@ -42,8 +51,10 @@ def request_scan(
     delay: float = 0,
     force: bool = False,
     meta: dict[str, object] | None = None,
+    waits_for: int | None = None,
 ) -> bool:
-    """Enqueue a scan unless one is already waiting; ``force`` skips that check (retries of a busy scan)."""
+    """Enqueue a scan unless one is already waiting; ``force`` skips that check (retries of a busy scan).
+    ``waits_for``: the installation whose scan slot the (delayed) scan waits for."""
     redis: Redis = queue.connection
     if not force and not redis.set(queued_key(full_name), reason, nx=True, ex=settings.job_timeout_seconds * 2):
         return False
@@ -52,9 +63,28 @@ def request_scan(
     options = {**job_options(settings), "meta": meta or {}}
     if delay > 0:
         queue.enqueue_in(timedelta(seconds=delay), JOB_SCAN, kwargs=kwargs, job_id=job_id, **options)
+        if waits_for is not None:
+            with redis.pipeline() as pipe:
+                pipe.rpush(_WAITING + str(waits_for), job_id)
+                pipe.expire(_WAITING + str(waits_for), _WAITING_TTL)
+                pipe.execute()
     else:
         queue.enqueue_call(JOB_SCAN, kwargs=kwargs, job_id=job_id, **options)  # type: ignore[arg-type]
     return True
+
+
+def wake_waiting_scan(queue: Queue, installation_id: int) -> str | None:
+    """Move the first scan still waiting for a slot of the installation to the front of the queue; its id."""
+    redis: Redis = queue.connection
+    registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
+    while (raw := redis.lpop(_WAITING + str(installation_id))) is not None:
+        job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        try:
+            registry.requeue(job_id, at_front=True)
+        except (InvalidJobOperation, NoSuchJobError):
+            continue  # the scheduler released it already, or it expired
+        return job_id
+    return None
 
 
 def due_scans(redis: Redis, records: list[RepoRecord], now: datetime) -> list[str]:

@@ -74,28 +74,43 @@ def test_a_scan_whose_installation_is_busy_waits_its_turn_without_writing(depup:
     settings = spaced(depup)
     depup.fake.create_repo(REPO, files={"requirements.txt": "requests==2.19.0\n"})
     installation = depup.fake.create_installation(account="octo-org", repos=[REPO])
+    scheduled = ScheduledJobRegistry(queue=depup.rt.queue)
     with installation_slot(depup.redis, installation.id, 1):  # another worker's scan of this installation
         depup.run_worker()
         assert [c for c in depup.fake.writes() if c.auth == "installation"] == []
         [waiting] = scheduled_scans(depup)
         assert waiting.meta["installation_waits"] == 1
         assert waiting.kwargs == {"full_name": REPO, "reason": "installed", "delivery": waiting.kwargs["delivery"]}
-        delay = ScheduledJobRegistry(queue=depup.rt.queue).get_scheduled_time(waiting.id).timestamp() - time.time()
-        assert 8 < delay <= 18  # 15 s, +-20 %
+        assert 8 < scheduled.get_scheduled_time(waiting.id).timestamp() - time.time() <= 18  # 15 s, +-20 %
         # Still busy when it comes back: it waits twice as long.
-        depup.rt.queue.enqueue_job(waiting)
-        ScheduledJobRegistry(queue=depup.rt.queue).remove(waiting)
+        scheduled.requeue(waiting.id)
         depup.run_worker()
         [again] = scheduled_scans(depup)
         assert again.meta["installation_waits"] == 2
-        delay = ScheduledJobRegistry(queue=depup.rt.queue).get_scheduled_time(again.id).timestamp() - time.time()
-        assert 20 < delay <= 36
-        ScheduledJobRegistry(queue=depup.rt.queue).remove(again)
+        assert 20 < scheduled.get_scheduled_time(again.id).timestamp() - time.time() <= 36
+        scheduled.remove(again)
     # Free again: the scan runs and opens the dashboard and its pull request.
     assert request_scan(depup.rt.queue, settings, REPO, "installed")
     depup.run_worker()
     assert len(depup.fake.pulls(REPO)) == 1
     assert depup.redis.zcard(scan_slots_key(installation.id)) == 0
+
+
+def test_the_scan_that_frees_the_slot_wakes_the_next_one_waiting(depup: Depup) -> None:
+    settings = spaced(depup)
+    repos = [f"octo-org/r{i}" for i in range(3)]
+    for name in repos:
+        depup.fake.create_repo(name, files={"requirements.txt": "requests==2.19.0\n"})
+    installation = depup.fake.create_installation(account="octo-org", repos=repos)
+    with installation_slot(depup.redis, installation.id, 1):
+        depup.run_worker()
+    assert sorted(j.kwargs["full_name"] for j in scheduled_scans(depup)) == repos  # all three wait 12-18 s
+    # A scan of r0 takes the free slot; when it ends it moves the first waiting scan to the front of the queue,
+    # which wakes the next when it ends: all three run now, none sits out its backoff.
+    assert request_scan(depup.rt.queue, settings, repos[0], "push")
+    depup.run_worker()
+    assert scheduled_scans(depup) == []
+    assert [len(depup.fake.pulls(name)) for name in repos] == [1, 1, 1]
 
 
 def test_without_write_spacing_scans_of_an_installation_are_not_limited(depup: Depup) -> None:
