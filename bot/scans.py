@@ -6,8 +6,9 @@ so an event that arrives during a scan still gets a scan after it.
 
 A scan that found its installation's scan slots taken (bot.lifecycle.lock.installation_slot) waits in the
 scheduled registry, and on its installation's waiting list: the scan that frees a slot moves the first one
-waiting to the front of the queue (``wake_waiting_scan``), so that it does not sit out its backoff while its
-installation is free. The backoff stays as the fallback when the scan that held the slot died.
+waiting into the queue (``wake_waiting_scan``), so that it does not sit out its backoff while its
+installation is free. It goes to the back: webhook deliveries queued meanwhile (a maintainer's command) do not
+wait for it. The backoff stays as the fallback when the scan that held the slot died.
 """
 
 from __future__ import annotations
@@ -74,13 +75,14 @@ def request_scan(
 
 
 def wake_waiting_scan(queue: Queue, installation_id: int) -> str | None:
-    """Move the first scan still waiting for a slot of the installation to the front of the queue; its id."""
+    """Move the first scan still waiting for a slot of the installation from the scheduled registry to the queue;
+    its id."""
     redis: Redis = queue.connection
     registry = ScheduledJobRegistry(queue=queue)  # type: ignore[no-untyped-call]
     while (raw := redis.lpop(_WAITING + str(installation_id))) is not None:
         job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
         try:
-            registry.requeue(job_id, at_front=True)
+            registry.requeue(job_id)
         except (InvalidJobOperation, NoSuchJobError):
             continue  # the scheduler released it already, or it expired
         return job_id

@@ -105,7 +105,7 @@ def test_the_scan_that_frees_the_slot_wakes_the_next_one_waiting(depup: Depup) -
     with installation_slot(depup.redis, installation.id, 1):
         depup.run_worker()
     assert sorted(j.kwargs["full_name"] for j in scheduled_scans(depup)) == repos  # all three wait 12-18 s
-    # A scan of r0 takes the free slot; when it ends it moves the first waiting scan to the front of the queue,
+    # A scan of r0 takes the free slot; when it ends it moves the first waiting scan into the queue,
     # which wakes the next when it ends: all three run now, none sits out its backoff.
     assert request_scan(depup.rt.queue, settings, repos[0], "push")
     depup.run_worker()
