@@ -174,7 +174,7 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
         if record is None or record.archived:
             log.info("repository not installed or archived; scan skipped")
             return {"skipped": True}
-        held_slot = rt.settings.write_spacing_seconds > 0
+        held_slot = rt.settings.limits_installation_scans
         try:
             result = scan_repository(rt.settings, rt.redis, rt.clients, record, reason=reason, delivery=delivery)
         except InstallationBusy:

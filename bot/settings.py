@@ -56,6 +56,11 @@ class Settings:
     osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
     probe_allow: str = ""  # DEPUP_PROBE_ALLOW: what health probes may reach beyond https to public addresses
 
+    @property
+    def limits_installation_scans(self) -> bool:
+        """Whether scans take an installation's scan slot: only while its writes are spaced."""
+        return self.write_spacing_seconds > 0
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, role: Role = Role.TOOL) -> Settings:
         """Read and check the settings ``role`` needs; raise ``SettingsError`` naming what is wrong."""

@@ -106,7 +106,7 @@ def scan_repository(
 ) -> ScanResult:
     with (
         installation_slot(redis, record.installation_id, settings.scans_per_installation)
-        if settings.write_spacing_seconds > 0
+        if settings.limits_installation_scans
         else nullcontext(),
         repo_lock(redis, settings, record.full_name),
     ):
