@@ -69,6 +69,14 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Unread:
+    """A dependency file depup found but could not read (or whose versions it could not establish), and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: str
     ecosystem: Ecosystem
@@ -79,6 +87,9 @@ class Manifest:
     project_name: str | None = None
     requires_python: str | None = None  # the project's own requires-python
     engines_node: str | None = None  # the project's own engines.node
+    # Where ``requires_python`` / ``engines_node`` was taken from, when not the manifest itself
+    # (".python-version", "Dockerfile: FROM python:3.11-slim", "requires-python of pyproject.toml (-e .)").
+    runtime_evidence: str | None = None
 
 
 @dataclass(frozen=True)
