@@ -9,7 +9,6 @@ second scan of a repository fetches only files that changed.
 from __future__ import annotations
 
 import base64
-import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -17,6 +16,8 @@ from typing import Any
 
 from redis import Redis
 
+from bot.deps.npm.discover import reads as npm_reads
+from bot.deps.python.discover import reads as python_reads
 from bot.deps.scan import DEFAULT_IGNORED_DIRS
 from bot.errors import GitHubError
 from bot.github import InstallationClient, json_body
@@ -28,11 +29,6 @@ MAX_BLOB_BYTES = 64 * 1024 * 1024
 MAX_SOURCE_BYTES = 512 * 1024
 BLOB_TTL = 14 * 24 * 3600
 _BLOB_KEY = "depup:blob:"
-_MANIFEST = re.compile(
-    r"(^|/)([\w.-]*requirements[\w.-]*\.(txt|in|pip)|pyproject\.toml|setup\.cfg|package\.json|package-lock\.json|"
-    r"npm-shrinkwrap\.json|uv\.lock|poetry\.lock)$"
-)
-_REQUIREMENTS_DIR = re.compile(r"(^|/)requirements?/[^/]+\.(txt|in)$")
 
 
 @dataclass(frozen=True)
@@ -50,8 +46,8 @@ class Snapshot:
 
 
 def wanted(path: str) -> bool:
-    """Files the engine reads: manifests, lockfiles, requirement includes, the config."""
-    return path in CONFIG_PATHS or bool(_MANIFEST.search(path) or _REQUIREMENTS_DIR.search(path))
+    """Files the engine reads: manifests, lockfiles, requirement includes, runtime evidence, the config."""
+    return path in CONFIG_PATHS or python_reads(path) or npm_reads(path)
 
 
 def read_snapshot(

@@ -14,6 +14,12 @@ from bot.deps.npm.lockinfo import LockInfo, read_lock
 from bot.deps.npm.manifest import parse_package_json, workspace_globs
 
 _NPM_LOCKS = ("npm-shrinkwrap.json", "package-lock.json")  # npm prefers the shrinkwrap when both exist
+_READS = frozenset({"package.json", *_NPM_LOCKS})
+
+
+def reads(path: str) -> bool:
+    """Whether discovery may read ``path`` (a manifest, lockfile, workspace file or runtime evidence)."""
+    return posixpath.basename(path) in _READS
 
 
 def npm_manifests(checkout: Checkout) -> list[Manifest]:

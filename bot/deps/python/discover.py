@@ -21,6 +21,16 @@ from bot.deps.python.setupcfg import parse_setup_cfg
 # Renovate's pip_requirements file pattern (requirements.txt, requirements-dev.txt, dev-requirements.in, ...).
 _REQUIREMENTS = re.compile(r"^[\w-]*requirements([-.]\w+)?\.(txt|in|pip)$")
 _PY_LOCKS = ("uv.lock", "poetry.lock")
+# Every file name this module reads (the snapshot of a repository fetches these and nothing else of Python's).
+_READS = re.compile(
+    r"(^|/)([\w.-]*requirements[\w.-]*\.(txt|in|pip)|pyproject\.toml|setup\.cfg|uv\.lock|poetry\.lock)$"
+    r"|(^|/)requirements?/[^/]+\.(txt|in)$"
+)
+
+
+def reads(path: str) -> bool:
+    """Whether discovery may read ``path`` (a manifest, lockfile, include or runtime evidence)."""
+    return bool(_READS.search(path))
 
 
 def is_requirements(path: str) -> bool:
