@@ -56,6 +56,9 @@ class Dependency:
     marker: str | None = None  # PEP 508 environment marker, as written
     locked: str | None = None  # version resolved in the lockfile, when one exists
     skip_reason: str | None = None  # set for entries depup keeps untouched (URL, editable, local path, git, alias)
+    # Why the version in use cannot be established although something should say it (a lockfile that cannot be
+    # read, or that has no entry for this dependency): the current version is then unknown, never a guess.
+    unknown_current: str | None = None
 
 
 @dataclass(frozen=True)
