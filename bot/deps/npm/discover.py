@@ -1,71 +1,179 @@
-"""JavaScript dependency files of a checkout: every ``package.json`` with the lockfile that belongs to it (its
-own, or its workspace root's) and the versions locked there for it."""
+"""JavaScript dependency files of a checkout: every ``package.json``, grouped into projects (a workspace root with
+its members, or a lone package), each project with its lockfile and the versions locked there per importer.
+
+- Workspaces: ``workspaces`` of a package.json (npm, yarn, bun) or ``packages`` of a ``pnpm-workspace.yaml``
+  make the folders they match members of the root's project; members share the root's lockfile.
+- Lockfile: the one in the project root (``bot.deps.npm.locks.LOCKFILES``; ``packageManager`` decides when
+  several are there), else a member's own. Each manager's reader gives the locked version per importer.
+- Workspace siblings (dependencies named like a package of the same workspace, or that the lockfile resolves
+  inside the repository) are never looked up nor upgraded: ``skip_reason`` "workspace package".
+- Honesty: a dependency of a locked importer that its lockfile does not lock, or whose lockfile cannot be read,
+  has ``unknown_current`` set: its version in use is unknown, never guessed from the range.
+- Runtime evidence: without ``engines.node``, ``.nvmrc``, ``.node-version``, ``.tool-versions`` (``nodejs``) or a
+  Dockerfile's ``FROM node:X`` in the package's folder or the project root say which Node the project runs on.
+"""
 
 from __future__ import annotations
 
+import json
 import posixpath
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from bot.deps.checkout import MAX_LOCKFILE_BYTES, Checkout
-from bot.deps.model import Manifest
-from bot.deps.npm.lockinfo import LockInfo, read_lock
+from bot.deps.model import Dependency, Manifest, Role
+from bot.deps.npm.lockinfo import read_npm_lock
+from bot.deps.npm.locks import LOCKFILES, JsLock, Manager
 from bot.deps.npm.manifest import parse_package_json, workspace_globs
+from bot.deps.npm.tools import declared
 
-_NPM_LOCKS = ("npm-shrinkwrap.json", "package-lock.json")  # npm prefers the shrinkwrap when both exist
-_READS = frozenset({"package.json", *_NPM_LOCKS})
+LockReader = Callable[[str, str, Mapping[str, object]], JsLock]
+_RUNTIME_FILES = (".nvmrc", ".node-version", ".tool-versions")
+_DOCKERFILE = re.compile(r"(^|/)(Dockerfile([.-][\w.-]+)?|[\w.-]+\.Dockerfile)$")
+_FROM_NODE = re.compile(
+    r"^\s*FROM\s+(?:--platform=\S+\s+)?(?:[\w.-]+(?::\d+)?/)*node:(\d+(?:\.\d+){0,2})\b", re.IGNORECASE | re.MULTILINE
+)
+_LTS = {"argon": "4", "boron": "6", "carbon": "8", "dubnium": "10", "erbium": "12", "fermium": "14"}
+_LTS |= {"gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
+_READS = frozenset({"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", *LOCKFILES, *_RUNTIME_FILES})
 
 
 def reads(path: str) -> bool:
     """Whether discovery may read ``path`` (a manifest, lockfile, workspace file or runtime evidence)."""
-    return posixpath.basename(path) in _READS
+    return posixpath.basename(path) in _READS or bool(_DOCKERFILE.search(path))
+
+
+def _reader(manager: Manager) -> LockReader | None:
+    if manager == "npm":
+        return read_npm_lock
+    if manager == "yarn":
+        from bot.deps.npm.yarn import read_yarn_lock
+
+        return read_yarn_lock
+    if manager == "pnpm":
+        from bot.deps.npm.pnpm import read_pnpm_lock
+
+        return read_pnpm_lock
+    from bot.deps.npm.bun import read_bun_lock
+
+    return read_bun_lock
 
 
 def npm_manifests(checkout: Checkout) -> list[Manifest]:
     package_files = [p for p in checkout.files if posixpath.basename(p) == "package.json"]
     texts = {p: t for p in package_files if (t := checkout.read(p)) is not None}
-    workspace_root = _workspace_roots(texts)
-    locks: dict[str, LockInfo | None] = {}
-
-    def lock_for(directory: str) -> LockInfo | None:
-        if directory not in locks:
-            locks[directory] = None
-            for name in _NPM_LOCKS:
-                path = posixpath.join(directory, name) if directory else name
-                if checkout.has(path):
-                    text = checkout.read(path, MAX_LOCKFILE_BYTES)
-                    locks[directory] = read_lock(path, text) if text is not None else None
-                    break
-        return locks[directory]
-
-    manifests = []
-    for path, text in texts.items():
+    data = {p: _json(t) for p, t in texts.items()}
+    root_of = _workspace_roots(checkout, texts)
+    projects: dict[str, list[str]] = {}
+    for path in texts:
         directory = posixpath.dirname(path)
-        lock = lock_for(directory)
-        member_of = workspace_root.get(directory)
-        if lock is None and member_of is not None:
-            lock = lock_for(member_of)
-        manifest = parse_package_json(path, text, lock)
-        if member_of is not None:
-            name = manifest.project_name or directory
-            manifest = replace(manifest, dependencies=tuple(replace(d, group=name) for d in manifest.dependencies))
-        manifests.append(manifest)
+        projects.setdefault(root_of.get(directory, directory), []).append(path)
+
+    manifests: list[Manifest] = []
+    for root, paths in sorted(projects.items()):
+        members = {p: data[p] for p in paths}
+        lock = _project_lock(checkout, root, members)
+        local = frozenset(n for p in paths if isinstance(n := _field(data[p], "name"), str)) | (
+            lock.local if lock else frozenset()
+        )
+        for path in sorted(paths):
+            directory = posixpath.dirname(path)
+            own = lock
+            if own is None and directory != root:
+                own = _project_lock(checkout, directory, {path: data[path]})  # a member with a lockfile of its own
+            manifest = parse_package_json(path, texts[path], own.locked_for(path) if own else None)
+            manifest = _settled(manifest, own, local, path)
+            if directory != root:
+                name = manifest.project_name or directory
+                manifest = replace(manifest, dependencies=tuple(replace(d, group=name) for d in manifest.dependencies))
+            if manifest.engines_node is None:
+                manifest = _with_runtime_evidence(checkout, manifest, root, data[path])
+            manifests.append(manifest)
     return manifests
 
 
-def _workspace_roots(texts: Mapping[str, str]) -> dict[str, str]:
-    """Member directory -> the directory of the package.json whose ``workspaces`` globs include it."""
+def _settled(manifest: Manifest, lock: JsLock | None, local: frozenset[str], path: str) -> Manifest:
+    """The manifest with its lockfile, workspace siblings skipped and unknown versions said."""
+    if lock is None:
+        return replace(manifest, dependencies=tuple(_sibling(d, local) for d in manifest.dependencies))
+    problems = manifest.problems + (lock.problems if lock.directory == posixpath.dirname(path) else ())
+    locked = lock.locked_for(path)
+    deps = []
+    for dep in manifest.dependencies:
+        dep = _sibling(dep, local)
+        if dep.skip_reason is None and dep.locked is None and dep.role is not Role.PEER:
+            if not lock.readable:
+                dep = replace(dep, unknown_current=f"{lock.path} could not be read")
+            elif not lock.locks(path):
+                dep = replace(dep, unknown_current=f"{lock.path} does not lock {path}")
+            elif dep.name not in locked:
+                dep = replace(dep, unknown_current=f"{lock.path} has no entry for {dep.name}")
+        if dep.skip_reason is None and dep.locked is not None:
+            patch = lock.patch_for(dep.key, dep.locked)
+            if patch is not None:
+                dep = replace(dep, patched=patch.file)
+        deps.append(dep)
+    return replace(manifest, dependencies=tuple(deps), problems=problems, lockfile=lock.path)
+
+
+def _sibling(dep: Dependency, local: frozenset[str]) -> Dependency:
+    if dep.skip_reason is None and dep.key in local:
+        return replace(dep, skip_reason="workspace package")
+    return dep
+
+
+def _project_lock(checkout: Checkout, root: str, members: Mapping[str, object]) -> JsLock | None:
+    present = [n for n in LOCKFILES if checkout.has(posixpath.join(root, n) if root else n)]
+    if not present:
+        return None
+    named = declared(members.get(posixpath.join(root, "package.json") if root else "package.json"))
+    preferred = [n for n in present if named is not None and LOCKFILES[n] == named[0]]
+    name = (preferred or present)[0]
+    path = posixpath.join(root, name) if root else name
+    if name == "bun.lockb":
+        checkout.fail(path, "bun.lockb is binary: depup reads bun's text lockfile (bun.lock, bun 1.2 and later)")
+        return JsLock(path, "bun", "bun.lockb", readable=False)
+    text = checkout.read(path, MAX_LOCKFILE_BYTES)
+    if text is None:
+        return JsLock(path, LOCKFILES[name], name, readable=False)
+    reader = _reader(LOCKFILES[name])
+    assert reader is not None
+    lock = reader(path, text, members)
+    if not lock.readable:
+        reason = lock.problems[0].message if lock.problems else "cannot be read"
+        checkout.not_read(path, reason)
+    return lock
+
+
+def _workspace_roots(checkout: Checkout, texts: Mapping[str, str]) -> dict[str, str]:
+    """Member directory -> the directory of the package.json (or pnpm-workspace.yaml) whose globs include it."""
     directories = [posixpath.dirname(p) for p in texts]
-    members: dict[str, str] = {}
+    globs: list[tuple[str, str]] = []
     for path, text in texts.items():
-        base = posixpath.dirname(path)
-        for glob in workspace_globs(text):
-            pattern = posixpath.normpath(posixpath.join(base, glob)).rstrip("/")
-            for directory in directories:
-                if directory != base and (fnmatchcase(directory, pattern) or _under_globstar(directory, pattern)):
-                    members.setdefault(directory, base)
+        globs.extend((posixpath.dirname(path), g) for g in workspace_globs(text))
+    for path in (p for p in checkout.files if posixpath.basename(p) == "pnpm-workspace.yaml"):
+        from bot.deps.npm.pnpm import workspace_packages
+
+        globs.extend((posixpath.dirname(path), g) for g in workspace_packages(checkout.root / path))
+    members: dict[str, str] = {}
+    excluded = {(base, glob[1:]) for base, glob in globs if glob.startswith("!")}
+    for base, glob in globs:
+        if glob.startswith("!"):
+            continue
+        pattern = posixpath.normpath(posixpath.join(base, glob)).rstrip("/")
+        for directory in directories:
+            if directory == base or not _matches(directory, pattern):
+                continue
+            if any(_matches(directory, posixpath.normpath(posixpath.join(b, g))) for b, g in excluded if b == base):
+                continue
+            members.setdefault(directory, base)
     return members
+
+
+def _matches(directory: str, pattern: str) -> bool:
+    return fnmatchcase(directory, pattern) or _under_globstar(directory, pattern)
 
 
 def _under_globstar(directory: str, pattern: str) -> bool:
@@ -73,3 +181,52 @@ def _under_globstar(directory: str, pattern: str) -> bool:
         return False
     prefix = pattern.split("**", 1)[0].rstrip("/")
     return directory == prefix or directory.startswith(prefix + "/") if prefix else True
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text.removeprefix("\ufeff"))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _field(document: object, key: str) -> object:
+    return document.get(key) if isinstance(document, dict) else None
+
+
+def _with_runtime_evidence(checkout: Checkout, manifest: Manifest, root: str, document: object) -> Manifest:
+    """``engines_node`` from the files that say which Node the project runs on, when package.json says nothing."""
+    folder = posixpath.dirname(manifest.path)
+    for directory in dict.fromkeys([folder, root, ""]):
+        for name in _RUNTIME_FILES:
+            path = posixpath.join(directory, name) if directory else name
+            if not checkout.has(path):
+                continue
+            version = _node_version(name, checkout.read(path) or "")
+            if version is not None:
+                return replace(manifest, engines_node=f">={version}", runtime_evidence=f"{path}: {version}")
+        for path in (p for p in checkout.files if posixpath.dirname(p) == directory and _DOCKERFILE.search(p)):
+            found = _FROM_NODE.findall(checkout.read(path) or "")
+            if found:
+                version = min(found, key=lambda v: tuple(int(x) for x in v.split(".")))
+                return replace(manifest, engines_node=f">={version}", runtime_evidence=f"{path}: FROM node:{version}")
+    return manifest
+
+
+def _node_version(name: str, text: str) -> str | None:
+    """The Node version a version file names (``20``, ``v18.17.1``, ``lts/iron``), as ``X[.Y[.Z]]``."""
+    if name == ".tool-versions":
+        for line in text.splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 2 and words[0] in ("nodejs", "node"):
+                return _plain(words[1])
+        return None
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
+    if first.lower().startswith("lts/"):
+        return _LTS.get(first[4:].lower())
+    return _plain(first)
+
+
+def _plain(value: str) -> str | None:
+    match = re.fullmatch(r"v?(\d+(?:\.\d+){0,2})(?:\.x)?", value.strip())
+    return match.group(1) if match else None

@@ -1,54 +1,43 @@
-"""Regenerating ``package-lock.json`` with npm itself, in a throw-away copy, bounded in time.
+"""Regenerating a JavaScript project's lockfile with its own package manager (``bot.deps.npm.relock`` runs it).
 
-``regenerate_lock`` never touches the checkout and never raises for a tool problem: a missing npm, a
-failing npm or a timeout come back as ``LockResult.problem`` (with the tail of npm's output) so the caller
-keeps its manifest edit and reports the lockfile problem, instead of half-updating silently.
+``regenerate_lock`` finds the project the edited ``package.json`` belongs to (its workspace root: ``workspaces``
+of a package.json above it, or ``pnpm-workspace.yaml``), the lockfile there (``bot.deps.npm.locks.LOCKFILES``),
+the package manager that writes it and the version the project names in ``packageManager`` (else the versions
+that write that lockfile's format), installs that tool when needed (``bot.deps.npm.tools``) and runs it. It
+never touches the checkout and never raises for a tool problem: a missing tool, a failing one or a timeout come
+back as ``LockResult.problem`` so the caller keeps its manifest edit and reports the lockfile problem.
 
-What is copied: the package.json files of the project (the workspace root and all its members when the
-manifest belongs to an npm workspace), the lockfile, and from a repository ``.npmrc`` only its
-``registry`` / ``@scope:registry`` lines: other settings (``git``, ``script-shell``, ``node-options``...)
-can make npm run programs the repository chooses. Install scripts are disabled (``--ignore-scripts`` and
-the matching environment variable), so only npm's resolver runs. npm does not run when the project refers to
-files outside it (``bot.deps.npm.confine``), and its environment holds none of depup's secrets.
+npm's steps: ``npm install --package-lock-only`` (with ``name@version`` specs first for in-range updates, then
+the original package.json restored and the lock synced to it, so the manifest's ranges stay exactly as written;
+``npm update --package-lock-only`` to refresh). From a repository ``.npmrc`` only ``registry`` /
+``@scope:registry`` lines are kept: other settings (``git``, ``script-shell``, ``node-options``...) can make npm
+run programs the repository chooses.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
+import json
 import re
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from fnmatch import fnmatch
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from bot.deps.confine import refusal, tool_environment
+from bot.deps.confine import Outside
 from bot.deps.model import Dependency
 from bot.deps.npm.confine import references_outside
+from bot.deps.npm.locks import LOCKFILES, Manager
 from bot.deps.npm.manifest import workspace_globs
+from bot.deps.npm.relock import Job, LockResult, Relocker, Step, run_relock
+from bot.deps.npm.tools import Tool, Wanted, declared, tool_for
 
-LOCKFILE_NAMES = ("npm-shrinkwrap.json", "package-lock.json")  # npm prefers the shrinkwrap when both exist
+__all__ = ["LOCKFILE_NAMES", "LockResult", "install_spec", "regenerate_lock", "relocker_for"]
+
+LOCKFILE_NAMES = tuple(LOCKFILES)
 _NPMRC_REGISTRY = re.compile(r"^\s*(?:@[^:\s]+:)?registry\s*=", re.MULTILINE)
-_TAIL = 2000
-_SKIPPED_DIRS = {"node_modules", ".git"}
-
-
-@dataclass(frozen=True)
-class LockResult:
-    text: str | None  # the regenerated lockfile, None when there is none
-    tool: str  # "npm 11.6.2", or "npm" when its version could not be read
-    problem: str | None = None  # why there is no new lockfile (npm's output tail included)
-    lockfile: str | None = None  # repository-relative path of the lockfile the text belongs to
 
 
 def install_spec(dependency: Dependency, version: str) -> str:
-    """The ``npm install`` argument recording ``version`` for a dependency (aliases included)."""
+    """The ``install`` argument recording ``version`` for a dependency (aliases included)."""
     if dependency.key != dependency.name:
         return f"{dependency.name}@npm:{dependency.key}@{version}"
     return f"{dependency.name}@{version}"
@@ -65,154 +54,160 @@ def regenerate_lock(
 ) -> LockResult:
     """Regenerate the lockfile that belongs to the package.json in ``manifest_dir`` (repository-relative).
 
-    The manifests in ``repo_dir`` are taken as they are (already edited). ``packages`` are ``npm install``
-    specs (``name@version``, see ``install_spec``) to record for in-range, lockfile-only updates; they are
-    installed first and the original package.json is then restored and the lock synced to it, so the
-    manifest's ranges stay exactly as written. ``registry`` is passed as ``--registry``; without it npm's
-    own configuration decides. ``refresh`` (lockfile maintenance) moves every locked version to the newest
-    its range allows (``npm update --package-lock-only``).
+    The manifests in ``repo_dir`` are taken as they are (already edited). ``packages`` are install specs
+    (``name@version``, see ``install_spec``) to record for in-range, lockfile-only updates. ``registry`` is
+    given to the tool; without it the tool's own configuration decides. ``refresh`` (lockfile maintenance)
+    moves every locked version to the newest its range allows.
     """
-    npm = shutil.which("npm")
-    if npm is None:
-        return LockResult(None, "npm", "npm is not installed on this worker; the lockfile was not updated")
-    tool = _npm_version(npm)
-    root = _project_root(repo_dir, PurePosixPath(manifest_dir))
-    lock_name = next((name for name in LOCKFILE_NAMES if (repo_dir / root / name).is_file()), None)
+    manifest = PurePosixPath(manifest_dir)
+    root = project_root(repo_dir, manifest)
+    project = repo_dir / root
+    lock_name = lockfile_name(project)
     if lock_name is None:
-        return LockResult(None, tool, f"no lockfile next to {root / 'package.json'}")
+        return LockResult(None, "npm", f"no lockfile next to {root / 'package.json'}")
     lockfile = str(root / lock_name)
-    member = PurePosixPath(manifest_dir).relative_to(root) if PurePosixPath(manifest_dir) != root else None
-    base = [npm, "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]
-    if registry:
-        base.append(f"--registry={registry}")
-    outside = references_outside(repo_dir / root, lock_name, _npmrc_registry_lines(repo_dir / root))
-    if outside:
-        return LockResult(None, tool, refusal(outside), lockfile)
-    deadline = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory(prefix="depup-npm-") as scratch:
-        work = Path(scratch) / "project"
-        _copy_project(repo_dir / root, work)
-        steps: list[list[str]] = []
-        if refresh:
-            steps.append([npm, "update", *base[2:]])
-        elif packages:
-            target = [f"--workspace={member}"] if member is not None else []
-            steps.append([*base, *target, *packages])
-        steps.append(base)
-        originals = _manifests(work)
-        for index, command in enumerate(steps):
-            if index > 0:
-                _restore(originals)
-            problem = _run(command, work, deadline)
-            if problem is not None:
-                return LockResult(None, tool, problem, lockfile)
-        produced = work / lock_name
-        if not produced.is_file():
-            return LockResult(None, tool, f"npm finished without writing {lock_name}", lockfile)
-        return LockResult(produced.read_text(encoding="utf-8"), tool, None, lockfile)
+    manager = LOCKFILES[lock_name]
+    relocker = relocker_for(manager)
+    if relocker is None:
+        return LockResult(None, manager, f"{lock_name} is left to CI: depup does not regenerate it", lockfile)
+    lock_text = (project / lock_name).read_bytes().decode("utf-8", "replace")
+    wanted = _wanted(project, manager, relocker, lock_text, lock_name)
+    tool = tool_for(wanted, registry)
+    if isinstance(tool, str):
+        return LockResult(None, manager, tool, lockfile)
+    member = manifest.relative_to(root) if manifest != root else None
+    job = Job(lock_name, member, tuple(packages), refresh, registry, tuple(_members(project)))
+    return run_relock(relocker, tool, project, job, timeout, lockfile)
 
 
-def _run(command: list[str], cwd: Path, deadline: float) -> str | None:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return "npm ran out of time before the lockfile was regenerated"
-    env = {
-        **tool_environment(os.environ, ("npm_config_",)),
-        "npm_config_ignore_scripts": "true",
-        "npm_config_update_notifier": "false",
-        "npm_config_audit": "false",
-        "npm_config_fund": "false",
-        "npm_config_progress": "false",
-    }
+def relocker_for(manager: Manager) -> Relocker | None:
+    if manager == "npm":
+        return NPM
+    if manager == "yarn":
+        from bot.deps.npm.yarn import YARN
+
+        return YARN
+    if manager == "pnpm":
+        from bot.deps.npm.pnpm import PNPM
+
+        return PNPM
+    from bot.deps.npm.bun import BUN
+
+    return BUN
+
+
+def lockfile_name(project: Path) -> str | None:
+    """The lockfile of the project rooted at ``project``: the one its ``packageManager`` writes when several are
+    there, else the first of ``LOCKFILES`` present."""
+    present = [name for name in LOCKFILES if (project / name).is_file() and not (project / name).is_symlink()]
+    if len(present) > 1:
+        named = declared(_package_json(project))
+        preferred = [name for name in present if named is not None and LOCKFILES[name] == named[0]]
+        if preferred:
+            return preferred[0]
+    return present[0] if present else None
+
+
+def _wanted(project: Path, manager: Manager, relocker: Relocker, lock_text: str, lock_name: str) -> Wanted:
+    named = declared(_package_json(project))
+    if named is not None and named[0] == manager:
+        return Wanted(manager, named[1], f"packageManager: {manager}@{named[1]}")
+    engines = _package_json(project).get("engines")
+    if manager == "npm" and isinstance(engines, dict) and isinstance(engines.get("npm"), str):
+        return Wanted(manager, engines["npm"], f"engines.npm: {engines['npm']}")
+    return Wanted(manager, relocker.default_versions(lock_text), f"the format of {lock_name}")
+
+
+def _package_json(project: Path) -> dict[str, object]:
     try:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return f"npm could not be started: {exc}"
-    try:
-        output, _ = process.communicate(timeout=remaining)
-    except subprocess.TimeoutExpired:
-        _kill_group(process)
-        try:
-            output, _ = process.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            output = b""
-        return f"npm timed out after {remaining:.1f} s and was stopped\n{_tail(output)}".strip()
-    if process.returncode != 0:
-        return f"npm exited with status {process.returncode}\n{_tail(output)}"
-    return None
+        data = json.loads((project / "package.json").read_bytes().decode("utf-8", "replace").removeprefix("\ufeff"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def _tail(output: bytes | None) -> str:
-    return (output or b"").decode("utf-8", "replace")[-_TAIL:].strip()
-
-
-@lru_cache(maxsize=8)
-def _npm_version(npm: str) -> str:
-    try:
-        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-            [npm, "--version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "npm"
-    lines = done.stdout.strip().splitlines()
-    return f"npm {lines[-1]}" if done.returncode == 0 and lines else "npm"
-
-
-def _project_root(repo_dir: Path, manifest_dir: PurePosixPath) -> PurePosixPath:
-    """The workspace root whose ``workspaces`` globs include ``manifest_dir``, else ``manifest_dir`` itself."""
+def project_root(repo_dir: Path, manifest_dir: PurePosixPath) -> PurePosixPath:
+    """The workspace root whose member ``manifest_dir`` is (``workspaces`` globs of a package.json above it, or
+    the ``packages`` of a ``pnpm-workspace.yaml``), else ``manifest_dir`` itself."""
     for ancestor in list(manifest_dir.parents):
-        candidate = repo_dir / ancestor / "package.json"
-        if ancestor == manifest_dir or not candidate.is_file():
-            continue
         relative = str(manifest_dir.relative_to(ancestor))
-        globs = workspace_globs(candidate.read_text(encoding="utf-8", errors="replace"))
-        if any(fnmatch(relative, glob.rstrip("/")) for glob in globs):
+        if any(fnmatch(relative, glob.rstrip("/")) for glob in _workspace_globs(repo_dir / ancestor)):
             return ancestor
     return manifest_dir
 
 
-def _copy_project(source: Path, target: Path) -> None:
-    target.mkdir(parents=True)
-    for folder, dirnames, filenames in os.walk(source):
-        dirnames[:] = [d for d in dirnames if d not in _SKIPPED_DIRS]
-        here = Path(folder)
-        relative = here.relative_to(source)
-        for name in filenames:
-            if (here / name).is_symlink():
-                continue  # a link can lead anywhere on the worker (a checkout depup made holds none)
-            if name == "package.json" or (relative == Path(".") and name in LOCKFILE_NAMES):
-                (target / relative).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(here / name, target / relative / name)
-    kept = _npmrc_registry_lines(source)
-    if kept:
-        (target / ".npmrc").write_text("\n".join(kept) + "\n")
+def _workspace_globs(folder: Path) -> list[str]:
+    globs: list[str] = []
+    candidate = folder / "package.json"
+    if candidate.is_file():
+        globs += workspace_globs(candidate.read_text(encoding="utf-8", errors="replace"))
+    if (folder / "pnpm-workspace.yaml").is_file():
+        from bot.deps.npm.pnpm import workspace_packages
+
+        globs += workspace_packages(folder / "pnpm-workspace.yaml")
+    return [g for g in globs if not g.startswith("!")]
 
 
-def _npmrc_registry_lines(project: Path) -> list[str]:
-    """The ``registry`` and ``@scope:registry`` lines of the project's ``.npmrc`` (the only ones npm is given)."""
+def _members(project: Path) -> list[PurePosixPath]:
+    globs = _workspace_globs(project)
+    if not globs:
+        return []
+    found = []
+    for path in sorted(project.rglob("package.json")):
+        relative = PurePosixPath(path.parent.relative_to(project).as_posix())
+        if "node_modules" in relative.parts or str(relative) == ".":
+            continue
+        if any(fnmatch(str(relative), glob.rstrip("/")) for glob in globs):
+            found.append(relative)
+    return found
+
+
+class _Npm:
+    manager: str = "npm"
+    env_prefixes: tuple[str, ...] = ("npm_config_",)
+
+    def default_versions(self, lock_text: str) -> str:
+        # lockfileVersion 1 was written by npm 5-6; npm 7+ reads it and writes version 3 (or 2): the npm at hand
+        # (any) is right for every format.
+        return "*"
+
+    def outside(self, project: Path, lock_name: str) -> list[Outside]:
+        return references_outside(project, lock_name, npmrc_registry_lines(project))
+
+    def prepare(self, project: Path, work: Path, job: Job) -> None:
+        kept = npmrc_registry_lines(project)
+        if kept:
+            (work / ".npmrc").write_text("\n".join(kept) + "\n")
+
+    def steps(self, tool: Tool, work: Path, job: Job) -> list[Step]:
+        base = (*tool.argv, "install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund")
+        if job.registry:
+            base = (*base, f"--registry={job.registry}")
+        steps: list[Step] = []
+        if job.refresh:
+            steps.append(Step((*tool.argv, "update", *base[len(tool.argv) + 1 :])))
+        elif job.packages:
+            target = (f"--workspace={job.member}",) if job.member is not None else ()
+            steps.append(Step((*base, *target, *job.packages)))
+        steps.append(Step(base, restore_manifests=bool(steps)))
+        return steps
+
+
+NPM = _Npm()
+
+
+def npmrc_registry_lines(project: Path) -> list[str]:
+    """The ``registry`` and ``@scope:registry`` lines of the project's ``.npmrc`` (the only ones tools are given)."""
     npmrc = project / ".npmrc"
     if not npmrc.is_file() or npmrc.is_symlink():
         return []
     return [line for line in npmrc.read_text(errors="replace").splitlines() if _NPMRC_REGISTRY.match(line)]
 
 
-def _manifests(work: Path) -> dict[Path, bytes]:
-    return {path: path.read_bytes() for path in work.rglob("package.json")}
-
-
-def _restore(originals: dict[Path, bytes]) -> None:
-    for path, content in originals.items():
-        path.write_bytes(content)
+def registry_settings(lines: Sequence[str]) -> Mapping[str, str]:
+    """``{"registry": url, "@scope:registry": url}`` from kept ``.npmrc`` lines."""
+    settings: dict[str, str] = {}
+    for line in lines:
+        key, _, value = line.partition("=")
+        settings[key.strip()] = value.strip()
+    return settings

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.deps.model import Problem
 from bot.deps.npm.jsonspan import JsonError, load_document
+from bot.deps.npm.locks import JsLock
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -29,6 +30,8 @@ class LockInfo:
     # Installed folder relative to the lockfile ("node_modules/a", "packages/x/node_modules/b") -> version.
     installed: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     problems: tuple[Problem, ...] = ()
+    # Installed folders that link into the project (workspace members, ``file:`` targets) -> the linked folder.
+    links: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
     @property
     def directory(self) -> str:
@@ -90,7 +93,7 @@ def read_lock(path: str, text: str) -> LockInfo:
     lock_version = version if isinstance(version, int) and not isinstance(version, bool) else None
     packages = data.get("packages")
     if isinstance(packages, dict):
-        return LockInfo(path, lock_version, _from_packages(packages))
+        return LockInfo(path, lock_version, _from_packages(packages), links=_links(packages))
     dependencies = data.get("dependencies")
     if isinstance(dependencies, dict):
         old = Problem(
@@ -120,6 +123,19 @@ def _from_packages(packages: Mapping[str, Any]) -> Mapping[str, str]:
     return MappingProxyType(installed)
 
 
+def _links(packages: Mapping[str, Any]) -> Mapping[str, str]:
+    return MappingProxyType(
+        {
+            key: entry["resolved"]
+            for key, entry in packages.items()
+            if isinstance(entry, dict)
+            and entry.get("link") is True
+            and isinstance(entry.get("resolved"), str)
+            and _is_installed_folder(key)
+        }
+    )
+
+
 def _is_installed_folder(folder: str) -> bool:
     return folder.startswith("node_modules/") or "/node_modules/" in folder
 
@@ -142,3 +158,19 @@ def _from_v1(dependencies: Mapping[str, Any]) -> Mapping[str, str]:
             if isinstance(nested, dict):
                 pending.append((key + "/", nested))
     return MappingProxyType(installed)
+
+
+def read_npm_lock(path: str, text: str, manifests: Mapping[str, object]) -> JsLock:
+    """``read_lock`` in the shape every lockfile reader gives: the versions visible from each of ``manifests``
+    (package.json path -> its parsed JSON) that the lockfile's folder holds."""
+    info = read_lock(path, text)
+    fmt = f"{posixpath.basename(path)} v{info.lockfile_version}" if info.lockfile_version else posixpath.basename(path)
+    if info.lockfile_version is None and not info.installed:
+        return JsLock(path, "npm", fmt, problems=info.problems, readable=False)
+    importers = {m: info.locked_for(m) for m in manifests if info._folder(m) is not None}
+    local = frozenset(
+        key.rsplit("node_modules/", 1)[1]
+        for key, version in info.links.items()
+        if version is not None and "node_modules/" in key
+    )
+    return JsLock(path, "npm", fmt, MappingProxyType(importers), info.problems, local=local)

@@ -39,6 +39,8 @@ SECTIONS: Mapping[str, Role] = {
 _SKIP_REASONS = {
     "file": "local path",
     "workspace": "workspace protocol",
+    "catalog": "catalog",
+    "patch": "patch protocol",
     "git": "git",
     "url": "url",
     "tag": "dist-tag",

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from bot.deps.npm.semver import valid, valid_range
 
-SpecKind = Literal["version", "range", "tag", "alias", "git", "url", "file", "workspace", "invalid"]
+SpecKind = Literal["version", "range", "tag", "alias", "git", "url", "file", "workspace", "catalog", "patch", "invalid"]
 
 _FILE = re.compile(r"(?:[.]|~/|/|[a-zA-Z]:)")
 _URL = re.compile(r"(?:git[+])?[a-z]+:", re.IGNORECASE)
@@ -49,6 +49,10 @@ def classify(value: str) -> Spec:
         return _alias(value)
     if value.lower().startswith("workspace:"):
         return Spec("workspace")  # pnpm / yarn: npm itself rejects it (unsupported URL type)
+    if value.lower().startswith("catalog:"):
+        return Spec("catalog", detail=value[len("catalog:") :].strip())  # pnpm (and bun) catalogs: the range is there
+    if value.lower().startswith("patch:"):
+        return Spec("patch")  # yarn Berry: a registry package with a patch of the repository applied
     if _HOSTED_PREFIX.match(value) or _SHORTCUT.match(value) or _SCP_GIT.match(value) or _GIT_HOSTS.match(value):
         return Spec("git")
     if _URL.match(value):
@@ -57,8 +61,8 @@ def classify(value: str) -> Spec:
             return Spec("git")
         if protocol in ("http", "https"):
             return Spec("url")
-        if protocol == "link":
-            return Spec("file", detail="link")  # yarn / pnpm link: a local directory
+        if protocol in ("link", "portal"):
+            return Spec("file", detail=protocol)  # yarn / pnpm link:, yarn portal: a local directory
         return Spec("invalid", detail=f'unsupported URL type "{protocol}:"')
     if "/" in value or _TARBALL.search(value):
         return Spec("file")

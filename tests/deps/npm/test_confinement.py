@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.deps.npm import lockfile
+from bot.deps.npm import tools
 from bot.deps.npm.lockfile import regenerate_lock
 from tests.deps.npm.registry import local_registry
 
@@ -114,11 +114,11 @@ def test_npm_environment_holds_no_secret(tmp_path: Path, monkeypatch: pytest.Mon
     for name, value in DEPUP_SECRETS.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("npm_config_registry", "https://registry.invalid/")
-    lockfile._npm_version.cache_clear()
+    tools.system_version.cache_clear()
     repo = tmp_path / "repo"
     project(repo, {"dependencies": {"left-pad": "^1.0.0"}})
     result = regenerate_lock(repo, "", [], timeout=30)
-    lockfile._npm_version.cache_clear()
+    tools.system_version.cache_clear()
     assert result.problem is None and result.text is not None
     seen = json.loads(result.text)
     assert sorted(set(DEPUP_SECRETS) & set(seen)) == []

@@ -123,10 +123,13 @@ def test_timeout_kills_npm_and_reports(tmp_path: Path) -> None:
     assert result.problem is not None and "timed out" in result.problem
 
 
-def test_missing_npm_is_a_problem_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.deps.npm.lockfile.shutil.which", lambda name: None)
+def test_missing_node_is_a_problem_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_project(tmp_path, {"left-pad": "^1.0.0"}, {"left-pad": "1.0.0"})
+    monkeypatch.setattr("bot.deps.npm.tools.shutil.which", lambda name: None)
     result = regenerate_lock(tmp_path, "", [], timeout=5)
-    assert result == LockResult(None, "npm", "npm is not installed on this worker; the lockfile was not updated")
+    assert result == LockResult(
+        None, "npm", "node is not installed on this worker, so npm cannot run", "package-lock.json"
+    )
 
 
 @needs_npm
