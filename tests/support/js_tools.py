@@ -1,0 +1,91 @@
+"""The package managers the tests run (yarn, pnpm, bun at fixed versions), installed before the tests start.
+
+The default test run uses no network, so ``scripts/test`` installs these once into ``.run/tools`` (from the
+npm registry npm is configured with, like depup does on a worker) with ``python -m tests.support.js_tools``;
+the tests then find them there through ``DEPUP_TOOLS_DIR``. A test needing one that is not installed is skipped
+with the reason (the suite then says which tool could not be installed).
+
+Fixture ``js_tool``: ``js_tool("pnpm9")`` -> ``bot.deps.npm.tools.Tool``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.deps.npm.locks import Manager
+from bot.deps.npm.tools import TOOLS_ENV, Tool, Wanted, tool_for
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS_DIR = ROOT / ".run" / "tools"
+
+# name -> (manager, exact version)
+TEST_TOOLS: dict[str, tuple[Manager, str]] = {
+    "yarn1": ("yarn", "1.22.22"),
+    "yarn4": ("yarn", "4.18.1"),
+    "pnpm8": ("pnpm", "8.15.9"),
+    "pnpm9": ("pnpm", "9.15.9"),
+    "pnpm10": ("pnpm", "10.34.9"),
+    "bun": ("bun", "1.3.5"),
+}
+
+
+def installed(name: str) -> Tool | str:
+    """The installed test tool, or why it is not there (never installs: the tests run offline)."""
+    manager, version = TEST_TOOLS[name]
+    previous = os.environ.get(TOOLS_ENV)
+    os.environ[TOOLS_ENV] = str(tools_dir())
+    try:
+        from bot.deps.npm import tools
+
+        found = tools._installed(Wanted(manager, version, "tests"))
+    finally:
+        if previous is None:
+            os.environ.pop(TOOLS_ENV, None)
+        else:
+            os.environ[TOOLS_ENV] = previous
+    return found or f"{manager} {version} is not installed in {tools_dir()} (scripts/test installs it)"
+
+
+def tools_dir() -> Path:
+    return Path(os.environ.get("DEPUP_TEST_TOOLS_DIR", str(TOOLS_DIR)))
+
+
+@pytest.fixture
+def js_tool(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Tool]:
+    """``js_tool(name)``: the installed test tool (``TEST_TOOLS``), with ``DEPUP_TOOLS_DIR`` pointing at it."""
+    monkeypatch.setenv(TOOLS_ENV, str(tools_dir()))
+
+    def get(name: str) -> Tool:
+        tool = installed(name)
+        if isinstance(tool, str):
+            pytest.skip(tool)
+        return tool
+
+    return get
+
+
+def main() -> int:
+    """Install every test tool that is missing; prints one line per tool."""
+    os.environ[TOOLS_ENV] = str(tools_dir())
+    from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
+
+    try:
+        registry: str | None = npm_registry_base()
+    except RegistryConfigError:
+        registry = None
+    failed = 0
+    for name, (manager, version) in TEST_TOOLS.items():
+        tool = tool_for(Wanted(manager, version, "the tests"), registry)
+        if isinstance(tool, str):
+            failed += 1
+            print(f"depup: test tool {name} not installed: {tool}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
