@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.registry_server",
     "tests.support.osv_server",
     "tests.support.harness",
+    "tests.support.js_tools",
 ]
 
 
