@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName, default_environment
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from bot.deps.npm import semver
 
@@ -40,9 +40,15 @@ class PythonTarget:
     excluded: bool = False  # the marker and requires-python leave no Python at all: the line never applies
 
 
-def python_target(requires_python: str | None, marker: str | None) -> PythonTarget:
+def python_target(requires_python: str | None, marker: str | None, runtime: str | None = None) -> PythonTarget:
+    """``runtime`` (config ``runtime.python``): the Python the project runs on, which a release must support
+    instead of the lowest ``requires-python`` allows (when it satisfies requires-python and no marker of the
+    dependency speaks of the Python version)."""
     project = _specifier(requires_python)
     applies = _marker_pythons(marker)
+    version = _release(runtime) if runtime else None
+    if version is not None and applies is None and (project is None or project.contains(version)):
+        return PythonTarget(version, f"runtime.python {runtime}")
     if project is None and applies is None:
         return PythonTarget(None, "the project does not declare requires-python")
     candidates = [
@@ -64,8 +70,13 @@ def python_supported(requires_python: str | None, target: PythonTarget) -> bool:
     return spec is None or spec.contains(target.version, prereleases=True)
 
 
-def node_target(engines_node: str | None) -> str | None:
-    """The lowest Node version the project's engines.node allows, or None when unknown."""
+def node_target(engines_node: str | None, runtime: str | None = None) -> str | None:
+    """The lowest Node version the project's engines.node allows, or None when unknown; ``runtime`` (config
+    ``runtime.node``, "14.21") replaces that floor with the Node the project really runs on."""
+    if runtime:
+        version = ".".join([*runtime.strip().lstrip("v").split("."), "0", "0"][:3])
+        if semver.valid(version) and (not engines_node or semver.satisfies(version, engines_node)):
+            return version
     if not engines_node or semver.valid_range(engines_node) is None:
         return None
     # Release lines, plus every version written in the range itself (">=18.12" starts at 18.12.0).
@@ -84,6 +95,13 @@ def node_supported(engines_node: str | None, target: str | None) -> bool:
 def _node_admits(engines_node: str, version: str) -> bool:
     """Releases repeat the same few engines ranges: answer each (range, version) once."""
     return semver.valid_range(engines_node) is None or semver.satisfies(version, engines_node)
+
+
+def _release(text: str) -> Version | None:
+    try:
+        return Version(text.strip())
+    except InvalidVersion:
+        return None
 
 
 @lru_cache(maxsize=4096)

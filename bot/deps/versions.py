@@ -33,6 +33,10 @@ class Policy:
     range_strategy: StrategySetting = "auto"
     min_release_age: timedelta = timedelta(0)
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The runtime the project really runs on (config ``runtime``), when its declared floor is lower: an
+    # ``engines.node`` of ``14.*`` with ``runtime.node: "14.21"`` admits releases that need Node 14.21.
+    node_runtime: str | None = None
+    python_runtime: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class _Scheme(Protocol[V]):  # what differs between PEP 440 and npm semver
     def line(self, v: V) -> tuple[int, ...]: ...
     def update_type(self, old: V, new: V) -> UpdateType: ...
     def is_prerelease(self, v: V) -> bool: ...
+    def core(self, v: V) -> tuple[int, ...]: ...
     def admits(self, dep: Dependency, v: V) -> bool: ...
     def pinned(self, dep: Dependency) -> V | None: ...
     def rewrite(self, dep: Dependency, version: str, strategy: Strategy) -> str | None: ...
@@ -79,6 +84,12 @@ class _Pep440:
 
     def is_prerelease(self, v: Version) -> bool:
         return v.is_prerelease
+
+    def core(self, v: Version) -> tuple[int, ...]:
+        release = list(v.release)
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()
+        return (v.epoch, *release)
 
     def admits(self, dep: Dependency, v: Version) -> bool:
         try:
@@ -165,6 +176,9 @@ class _NpmSemver:
     def is_prerelease(self, v: _NpmVersion) -> bool:
         return not v.release
 
+    def core(self, v: _NpmVersion) -> tuple[int, ...]:
+        return (v.major, v.minor, v.patch)
+
     def admits(self, dep: Dependency, v: _NpmVersion) -> bool:
         return semver.satisfies(v.text, dep.constraint, loose=True, include_prerelease=semver.is_prerelease(v.text))
 
@@ -201,6 +215,8 @@ class Chooser:
         """The updates to offer for ``dep`` given what the registry lists (``info``)."""
         if dep.skip_reason:
             return Proposal(dep, None, reason=f"skipped: {dep.skip_reason}")
+        if dep.unknown_current:
+            return Proposal(dep, None, reason=f"current version unknown: {dep.unknown_current}")
         scheme = _scheme_for(dep.ecosystem)
         cached = self._sorted.get(id(info))
         if cached is None or cached[0] is not info:
@@ -315,8 +331,16 @@ def _acceptance(
     checks: list[Check[V]] = []
     if latest is not None and not current > latest:  # type: ignore[operator]
         checks.append(lambda c: f"above the latest dist-tag {latest}" if c.version > latest else None)  # type: ignore[operator]
-    allow_pre = scheme.is_prerelease(current)
-    checks.append(lambda c: None if allow_pre or not scheme.is_prerelease(c.version) else "prerelease")
+    # A prerelease in use moves within its prerelease line (2.0.0-alpha.19 -> 2.0.0-beta.2, as npm's ranges do),
+    # never to another line's prerelease; once its line has a stable release that is newer anyway.
+    line_of_current = scheme.core(current) if scheme.is_prerelease(current) else None
+    checks.append(
+        lambda c: (
+            None
+            if not scheme.is_prerelease(c.version) or scheme.core(c.version) == line_of_current
+            else "prerelease"
+        )
+    )
     checks.append(
         lambda c: (
             f"yanked{': ' + c.release.yanked_reason if c.release.yanked_reason else ''}" if c.release.yanked else None
@@ -334,7 +358,7 @@ def _acceptance(
 
         checks.append(old_enough)
     if dep.ecosystem is Ecosystem.PYTHON:
-        target = python_target(project.requires_python, dep.marker)
+        target = python_target(project.requires_python, dep.marker, policy.python_runtime)
         if target.excluded:
             return f"never installed: {target.because}"
         checks.append(
@@ -345,12 +369,13 @@ def _acceptance(
             )
         )
     else:
-        node = node_target(project.engines_node)
+        node = node_target(project.engines_node, policy.node_runtime)
+        because = f"runtime.node {policy.node_runtime}" if policy.node_runtime else "engines.node"
         checks.append(
             lambda c: (
                 None
                 if node_supported(c.release.engines_node, node)
-                else f"requires Node {c.release.engines_node}; engines.node needs {node}"
+                else f"requires Node {c.release.engines_node}; {because} needs {node}"
             )
         )
     return checks

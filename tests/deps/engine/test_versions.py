@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -232,3 +233,53 @@ def test_npm_does_not_move_past_the_latest_dist_tag() -> None:
     # Already on the `next` line: follow it.
     ahead = choose(dep("^5.0.0", ecosystem=Ecosystem.NPM, locked="5.0.0"), npm_info, Project(has_lockfile=True), POLICY)
     assert offered(ahead) == [("5.1.0", None, "minor", False)]
+
+
+def test_unknown_current_version_is_never_guessed_from_the_range() -> None:
+    unknown = replace(dep("^1.0.0", ecosystem=Ecosystem.NPM), unknown_current="yarn.lock has no entry for pkg")
+    p = choose(unknown, info("1.0.0", "1.4.0", "2.0.0", ecosystem=Ecosystem.NPM), Project(has_lockfile=True), POLICY)
+    assert p.current is None and p.updates == ()
+    assert p.reason == "current version unknown: yarn.lock has no entry for pkg"
+
+
+def test_npm_prerelease_range_moves_within_its_prerelease_line() -> None:
+    versions = info(
+        "1.9.0", "2.0.0-alpha.19", "2.0.0-alpha.20", "2.0.0-beta.1", "2.1.0-alpha.1", "3.0.0-rc.1",
+        ecosystem=Ecosystem.NPM,
+    )  # fmt: skip
+    current = dep("^2.0.0-alpha.19", ecosystem=Ecosystem.NPM, locked="2.0.0-alpha.19")
+    p = choose(current, versions, Project(has_lockfile=True), POLICY)
+    assert [(u.version, u.constraint) for u in p.updates] == [("2.0.0-beta.1", None)]
+
+
+def test_prerelease_pin_takes_the_stable_release_of_its_line_not_a_newer_prerelease() -> None:
+    versions = info("2.0.0-alpha.19", "2.0.0", "2.1.0", "2.2.0-beta.1", "3.0.0-alpha.1", ecosystem=Ecosystem.NPM)
+    p = choose(dep("2.0.0-alpha.19", ecosystem=Ecosystem.NPM), versions, Project(), POLICY)
+    assert offered(p) == [("2.1.0", "2.1.0", "minor", False)]
+
+
+def test_python_prerelease_pin_stays_on_its_release_line() -> None:
+    p = choose(dep("==2.0.0b1"), info("2.0.0b1", "2.0.0rc2", "2.1.0a1", "3.0.0a1"), Project(), POLICY)
+    assert offered(p) == [("2.0.0rc2", "==2.0.0rc2", "patch", False)]
+
+
+def test_runtime_node_admits_later_releases_of_the_declared_major() -> None:
+    versions = [Release("1.0.0", engines_node=">=14"), Release("1.1.0", engines_node=">=14.18")]
+    current = dep("1.0.0", ecosystem=Ecosystem.NPM)
+    floor = choose(current, info(*versions, ecosystem=Ecosystem.NPM), Project(engines_node="14.*"), POLICY)
+    assert floor.updates == () and floor.notes == ("1.1.0: requires Node >=14.18; engines.node needs 14.0.0",)
+    running = choose(
+        current,
+        info(*versions, ecosystem=Ecosystem.NPM),
+        Project(engines_node="14.*"),
+        replace(POLICY, node_runtime="14.21"),
+    )
+    assert offered(running) == [("1.1.0", "1.1.0", "minor", False)]
+
+
+def test_runtime_python_replaces_the_requires_python_floor() -> None:
+    versions = [Release("1.0", requires_python=">=3.8"), Release("1.1", requires_python=">=3.10")]
+    project = Project(requires_python=">=3.8")
+    assert choose(dep("==1.0"), info(*versions), project, POLICY).updates == ()
+    running = choose(dep("==1.0"), info(*versions), project, replace(POLICY, python_runtime="3.11"))
+    assert offered(running) == [("1.1", "==1.1", "minor", False)]
