@@ -56,9 +56,6 @@ class Dependency:
     marker: str | None = None  # PEP 508 environment marker, as written
     locked: str | None = None  # version resolved in the lockfile, when one exists
     skip_reason: str | None = None  # set for entries depup keeps untouched (URL, editable, local path, git, alias)
-    # Why the version in use is not known although a lockfile should say it (the lockfile cannot be read, or does
-    # not lock this dependency): the current version is then unknown, never guessed from the constraint.
-    current_unknown: str | None = None
     # What the lockfile says beyond one version, for the plan: e.g. "uv.lock locks 2 versions (2.0.2 for
     # python_full_version < '3.10'; 2.2.0 for python_full_version >= '3.10'): locked is the one for Python 3.9".
     lock_note: str | None = None

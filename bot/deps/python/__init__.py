@@ -10,6 +10,7 @@ from bot.deps.python.constraints import allows, current_version, rewrite_constra
 from bot.deps.python.edit import apply_edits
 from bot.deps.python.errors import ConstraintRewriteError, ManifestEditError
 from bot.deps.python.lockfiles import LockResult, regenerate_lock
+from bot.deps.python.pipfile import parse_pipfile
 from bot.deps.python.pyproject import parse_pyproject
 from bot.deps.python.requirements import (
     CompiledHeader,
@@ -21,6 +22,7 @@ from bot.deps.python.requirements import (
     parse_requirements_file,
 )
 from bot.deps.python.setupcfg import parse_setup_cfg
+from bot.deps.python.setuppy import parse_setup_py
 
 __all__ = [
     "CompiledHeader",
@@ -35,31 +37,29 @@ __all__ = [
     "compiled_header",
     "current_version",
     "manifest_kind",
+    "parse_pipfile",
     "parse_pyproject",
     "parse_python_manifest",
     "parse_requirements",
     "parse_requirements_file",
     "parse_setup_cfg",
+    "parse_setup_py",
     "regenerate_lock",
     "rewrite_constraint",
 ]
 
 
 def manifest_kind(path: str) -> str:
-    """``"pyproject"``, ``"setup.cfg"`` or ``"requirements"`` (any other file is read as a requirements file)."""
+    """``"pyproject"``, ``"setup.cfg"``, ``"setup.py"``, ``"pipfile"`` or ``"requirements"`` (any other file is
+    read as a requirements file)."""
     name = posixpath.basename(path)
-    if name == "pyproject.toml":
-        return "pyproject"
-    if name == "setup.cfg":
-        return "setup.cfg"
-    return "requirements"
+    return {"pyproject.toml": "pyproject", "setup.cfg": "setup.cfg", "setup.py": "setup.py", "Pipfile": "pipfile"}.get(
+        name, "requirements"
+    )
 
 
 def parse_python_manifest(path: str, text: str) -> Manifest:
     """Parse a Python manifest, choosing the parser from the file name."""
-    kind = manifest_kind(path)
-    if kind == "pyproject":
-        return parse_pyproject(path, text)
-    if kind == "setup.cfg":
-        return parse_setup_cfg(path, text)
-    return parse_requirements(path, text)
+    parsers = {"pyproject": parse_pyproject, "setup.cfg": parse_setup_cfg, "setup.py": parse_setup_py,
+               "pipfile": parse_pipfile}  # fmt: skip
+    return parsers.get(manifest_kind(path), parse_requirements)(path, text)

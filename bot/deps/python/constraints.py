@@ -144,7 +144,10 @@ def _parse(text: str, style: Style) -> _Form:
 def _as_pep440(constraint: str, style: Style) -> list[str]:
     text = constraint.strip()
     if style == "pep440":
-        return [text]
+        # Pipfile's forms: "*" is any version, a bare version ("3.*", "1.2") is that version (pipenv adds "==")
+        if text == "*":
+            return [""]
+        return [f"=={text}" if text[:1].isdigit() else text]
     out: list[str] = []
     for alternative in _UNION.split(text):
         if alternative.strip() in ("", "*"):

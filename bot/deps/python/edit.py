@@ -45,7 +45,7 @@ def apply_edits(text: str, edits: Sequence[tuple[Dependency, str]]) -> str:
     pieces.append(text[cursor:])
     result = "".join(pieces)
     path = next(iter(files))
-    if path.endswith(".toml"):
+    if path.endswith(".toml") or path.rsplit("/", 1)[-1] == "Pipfile":
         _verify_toml(text, result, ordered)
     _verify_reparse(path, text, result, ordered)
     return result

@@ -33,3 +33,14 @@ def spans_hold_constraints(text: str, manifest: Manifest) -> bool:
     return all(
         text[d.location.start : d.location.end] == d.constraint for d in manifest.dependencies if d.skip_reason is None
     )
+
+
+MANIFESTS = FIXTURES.parent  # tests/fixtures/manifests: one folder per format beside python/
+
+
+def copy_tree(source: Path, dest: Path) -> Path:
+    """A copy of a fixture folder (a small repository) to scan or edit."""
+    import shutil
+
+    shutil.copytree(source, dest)
+    return dest
