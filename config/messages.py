@@ -26,6 +26,8 @@ PATTERN_HINTS = {
     ),
     "^https?://[^\\s/?#@]+(:[0-9]{1,5})?([/?#][^\\s]*)?$": "an http:// or https:// URL",
     "^[a-z0-9_]+$": "a risk factor id of lowercase letters, digits and underscores",
+    "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$": "a Python version like '3.11' or '3.11.4'",
+    "^v?[0-9]+(\\.[0-9]+){0,2}$": "a Node version like '20', '14.21' or '18.17.1'",
 }
 
 _TYPE_NAMES = {

@@ -140,6 +140,14 @@ class RiskSettings:
 
 
 @dataclass(frozen=True)
+class Runtime:
+    """The runtime versions the project runs on (``runtime``), None where the project's files decide."""
+
+    python: str | None = None
+    node: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     enabled: bool = True
     schedule: Schedule = field(default_factory=Schedule)
@@ -150,6 +158,7 @@ class Config:
     core_packages: CorePackages = field(default_factory=CorePackages)
     groups: tuple[Group, ...] = ()
     ignore: tuple[IgnoreRule, ...] = ()
+    runtime: Runtime = field(default_factory=Runtime)
     min_release_age: timedelta = timedelta(days=3)
     range_strategy: RangeStrategy = "auto"
     max_open_prs: int = 5

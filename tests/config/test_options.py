@@ -388,6 +388,12 @@ INVALID: list[tuple[str, str]] = [
     ("risk: {medium_at: x}", "f.yml:1:19: risk.medium_at: expected a whole number, got 'x'"),
     ("risk: {high_at: 3}", "f.yml:1:17: risk.high_at: high_at (3) must be greater than medium_at (3)"),
     ("risk: {medium_at: 6}", "f.yml:1:19: risk.medium_at: high_at (6) must be greater than medium_at (6)"),
+    ("runtime: {node: 14.21}", "f.yml:1:17: runtime.node: expected text, got 14.21"),
+    (
+        "runtime: {python: '3'}",
+        "f.yml:1:19: runtime.python: expected a Python version like '3.11' or '3.11.4', got '3'",
+    ),
+    ("runtime: {ruby: '3.3'}", "f.yml:1:11: runtime: unknown option 'ruby' (the options here are python, node)"),
 ]
 
 
