@@ -68,15 +68,17 @@ def apply_updates(
             changes[path] = FileChange(path, before, after)
         if manifest.lockfile is None:
             continue
-        lock_path, lock_text, problem = _relock(root, manifest, items, lock_timeout, npm_registry)
+        lock_path, lock_text, problem, also = _relock(root, manifest, items, lock_timeout, npm_registry)
         if problem is not None:
             problems.append(f"{lock_path}: not regenerated, the manifest edit is kept: {problem}")
             continue
-        lock_before = _read(root, lock_path) if (root / lock_path).is_file() else None
-        if lock_text is not None and lock_text != lock_before:
-            (root / lock_path).write_bytes(lock_text.encode("utf-8"))
-            previous = changes.get(lock_path)
-            changes[lock_path] = FileChange(lock_path, previous.before if previous else lock_before, lock_text)
+        for path_written, text_written in ((lock_path, lock_text), *also):  # also: files the tool wrote with it
+            lock_before = _read(root, path_written) if (root / path_written).is_file() else None
+            if text_written is not None and text_written != lock_before:
+                (root / path_written).write_bytes(text_written.encode("utf-8"))
+                previous = changes.get(path_written)
+                before_text = previous.before if previous else lock_before
+                changes[path_written] = FileChange(path_written, before_text, text_written)
     return ChangeSet(tuple(changes[p] for p in sorted(changes)), tuple(problems))
 
 
@@ -100,6 +102,10 @@ def refresh_lockfiles(
         else:
             py = python_lock(root, manifest.path, manifest.lockfile, [REFRESH_ALL], lock_timeout)
             path, text, problem = py.lockfile, py.text, py.problem
+            for other, other_text in py.also if problem is None else ():  # pylock.toml written with it
+                other_before = _read(root, other) if (root / other).is_file() else None
+                (root / other).write_bytes(other_text.encode("utf-8"))
+                changes.append(FileChange(other, other_before, other_text))
         if problem is not None:
             problems.append(f"{path}: not refreshed: {problem}")
         elif text is not None and text != before:
@@ -120,13 +126,13 @@ def _edit(ecosystem: Ecosystem, text: str, edits: list[tuple[Dependency, str]]) 
 
 def _relock(
     root: Path, manifest: Manifest, items: list[Selected], timeout: float, npm_registry: str | None
-) -> tuple[str, str | None, str | None]:
+) -> tuple[str, str | None, str | None, tuple[tuple[str, str], ...]]:
     assert manifest.lockfile is not None
     in_range = [i for i in items if i.update.constraint is None]
     if manifest.ecosystem is Ecosystem.NPM:
         specs = [npm_lock.install_spec(i.dependency, i.update.version) for i in in_range]
         result = npm_lock.regenerate_lock(root, posixpath.dirname(manifest.path), specs, timeout, npm_registry)
-        return result.lockfile or manifest.lockfile, result.text, result.problem
+        return result.lockfile or manifest.lockfile, result.text, result.problem, ()
     packages = [f"{i.dependency.name}=={i.update.version}" for i in items]
     py = python_lock(root, manifest.path, manifest.lockfile, packages, timeout)
-    return py.lockfile, py.text, py.problem
+    return py.lockfile, py.text, py.problem, py.also

@@ -56,6 +56,8 @@ def confinement_problem(
 ) -> str | None:
     """Why the tool of ``kind`` must not run ``args`` (its command line without the executable) in ``cwd``, or
     None. ``compiled`` is the repository-relative path of the file a compile writes."""
+    if kind == "pipenv":
+        return _pipfile_problem(work, cwd / "Pipfile", allow_builds)
     survey = _Survey(work, cwd, args, compiled)
     outside = survey.outside()
     if outside:
@@ -70,6 +72,46 @@ def confinement_problem(
         f"regenerating it would build {shown}, which runs code from the repository or the index: depup does not "
         "run it (a project whose [project] table lists its dependencies statically is read without building)"
     )
+
+
+_PIPFILE_LOCAL = ("path", "file")  # Pipfile entry keys naming a local file or directory
+_PIPFILE_BUILT = ("path", "file", "git", "hg", "svn", "bzr")  # entries pipenv builds (a wheel file excepted)
+
+
+def _pipfile_problem(work: Path, pipfile: Path, allow_builds: bool) -> str | None:
+    """pipenv reads the Pipfile's ``[[source]]`` indexes and its entries' ``path``/``file``/VCS locations, and
+    builds every entry that is not a released wheel (a directory, an sdist, a repository) to learn its
+    dependencies; ``PIP_ONLY_BINARY`` keeps it from building what the index offers only as source."""
+    document = _toml(pipfile)
+    if document is None:
+        return None  # not TOML: pipenv stops at it without following anything
+    relative = os.path.relpath(pipfile, work)
+    strings: list[tuple[str, str]] = []
+    for index, source in enumerate(document.get("source", []) if isinstance(document.get("source"), list) else []):
+        if isinstance(source, dict) and isinstance(source.get("url"), str):
+            strings.append((f"source[{index}].url", source["url"]))
+    built: list[str] = []
+    for category, table in document.items():
+        if category in ("source", "requires", "scripts", "pipenv", "pipfile") or not isinstance(table, dict):
+            continue
+        for name, spec in table.items():
+            if not isinstance(spec, dict):
+                continue
+            strings.extend((f"{category}.{name}.{key}", spec[key]) for key in _PIPFILE_LOCAL
+                           if isinstance(spec.get(key), str))  # fmt: skip
+            location = next((spec[k] for k in _PIPFILE_BUILT if isinstance(spec.get(k), str)), None)
+            if spec.get("editable") is True or (location is not None and not _is_wheel(location)):
+                built.append(f"{relative} [{category}] {name}")
+    outside = outside_strings(work, pipfile.parent, relative, strings)
+    if outside:
+        return refusal(outside)
+    if built and not allow_builds:
+        shown = "; ".join(built[:5]) + (f" and {len(built) - 5} more" if len(built) > 5 else "")
+        return (
+            f"regenerating it would build {shown} (a local, editable or version-control entry), which runs code "
+            "from the repository or elsewhere: depup does not run it"
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -130,7 +172,7 @@ class _Survey:
 
     def _follow(self) -> Iterator[_Followed]:
         pending = [(p, True) for p in self.sources if p.name not in PROJECT_FILES]
-        if self.compiled is not None:
+        if self.compiled is not None and not self.compiled.endswith(".toml"):  # a pylock.toml is not read by pip
             pending.append((self.work / self.compiled, False))
         seen: set[Path] = set()
         while pending:

@@ -25,6 +25,7 @@ import contextlib
 import os
 import posixpath
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -35,17 +36,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from bot.deps.confine import tool_environment
+from bot.deps.confine import escapes, tool_environment
 from bot.deps.python.confine import COMPILE_KINDS, confinement_problem
 from bot.deps.python.pipconfig import uv_index_env
 from bot.deps.python.requirements import CompiledHeader, compiled_header
 
-LockKind = Literal["uv", "poetry", "pip-compile", "uv-pip-compile"]
+LockKind = Literal["uv", "poetry", "pip-compile", "uv-pip-compile", "pipenv", "pip-compile-multi"]
 _IGNORED_NAMES = shutil.ignore_patterns(
     ".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache",
     ".pytest_cache", ".ruff_cache",
 )  # fmt: skip
 _TOOL_VARIABLES = ("PIP_", "UV_", "POETRY_")  # besides bot.deps.confine.PASSED_VARIABLES
+# pipenv's own settings an operator may give (its cache, a mirror, timeouts); the others are set for the run
+_PIPENV_VARIABLES = ("PIPENV_CACHE_DIR", "PIPENV_PYPI_MIRROR", "PIPENV_TIMEOUT", "PIPENV_REQUESTS_TIMEOUT",
+                     "PIPENV_MAX_RETRIES", "PIPENV_INSTALL_TIMEOUT")  # fmt: skip
+_PYLOCK = re.compile(r"^pylock(\.[^./]+)?\.toml$")
 _CREDENTIALS = re.compile(r"(://)[^/@\s:]+(:[^/@\s]*)?@")
 _TAIL_CHARS = 2000
 
@@ -75,9 +80,12 @@ _VALUE_OPTIONS = frozenset(
 class LockResult:
     lockfile: str
     text: str | None  # the regenerated lockfile, None when it could not be regenerated
-    tool: str | None  # "uv", "poetry", "pip-compile", "uv pip compile"
+    tool: str | None  # "uv", "poetry", "pip-compile", "uv pip compile", "pipenv", "pip-compile-multi"
     command: tuple[str, ...] = ()
     problem: str | None = None
+    # Other files the tool rewrote with the lockfile, (path, text): pylock.toml exported from uv.lock or written
+    # by pipenv beside Pipfile.lock, the other layers of a pip-compile-multi run
+    also: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -90,10 +98,28 @@ def lock_kind(lockfile_path: str, text: str) -> LockKind | None:
         return "uv"
     if name == "poetry.lock":
         return "poetry"
+    if name == "Pipfile.lock":
+        return "pipenv"
     header = compiled_header(text)
-    if header is None:
+    if header is None or (_PYLOCK.match(name) and (header.tool != "uv" or header.custom_command is not None)):
         return None
+    if header.tool == "pip-compile-multi":
+        return "pip-compile-multi"
     return "pip-compile" if header.tool == "pip-compile" else "uv-pip-compile"
+
+
+def _not_regenerated(lockfile_path: str, text: str) -> str:
+    """Why ``lockfile_path`` is left to the project's CI (no tool depup runs can write it as it was written)."""
+    if not _PYLOCK.match(posixpath.basename(lockfile_path)):
+        return f"{lockfile_path} is not a lockfile depup can regenerate"
+    found = re.search(r"(?m)^created-by\s*=\s*[\"']([^\"']+)", text)
+    creator = found.group(1) if found else "an unknown tool"
+    how = {
+        "pip": "pip lock, which builds the project to read its metadata",
+        "uv": "uv export from uv.lock: it is written again when uv.lock is",
+        "pipenv": "pipenv beside Pipfile.lock: it is written again when Pipfile.lock is",
+    }.get(creator, creator)
+    return f"{lockfile_path} (PEP 751) was written by {how}; depup does not regenerate it on its own: left to CI"
 
 
 def regenerate_lock(
@@ -121,8 +147,12 @@ def regenerate_lock(
         return LockResult(lockfile_path, None, None, problem=f"cannot read {lockfile_path}: {exc}")
     kind = lock_kind(lockfile_path, current)
     if kind is None:
-        return LockResult(lockfile_path, None, None, problem=f"{lockfile_path} is not a lockfile depup can regenerate")
-    tool_name = {"uv": "uv", "uv-pip-compile": "uv", "poetry": "poetry", "pip-compile": "pip-compile"}[kind]
+        return LockResult(lockfile_path, None, None, problem=_not_regenerated(lockfile_path, current))
+    if kind == "pipenv":
+        source = os.environ if env is None else env
+        base_env.update({k: source[k] for k in _PIPENV_VARIABLES if k in source})
+    tool_name = {"uv": "uv", "uv-pip-compile": "uv", "poetry": "poetry", "pip-compile": "pip-compile",
+                 "pipenv": "pipenv", "pip-compile-multi": "pip-compile-multi"}[kind]  # fmt: skip
     label = "uv pip compile" if kind == "uv-pip-compile" else tool_name
     executable = _which(tool_name, base_env)
     if executable is None:
@@ -139,17 +169,27 @@ def regenerate_lock(
             command, cwd, run_env = plan
             compiled = lockfile_path if kind in COMPILE_KINDS else None
             tool_args = command[3:] if kind == "uv-pip-compile" else command[1:]  # after "uv pip compile"
-            refused = confinement_problem(work, cwd, kind, tool_args, compiled, allow_builds=allow_source_builds)
+            checked_kind, checked_args = kind, tool_args
+            if kind == "pip-compile-multi":  # it runs pip-compile on every .in file of its directory
+                layers = sorted((work / posixpath.dirname(lockfile_path)).glob("*.in"))
+                checked_kind, checked_args = "pip-compile", [os.path.relpath(p, cwd) for p in layers]
+            refused = confinement_problem(work, cwd, checked_kind, checked_args, compiled,
+                                          allow_builds=allow_source_builds)  # fmt: skip
             if refused is not None:
                 return LockResult(lockfile_path, None, label, _shown(command, work), refused)
+            before = _derived(work, lockfile_path, kind)
             failure = _run(command, cwd, run_env, timeout)
             shown = _shown(command, work)
+            if failure is None and kind == "uv":
+                failure = _export_pylocks(executable, work, lockfile_path, run_env, timeout)
             if failure is not None:
                 return LockResult(lockfile_path, None, label, shown, f"{label} failed: {failure}")
             text = (work / lockfile_path).read_text(encoding="utf-8")
             if kind in ("pip-compile", "uv-pip-compile"):
                 text = drop_new_option_lines(current, text)
-            return LockResult(lockfile_path, text, label, shown)
+            after = _derived(work, lockfile_path, kind)
+            also = tuple((path, after[path]) for path in sorted(after) if after[path] != before.get(path))
+            return LockResult(lockfile_path, text, label, shown, also=also)
     except (OSError, UnicodeDecodeError) as exc:
         return LockResult(lockfile_path, None, label, problem=f"{label} could not run: {_mask(str(exc))}")
 
@@ -238,6 +278,33 @@ def _plan(
             return "cannot tell the Poetry version"
         command = [executable, "lock", "--no-update"] if major < 2 else [executable, "lock"]
         return command, lock_dir, run_env
+    if kind == "pipenv":
+        run_env.update(
+            PIPENV_PIPFILE=str(work / manifest_path), PIPENV_VENV_IN_PROJECT="1", PIPENV_IGNORE_VIRTUALENVS="1",
+            PIPENV_YES="1", PIPENV_NOSPIN="1", PIPENV_DONT_LOAD_ENV="1", PIPENV_DONT_USE_PYENV="1",
+            PIPENV_DONT_USE_ASDF="1", PIPENV_NO_INHERIT="1",
+        )  # fmt: skip
+        if not allow_source_builds:
+            run_env["PIP_ONLY_BINARY"] = ":all:"
+        if list(packages) == [REFRESH_ALL] or not packages:
+            return [executable, "lock"], (work / manifest_path).parent, run_env
+        # only the named packages move; the Pipfile (already edited) is left as it is
+        return [executable, "upgrade", "--lock-only", *packages], (work / manifest_path).parent, run_env
+    if kind == "pip-compile-multi":
+        if not allow_source_builds:
+            run_env["PIP_ONLY_BINARY"] = ":all:"
+        folder = posixpath.dirname(lockfile_path) or "."
+        source = posixpath.splitext(lockfile_path)[0] + ".in"
+        command = [executable, "--directory", folder, "--only-path", source, "--no-upgrade"]
+        hashed = sorted(p.stem for p in (work / folder).glob("*.txt") if "--hash=" in p.read_text("utf-8", "replace"))
+        for stem in hashed:
+            command += ["--generate-hashes", stem]
+        if list(packages) == [REFRESH_ALL]:
+            command[command.index("--no-upgrade")] = "--upgrade"
+        else:
+            for package in packages:
+                command += ["--upgrade-package", package]
+        return command, work, run_env
     header = compiled_header(current)
     assert header is not None  # lock_kind found it
     return _plan_compile(kind, executable, work, manifest_path, lockfile_path, header, packages, run_env,
@@ -286,6 +353,54 @@ def _plan_compile(
     for package in packages:
         command += ["--upgrade-package", package]
     return command, cwd, run_env
+
+
+def _derived(work: Path, lockfile_path: str, kind: LockKind) -> dict[str, str]:
+    """The files a run of ``kind`` may rewrite besides the lockfile: PEP 751 files beside it (pipenv's
+    ``use_pylock``, ``uv export``), the other ``.txt`` layers of a pip-compile-multi directory."""
+    folder = (work / lockfile_path).parent
+    if kind in ("uv", "pipenv"):
+        paths = [p for p in folder.iterdir() if _PYLOCK.match(p.name) and p.is_file()]
+    elif kind == "pip-compile-multi":
+        paths = [p for p in folder.glob("*.txt") if p.is_file()]
+    else:
+        return {}
+    found = {Path(os.path.relpath(p, work)).as_posix(): p.read_text("utf-8", "replace") for p in paths}
+    found.pop(lockfile_path, None)
+    return found
+
+
+def _export_pylocks(
+    executable: str, work: Path, lockfile_path: str, env: Mapping[str, str], timeout: float
+) -> str | None:
+    """Run again the ``uv export`` that wrote each pylock.toml beside ``uv.lock`` (its header's command)."""
+    folder = (work / lockfile_path).parent
+    for path in sorted(p for p in folder.iterdir() if _PYLOCK.match(p.name) and p.is_file()):
+        header = compiled_header(path.read_text("utf-8", "replace"))
+        command = header.custom_command if header is not None else None
+        if command is None or not command.startswith("uv export "):
+            continue
+        try:
+            args = shlex.split(command)[2:]
+        except ValueError:
+            continue
+        bad = [a for a in args if a.startswith("-") and a.split("=", 1)[0] not in _EXPORT_OPTIONS]
+        if bad or any(escapes(work, folder, a.split("=", 1)[-1]) for a in args):
+            return f"the header of {os.path.relpath(path, work)} uses options depup does not re-run: {' '.join(bad)}"
+        failure = _run([executable, "export", *args], folder, env, timeout)
+        if failure is not None:
+            return failure
+    return None
+
+
+_EXPORT_OPTIONS = frozenset(
+    {
+        "--format", "-o", "--output-file", "--no-hashes", "--all-extras", "--extra", "--no-dev", "--dev", "--group",
+        "--only-group", "--no-group", "--all-groups", "--only-dev", "--package", "--all-packages", "--frozen",
+        "--no-emit-project", "--no-emit-workspace", "--no-editable", "--no-header", "--prune", "--quiet", "-q",
+        "--no-annotate",
+    }
+)  # fmt: skip
 
 
 def _unsupported(args: Sequence[str]) -> list[str]:

@@ -3,9 +3,15 @@ pip, pip-compile and uv at it alone."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import http.server
 import os
+import shutil
 import sys
+import threading
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,6 +43,8 @@ def wheels(tmp_path: Path) -> Path:
         make_wheel(directory, "alpha", version)
     for version in ("1.0", "1.5"):
         make_wheel(directory, "beta", version, ("alpha>=1.0",))
+    for version in ("1.0", "1.1"):
+        make_wheel(directory, "gamma", version)
     return directory
 
 
@@ -55,3 +63,27 @@ def offline_env(tmp_path: Path, wheels: Path) -> dict[str, str]:
         UV_NO_CONFIG="1",
     )
     return env
+
+
+@pytest.fixture
+def simple_index(tmp_path: Path, wheels: Path) -> Iterator[str]:
+    """A PEP 503 index of the test wheels served on 127.0.0.1 (Poetry cannot read a plain directory)."""
+    root = tmp_path / "index"
+    for name in sorted({w.name.split("-", 1)[0] for w in wheels.glob("*.whl")}):
+        (root / "simple" / name).mkdir(parents=True)
+        links = "".join(
+            f'<a href="../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>\n'
+            for w in sorted(wheels.glob(f"{name}-*.whl"))
+        )
+        (root / "simple" / name / "index.html").write_text(f"<html><body>{links}</body></html>")
+    shutil.copytree(wheels, root / "files")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    finally:
+        server.shutdown()
+        server.server_close()

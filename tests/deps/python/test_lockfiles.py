@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,30 +201,6 @@ def test_pip_configuration_is_read_and_translated_for_uv(tmp_path: Path) -> None
         == "https://env.invalid/simple"
     )
     assert uv_index_env({**env, "UV_DEFAULT_INDEX": "https://uv.invalid/simple"}) == {}
-
-
-@pytest.fixture
-def simple_index(tmp_path: Path, wheels: Path) -> Iterator[str]:
-    """A PEP 503 index of the test wheels served on 127.0.0.1 (Poetry cannot read a plain directory)."""
-    root = tmp_path / "index"
-    for name in ("alpha", "beta"):
-        (root / "simple" / name).mkdir(parents=True)
-        links = "".join(
-            f'<a href="../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">{w.name}</a>\n'
-            for w in sorted(wheels.glob(f"{name}-*.whl"))
-        )
-        (root / "simple" / name / "index.html").write_text(f"<html><body>{links}</body></html>")
-    shutil.copytree(wheels, root / "files")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.RequestHandlerClass.log_message = lambda *args: None  # type: ignore[method-assign]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/simple/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_poetry_update_lock_moves_only_the_named_package(tmp_path: Path, simple_index: str) -> None:
