@@ -115,12 +115,14 @@ def python_manifests(checkout: Checkout) -> list[Manifest]:
             manifests[path] = _with_pipfile_lock(checkout, manifest)
 
     compiled: dict[str, list[_Compiled]] = {}  # input manifest -> the compiled files that lock it
+    inputs: dict[str, list[str]] = {}  # compiled file -> its inputs
     for path, parsed in requirements.items():
         if parsed.compiled is None:
             continue
         sources = _compiled_sources(checkout, path, parsed)
         if sources is None:
             continue
+        inputs[path] = sources
         versions = _pins(path, requirements)
         for source in sources:
             compiled.setdefault(source, []).append(_Compiled(path, parsed.compiled, versions))
@@ -129,7 +131,8 @@ def python_manifests(checkout: Checkout) -> list[Manifest]:
             _compiled_pylock(checkout, path, compiled)
 
     for path, parsed in requirements.items():
-        if parsed.compiled is not None and all(s in manifests or s in requirements for s in _sources(path, parsed)):
+        sources = inputs.get(path)
+        if sources and all(s in manifests or s in requirements for s in sources):
             continue  # a compiled file whose inputs are known manifests is their lockfile, not a manifest
         manifests[path] = parsed.manifest
     for source, outputs in compiled.items():
@@ -179,11 +182,6 @@ def _compiled_from(checkout: Checkout, output: str, source: str) -> bool:
         return False
     parsed = parse_requirements_file(output, text)
     return parsed.compiled is not None and source in (_compiled_sources(checkout, output, parsed, quiet=True) or [])
-
-
-def _sources(path: str, parsed: RequirementsFile) -> list[str]:
-    assert parsed.compiled is not None
-    return [posixpath.normpath(posixpath.join(posixpath.dirname(path), s)) for s in parsed.compiled.sources]
 
 
 def _compiled_sources(
@@ -324,9 +322,9 @@ def _with_pyproject_lock(
     pylocks = sorted(
         p for p in checkout.files if posixpath.dirname(p) == folder and _PYLOCK.match(posixpath.basename(p))
     )
-    if pylocks:
-        chosen = next((p for p in pylocks if posixpath.basename(p) == "pylock.toml"), pylocks[0])
-        return _apply(checkout, manifest, chosen, locks.read_pylock, manifest.requires_python)
+    for chosen in sorted(pylocks, key=lambda p: posixpath.basename(p) != "pylock.toml"):
+        if not _written_by_pipenv(checkout, chosen):  # pipenv's own copy of Pipfile.lock is not this project's
+            return _apply(checkout, manifest, chosen, locks.read_pylock, manifest.requires_python)
     return manifest
 
 
@@ -363,7 +361,19 @@ def _with_pipfile_lock(checkout: Checkout, manifest: Manifest) -> Manifest:
     return pipfile.locked(manifest, lock_path, lock)
 
 
+def _written_by_pipenv(checkout: Checkout, path: str) -> bool:
+    """A pylock.toml pipenv writes beside Pipfile.lock (``[pipenv] use_pylock``): the same versions, written
+    again with Pipfile.lock."""
+    folder = posixpath.dirname(path)
+    if not checkout.has(posixpath.join(folder, "Pipfile") if folder else "Pipfile"):
+        return False
+    head = (checkout.read(path, MAX_LOCKFILE_BYTES) or "")[:4096]
+    return re.search(r"(?m)^created-by\s*=\s*[\"']pipenv[\"']", head) is not None
+
+
 def _compiled_pylock(checkout: Checkout, path: str, compiled: dict[str, list[_Compiled]]) -> None:
+    if _written_by_pipenv(checkout, path):
+        return
     text = _read_lock(checkout, path)
     if text is None:
         return

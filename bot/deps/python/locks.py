@@ -15,6 +15,7 @@ date, or was made for another platform), never a version guessed from its constr
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -57,9 +58,10 @@ class LockReadError(ValueError):
 def _toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, column = getattr(exc, "lineno", 1), getattr(exc, "colno", 1)
-        raise LockReadError(f"not valid TOML: {exc}", line or 1, column or 1) from exc
+    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
+        found = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
+        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+        raise LockReadError(f"not valid TOML: {exc}", line, column) from exc
     except RecursionError as exc:  # tomllib recurses once per nested array or inline table
         raise LockReadError("not readable: arrays or tables nested too deeply") from exc
 
