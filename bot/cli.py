@@ -22,10 +22,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.errors import SettingsError
+from redis.exceptions import RedisError
+
+from bot.errors import GitHubUnavailable, RedisUnavailable, SettingsError
 from bot.settings import Role, Settings
 
-EXIT_SETTINGS = 2
+EXIT_SETTINGS = 2  # a missing or bad setting
+EXIT_UNREACHABLE = 2  # a dependency (Redis, GitHub) an operator command needs did not answer
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     web = commands.add_parser("web", help="serve GitHub webhooks (gunicorn)")
     web.add_argument("--bind", default=None, help="address:port (default 0.0.0.0:$PORT, PORT defaults to 3000)")
     web.add_argument("--workers", type=int, default=None, help="gunicorn worker processes ($WEB_CONCURRENCY or 2)")
-    web.add_argument("--threads", type=int, default=4, help="threads per worker process (default 4)")
+    web.add_argument(
+        "--connections", type=int, default=None, help="open connections per worker process (gevent; default 1000)"
+    )
     web.set_defaults(run=_web)
 
     worker = commands.add_parser("worker", help="run jobs from the queue (rq worker with scheduler)")
@@ -93,6 +98,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as e:
         print(f"depup: {e}", file=sys.stderr)
         return EXIT_SETTINGS
+    except (RedisUnavailable, GitHubUnavailable) as e:  # one line naming what did not answer, no traceback
+        print(f"depup: {str(e).splitlines()[0]}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except RedisError as e:
+        from bot.runtime import redis_unavailable
+
+        print(f"depup: {redis_unavailable(e, os.environ.get('REDIS_URL', ''))}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -104,9 +117,8 @@ def _plan(args: argparse.Namespace) -> int:
     from bot.deps.registry.client import RegistryClient
     from bot.deps.report import to_json, to_text
     from bot.deps.survey import survey
-    from bot.deps.versions import Policy
     from bot.errors import ConfigInvalid
-    from bot.plan import Sources, make_plan
+    from bot.plan import Sources, make_plan, policy_for, scope_for
     from bot.plan.export import plan_json, plan_text
     from bot.plan.render import plan_markdown
     from bot.progress import Progress
@@ -126,12 +138,19 @@ def _plan(args: argparse.Namespace) -> int:
         print(str(e), file=sys.stderr)
         return 1
     now = datetime.now(UTC)
-    age = timedelta(days=args.min_release_age) if args.min_release_age is not None else config.min_release_age
-    policy = Policy(range_strategy=args.range_strategy or config.range_strategy, min_release_age=age, now=now)
+    age = timedelta(days=args.min_release_age) if args.min_release_age is not None else None
+    policy = policy_for(config, now, range_strategy=args.range_strategy, min_release_age=age)
     redis_url = os.environ.get("REDIS_URL")  # optional here: the registry cache
     redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=10) if redis_url else None
     with RegistryClient(redis) as registry, Progress("looking up packages") as progress:
-        result = survey(args.path, registry, policy, on_scanned=progress.start, on_answer=progress.advance)
+        result = survey(
+            args.path,
+            registry,
+            policy,
+            on_scanned=progress.start,
+            on_answer=progress.advance,
+            scope=scope_for(config),
+        )
     plan = make_plan(result, config, now, Sources(imports=index_imports(args.path)))
     if args.json:
         print(json.dumps({**to_json(result, now), "plan": plan_json(plan)}, indent=2))
@@ -207,9 +226,11 @@ def _status(args: argparse.Namespace) -> int:
         repos = RepoRegistry(redis)
         known, installations = len(repos.all()), len(repos.installations())
         alive = metrics.workers(redis, settings.queue_name)
+        parts = metrics.liveness(redis, settings.queue_name)
     except RedisError as e:
-        print(f"depup: cannot read Redis: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+        from bot.runtime import redis_unavailable
+
+        raise redis_unavailable(e, settings.redis_url) from e
     if args.json:
         report = {
             "queue": settings.queue_name,
@@ -219,12 +240,19 @@ def _status(args: argparse.Namespace) -> int:
             "repositories": known,
             "installations": installations,
             "workers": [asdict(w) for w in alive],
+            **asdict(parts),
         }
         print(json.dumps(report, indent=2))
         return 0
     now = time.time()
     print(f"queue {settings.queue_name}: " + ", ".join(f"{n} {name}" for name, n in counts.items()))
-    print(f"repositories: {known} known, in {installations} installation(s)")
+    registry = f"rebuilt from GitHub {parts.registry_complete_at}" if parts.registry_complete_at else (
+        "never rebuilt in full in this Redis: the next lookup that misses rebuilds it"
+    )  # fmt: skip
+    print(f"repositories: {known} known, in {installations} installation(s); {registry}")
+    print(f"redis data since: {parts.epoch or 'not marked yet (new or emptied Redis: cron marks it and recovers)'}")
+    print(f"scheduler: {parts.scheduler or 'none holds the lock (no worker running, or one is taking it over)'}")
+    print(f"cron: {', '.join(parts.cron) if parts.cron else 'none heartbeating'}")
     print(f"workers: {len(alive)} alive")
     for w in alive:
         doing = f" on {w.current_job}" if w.current_job else ""
@@ -267,14 +295,33 @@ def _settings(role: Role) -> Settings:
 
 def _web(args: argparse.Namespace) -> int:
     settings = _settings(Role.WEB)
-    workers = args.workers or int(os.environ.get("WEB_CONCURRENCY", "2"))
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Must be set before prometheus_client is imported by the workers (bot.web is loaded after fork).
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="depup-metrics-")
-    bind = args.bind or f"0.0.0.0:{os.environ.get('PORT', '3000')}"
-    from bot.gunicorn_app import serve
+    workers = args.workers or _positive("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY", "").strip() or "2")
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Whatever the number of workers: a replaced worker's counters must survive it, and the arbiter clears a dead
+        # worker's gauges there. Set before prometheus_client is imported by the workers (bot.web is loaded after
+        # fork); removed when depup web stops.
+        import atexit
+        import shutil
 
-    return serve(settings, bind=bind, workers=workers, threads=args.threads)
+        directory = tempfile.mkdtemp(prefix="depup-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+        master = os.getpid()
+
+        def remove() -> None:  # gunicorn's workers are forks that run atexit handlers too: only the master removes it
+            if os.getpid() == master:
+                shutil.rmtree(directory, ignore_errors=True)
+
+        atexit.register(remove)
+    bind = args.bind or f"0.0.0.0:{os.environ.get('PORT', '3000')}"
+    from bot.gunicorn_app import DEFAULT_CONNECTIONS, serve
+
+    return serve(settings, bind=bind, workers=workers, connections=args.connections or DEFAULT_CONNECTIONS)
+
+
+def _positive(name: str, raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {raw!r}")
+    return int(raw)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -293,8 +340,9 @@ def _worker(args: argparse.Namespace) -> int:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
         atexit.register(shutil.rmtree, directory, True)
 
+    import time
+
     from bot import metrics, runtime
-    from bot.serializer import JSONSerializer
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
@@ -304,9 +352,17 @@ def _worker(args: argparse.Namespace) -> int:
 
         metrics.use_worker_directory(directory)
         start_http_server(port, registry=metrics.worker_registry(directory))
-    worker = metrics.MeteredWorker([rt.queue], connection=rt.redis, serializer=JSONSerializer)
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
-    return 0
+    from bot import worker
+
+    # Redis unreachable (at the start or later): retried with backoff, one line per attempt, never an exit: a
+    # long-running process should outlive a Redis restart (under honcho one exit stops all three processes).
+    return worker.run(
+        lambda: worker.build(rt.queue, rt.redis),
+        settings.redis_url,
+        burst=args.burst,
+        logging_level=settings.log_level,
+        sleep=time.sleep,
+    )
 
 
 def _cron(args: argparse.Namespace) -> int:
@@ -322,7 +378,7 @@ def _cron(args: argparse.Namespace) -> int:
         from bot import metrics
 
         start_http_server(port, registry=metrics.cron_registry(redis, settings.queue_name))
-    build_scheduler(settings, redis).start()  # type: ignore[no-untyped-call]
+    build_scheduler(settings, redis).start()  # retries Redis with backoff: see bot.cron
     return 0
 
 
@@ -335,7 +391,14 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
-    result: dict[str, Any] = reconcile(rt.clients, RepoRegistry(rt.redis))
+    try:
+        result: dict[str, Any] = reconcile(rt.clients, RepoRegistry(rt.redis))
+    except GitHubUnavailable as e:
+        raise GitHubUnavailable(f"GitHub unreachable at {settings.github_api_url}: {e}") from e
+    except RedisError as e:
+        from bot.runtime import redis_unavailable
+
+        raise redis_unavailable(e, settings.redis_url) from e
     print(json.dumps(result))
     return 0
 

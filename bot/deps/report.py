@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.deps.model import Problem
+from bot.deps.model import Manifest, Problem
 from bot.deps.proposals import Proposal, Update
 from bot.deps.survey import Survey
 
@@ -26,6 +26,7 @@ def to_json(result: Survey, now: datetime | None = None) -> dict[str, Any]:
                 "lockfile": m.lockfile,
                 "requires_python": m.requires_python,
                 "engines_node": m.engines_node,
+                "runtime_evidence": m.runtime_evidence,
                 "dependencies": len(m.dependencies),
                 "problems": _problems(m.problems),
             }
@@ -33,6 +34,7 @@ def to_json(result: Survey, now: datetime | None = None) -> dict[str, Any]:
         ],
         "dependencies": [_proposal(p) for p in result.proposals],
         "problems": _problems(result.problems),
+        "unread": [{"path": u.path, "reason": u.reason} for u in result.unread],
         "registry": {
             "packages": len(result.packages),
             "requests": result.registry.requests,
@@ -60,6 +62,8 @@ def _proposal(p: Proposal) -> dict[str, Any]:
         "marker": d.marker,
         "locked": d.locked,
         "current": p.current,
+        "current_unknown": d.unknown_current,
+        "patched": d.patched,
         "updates": [_update(u) for u in p.updates],
         "reason": p.reason,
         "notes": list(p.notes),
@@ -92,11 +96,13 @@ def to_text(result: Survey) -> str:
         by_file.setdefault(p.dependency.location.file, []).append(p)
     for manifest in result.manifests:
         lock = f", lockfile {manifest.lockfile}" if manifest.lockfile else ""
-        lines.append(f"{manifest.path} ({manifest.ecosystem.value} {manifest.kind}{lock})")
+        runtime = _runtime(manifest)
+        lines.append(f"{manifest.path} ({manifest.ecosystem.value} {manifest.kind}{lock}{runtime})")
         rows = [("package", "role", "current", "proposed")]
         for p in by_file.get(manifest.path, []):
             proposed = "  ".join(_describe(u) for u in p.updates) or (p.reason or "")
-            rows.append((p.dependency.name, p.dependency.role.value, p.current or "-", proposed))
+            current = p.current or ("unknown" if p.dependency.unknown_current else "-")
+            rows.append((p.dependency.name, p.dependency.role.value, current, proposed))
             rows.extend(("", "", "", f"  held back: {note}") for note in p.notes)
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines.extend(
@@ -105,6 +111,9 @@ def to_text(result: Survey) -> str:
         lines.extend(f"  ! line {p.line}, column {p.column}: {p.message}" for p in manifest.problems)
         lines.append("")
     lines.extend(f"! {p.file}:{p.line}:{p.column}: {p.message}" for p in result.problems)
+    if result.unread:
+        lines.append("Not read:")
+        lines.extend(f"  {u.path}: {u.reason}" for u in result.unread)
     updates = sum(len(p.updates) for p in result.proposals)
     lines.append(
         f"{len(result.proposals)} dependencies in {len(result.manifests)} manifests, {updates} updates proposed; "
@@ -112,6 +121,14 @@ def to_text(result: Survey) -> str:
         f"{result.registry.cache_hits} from cache"
     )
     return "\n".join(lines) + "\n"
+
+
+def _runtime(manifest: Manifest) -> str:
+    declared = manifest.requires_python if manifest.ecosystem.value == "python" else manifest.engines_node
+    if declared is None:
+        return ""
+    name = "Python" if manifest.ecosystem.value == "python" else "Node"
+    return f"; {name} {declared}" + (f" from {manifest.runtime_evidence}" if manifest.runtime_evidence else "")
 
 
 def _describe(u: Update) -> str:

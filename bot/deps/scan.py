@@ -17,7 +17,7 @@ from bot.deps.model import Dependency, Manifest, Problem, Unread
 from bot.deps.npm.discover import npm_manifests
 from bot.deps.python.discover import python_manifests
 
-# Like Renovate's default ignorePaths, plus tool and environment folders that never hold a project manifest.
+# Vendored trees, tool and environment folders: never hold a project's own manifest, never scanned.
 DEFAULT_IGNORED_DIRS = frozenset(
     {
         ".git",
@@ -26,11 +26,6 @@ DEFAULT_IGNORED_DIRS = frozenset(
         "node_modules",
         "bower_components",
         "vendor",
-        "examples",
-        "__tests__",
-        "test",
-        "tests",
-        "__fixtures__",
         ".venv",
         "venv",
         ".tox",
@@ -45,8 +40,39 @@ DEFAULT_IGNORED_DIRS = frozenset(
         ".next",
     }
 )
+# Folders of test fixtures, examples and playgrounds (Renovate's default ignorePaths, and their usual names):
+# scanned, and listed, but their manifests are not planned unless the config's ``directories`` names them.
+SAMPLE_DIRS = frozenset(
+    {
+        "test",
+        "tests",
+        "__tests__",
+        "__fixtures__",
+        "fixtures",
+        "__mocks__",
+        "example",
+        "examples",
+        "playground",
+        "playgrounds",
+        "sandbox",
+        "sandboxes",
+        "demo",
+        "demos",
+        "samples",
+        "testdata",
+    }
+)
+
+
+def sample_dir(path: str) -> str | None:
+    """The folder name that makes ``path`` (a repository-relative file) a fixture, example or playground."""
+    return next((part for part in path.split("/")[:-1] if part in SAMPLE_DIRS), None)
+
+
 # What the dependency engine reads, for callers that read files without a Checkout (fuzz tests, snapshots).
-__all__ = ["DEFAULT_IGNORED_DIRS", "MAX_LOCKFILE_BYTES", "MAX_MANIFEST_BYTES", "ScanResult", "scan"]
+__all__ = [
+    "DEFAULT_IGNORED_DIRS", "MAX_LOCKFILE_BYTES", "MAX_MANIFEST_BYTES", "SAMPLE_DIRS", "ScanResult", "sample_dir", "scan"
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem
+from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem, Unread
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
 from bot.deps.registry.failures import LookupFailure
@@ -24,6 +24,8 @@ class Survey:
     packages: dict[tuple[Ecosystem, str], PackageInfo | LookupFailure]
     registry: RegistryStats
     peers: dict[str, Mapping[str, tuple[PeerDependency, ...]]] = field(default_factory=dict)  # npm, by version
+    unread: tuple[Unread, ...] = ()  # dependency files seen but not read, with why
+    not_managed: tuple[tuple[str, str], ...] = ()  # (manifest path, why) for manifests the scope leaves out
 
 
 def survey(
@@ -34,10 +36,22 @@ def survey(
     ignored_dirs: frozenset[str] = DEFAULT_IGNORED_DIRS,
     on_scanned: Callable[[int], None] | None = None,
     on_answer: Callable[[int], None] | None = None,
+    scope: Callable[[Manifest], str | None] | None = None,
 ) -> Survey:
+    """``scope`` says why a manifest is not managed (None: it is); the dependencies of those are listed but not
+    looked up."""
     policy = policy or Policy()
     found = scan(root, ignored_dirs)
-    wanted = sorted({(d.ecosystem, d.key) for d in found.dependencies if not d.skip_reason})
+    left_out = {m.path: why for m in found.manifests if scope is not None and (why := scope(m)) is not None}
+    wanted = sorted(
+        {
+            (d.ecosystem, d.key)
+            for m in found.manifests
+            if m.path not in left_out
+            for d in m.dependencies
+            if not d.skip_reason and not d.unknown_current
+        }
+    )
     if on_scanned is not None:
         on_scanned(len(wanted))
     parsed = registry.lookup_parsed(wanted, on_answer) if wanted else {}
@@ -53,13 +67,27 @@ def survey(
         project = Project(manifest.requires_python, manifest.engines_node, manifest.lockfile is not None)
         for dep in manifest.dependencies:
             info = packages.get((dep.ecosystem, dep.key))
-            if dep.skip_reason or info is None:
+            if manifest.path in left_out:
+                proposals.append(Proposal(dep, dep.locked, reason=f"not managed: {left_out[manifest.path]}"))
+            elif dep.unknown_current:  # nothing to offer from: not looked up
+                proposals.append(Proposal(dep, None, reason=f"current version unknown: {dep.unknown_current}"))
+            elif dep.skip_reason or info is None:
                 proposals.append(Proposal(dep, None, reason=f"skipped: {dep.skip_reason}"))
             elif isinstance(info, LookupFailure):
                 proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
             else:
                 proposals.append(chooser.choose(dep, info, project))
-    return Survey(str(root), found.manifests, tuple(proposals), found.problems, packages, registry.stats, peers)
+    return Survey(
+        str(root),
+        found.manifests,
+        tuple(proposals),
+        found.problems,
+        packages,
+        registry.stats,
+        peers,
+        found.unread,
+        tuple(sorted(left_out.items())),
+    )
 
 
 def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -> Survey:

@@ -52,7 +52,7 @@ from bot.lifecycle.state import (
     Split,
     parse_pr_meta,
 )
-from bot.plan import Sources, make_plan
+from bot.plan import Sources, make_plan, policy_for, scope_for
 from bot.plan.model import Plan, PlanGroup, riskiest
 from bot.plan.render import group_markdown
 from bot.repos import RepoRecord
@@ -254,9 +254,9 @@ class _Scan:
         return True
 
     def _plan(self, snapshot: Snapshot, config: Config, state: DashboardState, now: datetime) -> Plan:
-        policy = Policy(range_strategy=config.range_strategy, min_release_age=config.min_release_age, now=now)
+        policy = policy_for(config, now)
         with RegistryClient(self.redis) as registry:
-            surveyed = survey(snapshot.root, registry, policy)
+            surveyed = survey(snapshot.root, registry, policy, scope=scope_for(config))
         audit = None
         if config.security.audit:
             surveyed, audit = self._security_audit(surveyed, policy)

@@ -2,17 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
 
+from bot.deps.model import Manifest
+from bot.deps.proposals import StrategySetting
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.survey import Survey
+from bot.deps.versions import Policy
 from bot.plan.build import build_plan
-from bot.plan.items import Sources, in_scope, plan_items
+from bot.plan.items import Sources, in_scope, not_managed, plan_items
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
 from config.model import Config, IgnoreRule
 
-__all__ = ["Plan", "PlanGroup", "PlanItem", "PlanPhase", "Skipped", "Sources", "make_plan", "survey_problems"]
+__all__ = [
+    "Plan",
+    "PlanGroup",
+    "PlanItem",
+    "PlanPhase",
+    "Skipped",
+    "Sources",
+    "make_plan",
+    "policy_for",
+    "scope_for",
+    "survey_problems",
+]
+
+
+def policy_for(
+    config: Config,
+    now: datetime,
+    *,
+    range_strategy: StrategySetting | None = None,
+    min_release_age: timedelta | None = None,
+) -> Policy:
+    """The version-choice policy of a configuration (``range_strategy``/``min_release_age`` override it)."""
+    return Policy(
+        range_strategy=range_strategy or config.range_strategy,
+        min_release_age=config.min_release_age if min_release_age is None else min_release_age,
+        now=now,
+        node_runtime=config.runtime.node,
+        python_runtime=config.runtime.python,
+    )
+
+
+def scope_for(config: Config) -> Callable[[Manifest], str | None]:
+    """Why the config leaves a manifest unmanaged (None when it manages it), for ``survey(scope=...)``."""
+    return lambda manifest: not_managed(manifest.path, manifest.ecosystem.value, config)
 
 
 def make_plan(
@@ -27,7 +64,7 @@ def make_plan(
 ) -> Plan:
     """The phased plan for a surveyed checkout under ``config``."""
     items = plan_items(survey, config, now, sources)
-    return build_plan(
+    plan = build_plan(
         items,
         config,
         extra_ignores=extra_ignores,
@@ -35,6 +72,31 @@ def make_plan(
         problems=survey_problems(survey, config),
         splits=splits,
     )
+    managed = {m.path for m in survey.manifests if in_scope(m.path, m.ecosystem.value, config)}
+    unread = [u for u in survey.unread if not _beside_unmanaged(u.path, survey, managed)]
+    unknown = [
+        f"{p.dependency.name} ({p.dependency.location.file}): {p.dependency.unknown_current}"
+        for p in survey.proposals
+        if p.dependency.unknown_current and p.dependency.location.file in managed
+    ]
+    left_out = [
+        f"{m.path}: {why}"
+        for m in survey.manifests
+        if (why := not_managed(m.path, m.ecosystem.value, config)) is not None
+    ]
+    return replace(
+        plan,
+        unread=tuple(f"{u.path}: {u.reason}" for u in unread),
+        unknown=tuple(dict.fromkeys(unknown)),
+        not_managed=tuple(left_out),
+    )
+
+
+def _beside_unmanaged(path: str, survey: Survey, managed: set[str]) -> bool:
+    """Whether an unread file sits only with manifests the config leaves alone (a lockfile of an example)."""
+    folder = path.rpartition("/")[0]
+    beside = [m.path for m in survey.manifests if m.path.rpartition("/")[0] == folder]
+    return bool(beside) and not any(p in managed for p in beside)
 
 
 def survey_problems(survey: Survey, config: Config) -> list[str]:

@@ -29,6 +29,9 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "unplaced": [_skipped(s) for s in plan.unplaced],
         "deferred": [_skipped(s) for s in plan.deferred],
         "problems": list(plan.problems),
+        "unread": list(plan.unread),
+        "unknown": list(plan.unknown),
+        "not_managed": list(plan.not_managed),
     }
 
 
@@ -115,5 +118,13 @@ def plan_text(plan: Plan) -> str:
         if skipped:
             lines.append(f"{title}:")
             lines.extend(f"  {s.item.name} {s.item.change}: {s.reason}" for s in skipped)
+    for title, entries in (
+        ("Not read", plan.unread),
+        ("Version in use unknown", plan.unknown),
+        ("Not managed", plan.not_managed),
+    ):
+        if entries:
+            lines.append(f"{title}:")
+            lines.extend(f"  {entry}" for entry in entries)
     lines.extend(f"! {p}" for p in plan.problems)
     return "\n".join(lines) + "\n"

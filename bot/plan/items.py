@@ -11,6 +11,7 @@ from bot.deps.model import Dependency, Ecosystem, Manifest, PackageInfo
 from bot.deps.proposals import Proposal, Update
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.registry.links import url_kind
+from bot.deps.scan import sample_dir
 from bot.deps.survey import Survey
 from bot.plan.model import PlanItem
 from bot.risk.assess import assess
@@ -96,16 +97,26 @@ def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources |
 
 def in_scope(path: str, ecosystem: str, config: Config) -> bool:
     """Whether a manifest at ``path`` is managed under the config's ecosystems, directories and ignore_paths."""
+    return not_managed(path, ecosystem, config) is None
+
+
+def not_managed(path: str, ecosystem: str, config: Config) -> str | None:
+    """Why the manifest at ``path`` is not managed under the config, or None when it is."""
     if ecosystem not in config.ecosystems:
-        return False
+        return f"the {ecosystem} ecosystem is not in `ecosystems`"
     directory = path.rpartition("/")[0]
     if not glob_matches(config.directories, directory, path=True):
-        return False
+        return "outside `directories`"
+    sample = sample_dir(path)
+    if sample is not None and not any(sample in glob.split("/") for glob in config.directories):
+        return f"in a folder of tests, fixtures or examples ({sample}/): name it in `directories` to plan it"
     if not config.ignore_paths:
-        return True
+        return None
     parts = path.split("/")
     ancestors = ["/".join(parts[: i + 1]) for i in range(len(parts))]  # legacy, legacy/app, legacy/app/x.txt
-    return not any(glob_matches(config.ignore_paths, p, path=True) for p in ancestors)
+    if any(glob_matches(config.ignore_paths, p, path=True) for p in ancestors):
+        return "in `ignore_paths`"
+    return None
 
 
 def _manifest_of(dep: Dependency, manifests: dict[str, Manifest]) -> Manifest | None:

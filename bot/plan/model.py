@@ -94,6 +94,9 @@ class Plan:
     unplaced: tuple[Skipped, ...]
     deferred: tuple[Skipped, ...] = ()  # majors that wait for the in-line update of the same entry
     problems: tuple[str, ...] = ()  # files or lookups that failed, shown to maintainers
+    unread: tuple[str, ...] = ()  # "path: why" of every managed dependency file depup saw but could not read
+    unknown: tuple[str, ...] = ()  # "name (file): why" of dependencies whose version in use is unknown
+    not_managed: tuple[str, ...] = ()  # "path: why" of manifests depup read but leaves alone
 
     def group(self, key: str) -> PlanGroup | None:
         return next((g for p in self.phases for g in p.groups if g.key == key), None)

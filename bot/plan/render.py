@@ -83,6 +83,17 @@ def plan_markdown(plan: Plan) -> str:
     lines.extend(_skipped_lines("Ignored", plan.ignored))
     lines.extend(_skipped_lines("Later", plan.deferred))
     lines.extend(_skipped_lines("Not planned", plan.unplaced))
+    for title, entries in (
+        ("Files depup could not read", plan.unread),
+        ("Versions in use depup could not establish", plan.unknown),
+    ):
+        if entries:
+            lines.extend(["", f"### {title}", ""])
+            lines.extend(f"- {_md(entry)}" for entry in entries)
+    if plan.not_managed:
+        lines.extend(["", "<details><summary>Manifests not managed</summary>", ""])
+        lines.extend(f"- {_md(entry)}" for entry in plan.not_managed)
+        lines.extend(["", "</details>"])
     if plan.problems:
         lines.extend(["", "### Problems", ""])
         lines.extend(f"- {_md(p)}" for p in plan.problems)

@@ -20,7 +20,7 @@ MAX_FILES = 20_000
 MAX_FILE_BYTES = 1_000_000
 # Directories whose files are not the project's own code: the scan's ignored directories (vendored trees,
 # environments, caches) and build output, but tests, which import packages like the code they test.
-SKIP_SOURCE_DIRS = frozenset({*DEFAULT_IGNORED_DIRS, "dist", "build", "coverage"} - {"tests", "test", "__tests__"})
+SKIP_SOURCE_DIRS = frozenset({*DEFAULT_IGNORED_DIRS, "dist", "build", "coverage", "examples", "__fixtures__"})
 _PY_SUFFIXES = (".py", ".pyi")
 _JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts", ".vue", ".svelte")
 SOURCE_SUFFIXES = _PY_SUFFIXES + _JS_SUFFIXES

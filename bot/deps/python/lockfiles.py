@@ -188,6 +188,10 @@ def regenerate_lock(
             if kind in ("pip-compile", "uv-pip-compile"):
                 text = drop_new_option_lines(current, text)
             after = _derived(work, lockfile_path, kind)
+            if kind == "pip-compile-multi":
+                text = keep_multi_header(current, drop_new_option_lines(current, text))
+                after = {p: keep_multi_header(before.get(p, t), drop_new_option_lines(before.get(p, ""), t))
+                         for p, t in after.items()}  # fmt: skip
             also = tuple((path, after[path]) for path in sorted(after) if after[path] != before.get(path))
             return LockResult(lockfile_path, text, label, shown, also=also)
     except (OSError, UnicodeDecodeError) as exc:
@@ -222,6 +226,23 @@ def drop_new_option_lines(original: str, regenerated: str) -> str:
         dropped_block = False
         out.append(line)
     return "".join(out)
+
+
+def keep_multi_header(original: str, regenerated: str) -> str:
+    """pip-compile-multi's output with the original's header comment (versions of the tool word it differently):
+    the new ``# SHA1:`` line (the digest of the .in file), then the original header, then the new body."""
+
+    def split(text: str) -> tuple[list[str], list[str]]:
+        lines = text.splitlines(keepends=True)
+        end = next((i for i, line in enumerate(lines) if not line.startswith("#")), len(lines))
+        return lines[:end], lines[end:]
+
+    old_header, _ = split(original)
+    new_header, body = split(regenerated)
+    if not old_header or not new_header or not new_header[0].startswith("# SHA1:"):
+        return regenerated
+    kept = old_header[1:] if old_header[0].startswith("# SHA1:") else old_header
+    return "".join([new_header[0], *kept, *body])
 
 
 def _ignored(folder: str, names: list[str]) -> set[str]:

@@ -109,7 +109,9 @@ def test_plan_as_markdown_uses_the_repository_config(
     out = capsys.readouterr().out
     assert out.startswith("## Upgrade plan\n")
     assert "#### chore(deps): phase 1: 2 low-risk npm upgrades" in out
-    assert "py-req" not in out
+    planned, _, left_out = out.partition("<details><summary>Manifests not managed</summary>")
+    assert "py-req" not in planned
+    assert "- py-req/requirements.txt: outside `directories`" in left_out
 
 
 def test_plan_with_a_bad_config_prints_every_mistake_and_fails(

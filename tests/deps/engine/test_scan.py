@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from bot.deps.model import Role
 from bot.deps.scan import scan
+from bot.plan.items import not_managed
+from config.loader import default_config
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -136,8 +139,17 @@ def test_ignored_folders_and_unreadable_files(tmp_path: Path) -> None:
         },
     )
     result = scan(tmp_path)
-    assert [m.path for m in result.manifests] == ["setup.cfg"]
+    # Vendored trees are never read; test folders are read (and listed), but not planned by default.
+    assert [m.path for m in result.manifests] == ["setup.cfg", "tests/requirements.txt"]
     assert [(p.file, p.message.split(" (")[0]) for p in result.problems] == [("requirements.txt", "not UTF-8 text")]
+    assert [(u.path, u.reason.split(" (")[0]) for u in result.unread] == [("requirements.txt", "not UTF-8 text")]
+    default = default_config()
+    assert not_managed("tests/requirements.txt", "python", default) == (
+        "in a folder of tests, fixtures or examples (tests/): name it in `directories` to plan it"
+    )
+    assert not_managed("setup.cfg", "python", default) is None
+    named = replace(default, directories=("**", "tests"))
+    assert not_managed("tests/requirements.txt", "python", named) is None
 
 
 def test_bytes_are_kept_exactly(tmp_path: Path) -> None:
