@@ -21,7 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -59,6 +59,9 @@ class Step:
     argv: tuple[str, ...]
     restore_manifests: bool = False  # put every package.json back as copied before running this step
     env: Mapping[str, str] = field(default_factory=dict)  # added to the tool environment for this step
+    # Run on the copy (after the restore, before argv): rewrites the tool cannot do itself (yarn has no command
+    # recording an exact version within a range); answers why it could not, or None.
+    edit: Callable[[Path], str | None] | None = None
 
 
 class Relocker(Protocol):
@@ -102,6 +105,10 @@ def run_relock(relocker: Relocker, tool: Tool, project: Path, job: Job, timeout:
             if step.restore_manifests:
                 for path, content in originals.items():
                     path.write_bytes(content)
+            if step.edit is not None:
+                failed = step.edit(work)
+                if failed is not None:
+                    return LockResult(None, tool.label, failed, lockfile)
             env = {
                 **tool_environment(os.environ, relocker.env_prefixes),
                 "npm_config_ignore_scripts": "true",
