@@ -14,6 +14,7 @@ from bot.deps.versions import Policy
 from bot.plan.build import build_plan
 from bot.plan.items import Sources, in_scope, not_managed, plan_items
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
+from bot.plan.together import ItemKey, Link, key_of, links, sets
 from config.model import Config, IgnoreRule
 
 __all__ = [
@@ -64,6 +65,8 @@ def make_plan(
 ) -> Plan:
     """The phased plan for a surveyed checkout under ``config``."""
     items = plan_items(survey, config, now, sources)
+    found = links(items, survey.packages, survey.peers)
+    items = _with_partner_notes(items, found)
     plan = build_plan(
         items,
         config,
@@ -71,6 +74,7 @@ def make_plan(
         open_prs=open_prs,
         problems=survey_problems(survey, config),
         splits=splits,
+        together=sets((key_of(i) for i in items), found),
     )
     managed = {m.path for m in survey.manifests if in_scope(m.path, m.ecosystem.value, config)}
     unread = [u for u in survey.unread if not _beside_unmanaged(u.path, survey, managed)]
@@ -90,6 +94,16 @@ def make_plan(
         unknown=tuple(dict.fromkeys(unknown)),
         not_managed=tuple(left_out),
     )
+
+
+def _with_partner_notes(items: Sequence[PlanItem], found: Sequence[Link]) -> list[PlanItem]:
+    by_key = {key_of(i): i for i in items}
+    notes: dict[ItemKey, list[str]] = {}
+    for link in found:
+        for mine, other in ((link.a, link.b), (link.b, link.a)):
+            partner = by_key[other]
+            notes.setdefault(mine, []).append(f"moves together with {partner.name} {partner.target}: {link.why}")
+    return [replace(i, notes=(*i.notes, *notes[key_of(i)])) if key_of(i) in notes else i for i in items]
 
 
 def _beside_unmanaged(path: str, survey: Survey, managed: set[str]) -> bool:

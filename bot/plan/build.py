@@ -27,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.deps.npm import semver
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped, riskiest
+from bot.plan.together import ItemKey, key_of
 from config.globs import glob_matches
 from config.model import RISK_LEVELS, Config, Group, IgnoreRule, Match, Phase
 
@@ -42,8 +43,12 @@ def build_plan(
     open_prs: int = 0,
     problems: Sequence[str] = (),
     splits: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    together: Sequence[frozenset[ItemKey]] = (),
 ) -> Plan:
-    """``splits``: for a group key, the package sets its pull request was split into to find a CI culprit."""
+    """``splits``: for a group key, the package sets its pull request was split into to find a CI culprit.
+    ``together``: sets of items (``bot.plan.together``) that share one phase and one pull request, and are held
+    back together when one of them is."""
+    partners = _Partners(together)
     ignored: list[Skipped] = []
     kept: list[PlanItem] = []
     rules = [*config.ignore, *extra_ignores]
@@ -56,9 +61,12 @@ def build_plan(
             ignored.append(Skipped(item, f"{item.target} has known vulnerabilities ({ids}): security.block_new"))
         else:
             kept.append(item)
+    kept, held = partners.hold(kept, ignored, "ignored")
+    ignored.extend(held)
 
     by_phase: dict[str, list[PlanItem]] = {phase.name: [] for phase in config.phases}
     unplaced: list[Skipped] = []
+    placed: dict[ItemKey, int] = {}
     for item in kept:
         # A security update jumps ahead: the first phase takes it, whatever its own phase would be.
         phase = config.phases[0] if item.risk.security and config.phases else None
@@ -66,13 +74,18 @@ def build_plan(
         if phase is None:
             unplaced.append(Skipped(item, "no phase matches it"))
         else:
-            by_phase[phase.name].append(item)
+            placed[key_of(item)] = config.phases.index(phase)
+    kept, held = partners.hold([i for i in kept if key_of(i) in placed], unplaced, "not planned")
+    unplaced.extend(held)
+    for item in kept:
+        by_phase[config.phases[partners.phase(item, placed)].name].append(item)
 
     phases = []
     deferred: list[Skipped] = []
     for index, phase in enumerate(config.phases, start=1):
         newest, later = _one_per_dependency(by_phase[phase.name])
-        deferred.extend(later)
+        newest, held = partners.hold(newest, later, "waiting")
+        deferred.extend([*later, *held])
         phases.append(
             PlanPhase(
                 index=index,
@@ -80,7 +93,7 @@ def build_plan(
                 title=phase.title,
                 approvals=phase.approvals,
                 automerge=phase.automerge,
-                groups=tuple(_split(_groups(phase, index, newest, config), splits or {})),
+                groups=tuple(_split(_groups(phase, index, newest, config, partners), splits or {}, partners)),
             )
         )
     current = next((p for p in phases if p.groups), None)
@@ -196,8 +209,8 @@ def _same_entries(a: PlanItem, b: PlanItem) -> bool:
     return any((d.location.file, d.location.start) in where for d in b.dependencies)
 
 
-def _groups(phase: Phase, index: int, items: list[PlanItem], config: Config) -> list[PlanGroup]:
-    buckets: dict[tuple[str, str, str], list[PlanItem]] = {}
+def _groups(phase: Phase, index: int, items: list[PlanItem], config: Config, partners: _Partners) -> list[PlanGroup]:
+    own: dict[ItemKey, tuple[str, str, str]] = {}
     for item in items:
         group = next((g for g in config.groups if matches(g.match, item)), None)
         if item.risk.security:
@@ -208,6 +221,13 @@ def _groups(phase: Phase, index: int, items: list[PlanItem], config: Config) -> 
             bucket = ("package", item.ecosystem, item.package)
         else:
             bucket = ("phase", item.ecosystem, phase.name)
+        own[key_of(item)] = bucket
+    buckets: dict[tuple[str, str, str], list[PlanItem]] = {}
+    for item in items:
+        # Items that move together share the pull request of the first of them by kind: a security fix, a
+        # config group, a package of its own (named for the first package), the phase's.
+        mates = [k for k in partners.of(key_of(item)) if k in own] or [key_of(item)]
+        bucket = min((own[k] for k in mates), key=lambda b: (_BUCKET_ORDER.index(b[0]), b[2]))
         buckets.setdefault(bucket, []).append(item)
     groups = [
         _group(phase, index, kind, ecosystem, name, members, config, _config_group(config.groups, name, kind))
@@ -258,9 +278,12 @@ def _group(
     )
 
 
-def _split(groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]]) -> list[PlanGroup]:
+def _split(
+    groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]], partners: _Partners
+) -> list[PlanGroup]:
     """Replace each split group by one group per part (named by its packages, so names survive further
-    splits of other parts); items no part names stay in the group under its own name."""
+    splits of other parts); items no part names stay in the group under its own name. Items that move
+    together stay in one part."""
     out: list[PlanGroup] = []
     for group in groups:
         parts = splits.get(group.key)
@@ -269,7 +292,8 @@ def _split(groups: list[PlanGroup], splits: Mapping[str, Sequence[Sequence[str]]
             continue
         placed: set[str] = set()
         for packages in parts:
-            members = tuple(i for i in group.items if i.package in set(packages))
+            wanted = {p for i in group.items if i.package in set(packages) for p in partners.packages(i)}
+            members = tuple(i for i in group.items if i.package in wanted and i.package not in placed)
             if not members:
                 continue
             placed.update(i.package for i in members)
@@ -314,6 +338,10 @@ def _title(kind: str, index: int, ecosystem: str, name: str, items: list[PlanIte
         title = f"Phase {index}: {_ECOSYSTEM_WORD[ecosystem]} lockfile maintenance"
     elif kind == "group":
         title = f"Upgrade {name} ({len(items)} packages)"
+    elif kind in ("package", "security"):  # packages that move together
+        targets = {i.target for i in items}
+        names = ", ".join(i.name for i in items[:-1]) + f" and {items[-1].name}"
+        title = f"Upgrade {names} to {items[0].target}" if len(targets) == 1 else f"Upgrade {names} together"
     else:
         title = f"Phase {index}: {len(items)} {level}-risk {_ECOSYSTEM_WORD[ecosystem]} upgrades"
     if any(i.risk.security for i in items):
@@ -322,6 +350,45 @@ def _title(kind: str, index: int, ecosystem: str, name: str, items: list[PlanIte
         scope = "deps-dev" if all(i.role in ("dev", "build") for i in items) else "deps"
         title = f"chore({scope}): {title[0].lower()}{title[1:]}"
     return title
+
+
+_BUCKET_ORDER = ("security", "group", "package", "phase")
+
+
+class _Partners:
+    """The sets of items that move together, asked by item."""
+
+    def __init__(self, together: Sequence[frozenset[ItemKey]]) -> None:
+        self._set: dict[ItemKey, frozenset[ItemKey]] = {k: s for s in together for k in s}
+
+    def of(self, key: ItemKey) -> frozenset[ItemKey]:
+        return self._set.get(key, frozenset((key,)))
+
+    def packages(self, item: PlanItem) -> set[str]:
+        return {package for _, package, _, _ in self.of(key_of(item))}
+
+    def phase(self, item: PlanItem, placed: Mapping[ItemKey, int]) -> int:
+        """The phase of a set: the first when one member fixes a vulnerability, else the latest of its members'
+        (the stricter gates apply to all)."""
+        indexes = [placed[k] for k in self.of(key_of(item)) if k in placed]
+        return 0 if item.risk.security else max(indexes)
+
+    def hold(self, items: list[PlanItem], left: Sequence[Skipped], what: str) -> tuple[list[PlanItem], list[Skipped]]:
+        """Items whose partner was left out (ignored, not planned, waiting) are left out with it."""
+        gone = {key_of(s.item): s for s in left}
+        kept: list[PlanItem] = []
+        held: list[Skipped] = []
+        for item in items:
+            partner = next((gone[k] for k in sorted(self.of(key_of(item))) if k in gone), None)
+            if partner is None:
+                kept.append(item)
+            else:
+                other = partner.item
+                held.append(Skipped(item, f"moves together with {other.name} {other.target}, which is {what}"))
+        if held:  # holding one can hold its partners in turn
+            more_kept, more_held = self.hold(kept, [*left, *held], what)
+            return more_kept, [*held, *more_held]
+        return kept, held
 
 
 def _open_order(group: PlanGroup) -> tuple[bool, int, int, str]:
