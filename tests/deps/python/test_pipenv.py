@@ -71,9 +71,7 @@ def versions(text: str) -> dict[str, dict[str, str]]:
     return {section: {n: e["version"] for n, e in data[section].items()} for section in ("default", "develop")}
 
 
-def test_pipenv_upgrade_lock_only_moves_only_the_named_package(
-    tmp_path: Path, simple_index: str, wheels: Path
-) -> None:
+def test_pipenv_upgrade_lock_only_moves_only_the_named_package(tmp_path: Path, simple_index: str, wheels: Path) -> None:
     tool("pipenv")
     repo = tmp_path / "repo"
     original = seed(repo, simple_index, wheels)
@@ -117,7 +115,7 @@ def test_pipenv_does_not_run_when_it_would_build_or_read_outside(
     repo = tmp_path / "repo"
     seed(repo, simple_index, wheels)
     pipfile = repo / "Pipfile"
-    pipfile.write_text(pipfile.read_text().replace("beta = \"*\"\n", f'beta = "*"\n{entry}\n'), encoding="utf-8")
+    pipfile.write_text(pipfile.read_text().replace('beta = "*"\n', f'beta = "*"\n{entry}\n'), encoding="utf-8")
     result = regenerate_lock(repo, "Pipfile", "Pipfile.lock", ["alpha==1.1"], 120, env=pipenv_env(tmp_path))
     assert result.text is None
     assert result.problem is not None and expected in result.problem

@@ -76,7 +76,7 @@ def test_literal_parts_are_read_when_others_are_not() -> None:
         "setuptools.setup(\n"
         "    name='demo',\n"
         "    install_requires=base,\n"
-        "    setup_requires=[\"setuptools_scm>=6\"],\n"
+        '    setup_requires=["setuptools_scm>=6"],\n'
         "    extras_require={'cli': extra, 'docs': reqs('docs.txt'), 'all': ['demo[cli]', f'x=={1}', r'six~=1.16']},\n"
         "    python_requires='>=3.8',\n"
         ")\n"
