@@ -10,7 +10,8 @@ from redis import Redis
 from bot.errors import DepupError
 from bot.github import GitHubClients, InstallationClient
 from bot.queue import make_queue
-from bot.repos import RepoRegistry
+from bot.recovery import find_repo
+from bot.repos import RepoRecord, RepoRegistry
 from bot.scans import request_scan
 from bot.settings import Settings
 
@@ -36,6 +37,11 @@ class Context:
     @property
     def repos(self) -> RepoRegistry:
         return RepoRegistry(self.redis)
+
+    def repo(self, full_name: str) -> RepoRecord | None:
+        """The registry's record of ``full_name``, the registry rebuilt from GitHub first when it has none and is
+        not known to be complete (Redis lost its data): ``bot.recovery.find_repo``."""
+        return find_repo(self.redis, self.settings, self.clients, full_name)
 
     def request_scan(self, full_name: str, reason: str, delivery: str = "") -> bool:
         """Queue a scan of ``full_name`` (at most one waits per repository)."""

@@ -2,23 +2,38 @@
 
 rq's ``CronJob.enqueue`` always uses the default (pickle) serializer, which our JSON workers cannot read,
 so jobs are enqueued here through a JSON queue; the schedule bookkeeping is rq's own.
+
+The loop is depup's (``JsonCronScheduler.start``): rq's ends the process on the first Redis error. Here a Redis
+error is logged in one line and retried with backoff (1 s doubling to 30 s); every ``CHECK_SECONDS`` the loop also
+looks for the epoch mark (``bot.recovery.check_epoch``), so an emptied Redis is noticed within that time and the
+recovery job enqueued; rq's heartbeat registers the scheduler again in an emptied Redis.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, cron_job_registry
 from rq.cron import CronJob, CronScheduler
 from rq.defaults import DEFAULT_CRON_JOB_HISTORY_LIMIT, DEFAULT_CRON_JOB_HISTORY_TTL, DEFAULT_RESULT_TTL
+from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.webhook import Webhook
 
 from bot import jobs
+from bot.queue import make_queue
+from bot.recovery import CHECK_SECONDS, check_epoch
+from bot.runtime import BACKOFF_MAX_SECONDS, BACKOFF_START_SECONDS, redis_unavailable
 from bot.serializer import JSONSerializer
 from bot.settings import Settings
+
+log = logging.getLogger(__name__)
 
 RECONCILE_EVERY_SECONDS = 6 * 3600
 SCHEDULE_CHECK_SECONDS = 300  # repository schedules are honoured to within five minutes
@@ -42,6 +57,40 @@ class JsonCronJob(CronJob):
 
 
 class JsonCronScheduler(CronScheduler):
+    def __init__(self, connection: Redis, settings: Settings, **options: Any) -> None:
+        super().__init__(connection=connection, **options)
+        self._settings = settings
+
+    def start(self) -> None:
+        """rq's loop, outliving Redis errors, with the epoch check (see the module's docstring)."""
+        self.log.info("CronScheduler %s: starting...", self.name)
+        self._install_signal_handlers()  # type: ignore[no-untyped-call]
+        registered = False
+        delay = BACKOFF_START_SECONDS
+        try:
+            while True:
+                try:
+                    if not registered:
+                        self.register_birth()
+                        registered = True
+                    check_epoch(self.connection, make_queue(self.connection, self._settings), self._settings)
+                    if self.enqueue_jobs():
+                        self.save()
+                    self.heartbeat()
+                except RedisError as e:
+                    log.error(f"cron: {redis_unavailable(e, self._settings.redis_url)}; retrying in {delay:g} s")
+                    time.sleep(delay)
+                    delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+                    continue
+                delay = BACKOFF_START_SECONDS
+                time.sleep(max(0.0, min(self.calculate_sleep_interval(), CHECK_SECONDS)))
+        except (KeyboardInterrupt, StopRequested):
+            self.log.info("CronScheduler %s: stop requested", self.name)
+        finally:
+            with contextlib.suppress(RedisError):  # else its registry entry expires by itself
+                self.register_death()
+            self.log.info("CronScheduler %s: shutdown complete", self.name)
+
     def register(
         self,
         func: Callable[..., Any],
@@ -79,7 +128,7 @@ class JsonCronScheduler(CronScheduler):
 
 
 def build_scheduler(settings: Settings, redis: Redis) -> JsonCronScheduler:
-    scheduler = JsonCronScheduler(connection=redis, logging_level=settings.log_level)
+    scheduler = JsonCronScheduler(redis, settings, logging_level=settings.log_level)
     scheduler.register(
         jobs.reconcile_installations,
         queue_name=settings.queue_name,

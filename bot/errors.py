@@ -15,6 +15,11 @@ class SettingsError(DepupError):
     """The process environment is missing or has an invalid setting."""
 
 
+class RedisUnavailable(DepupError):
+    """Redis could not be reached or did not answer (``bot.runtime.redis_unavailable`` makes one from redis-py's
+    errors, naming the server without its credentials)."""
+
+
 class GitHubError(DepupError):
     """A call to GitHub did not succeed."""
 

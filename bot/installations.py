@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from githubkit_schemas.latest.models import FullRepository, Repository
 
@@ -64,5 +65,6 @@ def reconcile(clients: GitHubClients, registry: RepoRegistry) -> dict[str, int]:
         records = list_installation_repos(clients.installation(installation_id), installation_id)
         registry.replace_installation(installation_id, records)
         repos += len(records)
+    registry.mark_complete(datetime.now(UTC).isoformat(timespec="seconds"))
     log.info("installations reconciled", extra={"installations": len(live), "repos": repos})
     return {"installations": len(live), "repos": repos}

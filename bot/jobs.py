@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -21,9 +23,10 @@ from bot.lifecycle.lock import InstallationBusy, ScanBusy
 from bot.lifecycle.scan import scan_repository
 from bot.payload import MalformedPayload
 from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
+from bot.recovery import JOB_RECOVER_REPO, RECOVERY_REASON, find_repo
 from bot.repos import RepoRegistry
 from bot.router import Delivery, handler_name
-from bot.scans import due_scans, queued_key, request_scan, wake_waiting_scan
+from bot.scans import due_scans, interleaved, queued_key, request_scan, wake_waiting_scan
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +163,7 @@ def scan_repo(full_name: str, reason: str, delivery: str = "") -> dict[str, Any]
     rt = runtime.current()
     job = get_current_job()
     rt.redis.delete(queued_key(full_name))
-    record = RepoRegistry(rt.redis).get(full_name)
+    record = find_repo(rt.redis, rt.settings, rt.clients, full_name)
     with (
         logs.bind(
             repo=full_name,
@@ -255,7 +258,7 @@ def probe_round(full_name: str, deployment_id: int, number: int) -> dict[str, An
 
     rt = runtime.current()
     job = get_current_job()
-    record = RepoRegistry(rt.redis).get(full_name)
+    record = find_repo(rt.redis, rt.settings, rt.clients, full_name)
     with (
         logs.bind(
             repo=full_name,
@@ -270,3 +273,50 @@ def probe_round(full_name: str, deployment_id: int, number: int) -> dict[str, An
             return {"skipped": True}
         gh = rt.clients.installation(record.installation_id)
         return {"verdict": run_round(rt.settings, rt.redis, gh, record, deployment_id, number)}
+
+
+def recover_after_data_loss() -> dict[str, int]:
+    """Enqueued by cron when Redis lost its data (bot.recovery): the registry rebuilt from GitHub, then one
+    ``recover_repo`` job per repository, installations taken in turn."""
+    rt = runtime.current()
+    job = get_current_job()
+    with (
+        logs.bind(job=job.id if job else "recover_after_data_loss"),
+        metrics.job_run("recover_after_data_loss", _will_retry(job)),
+    ):
+        registry = RepoRegistry(rt.redis)
+        counts = reconcile(rt.clients, registry)
+        records = interleaved([r for r in registry.all() if not r.archived])
+        for record in records:
+            rt.queue.enqueue_call(
+                JOB_RECOVER_REPO,
+                kwargs={"full_name": record.full_name},
+                job_id=f"recover-{re.sub(r'[^A-Za-z0-9_-]', '_', record.full_name)}-{uuid.uuid4().hex[:8]}",
+                **job_options(rt.settings),  # type: ignore[arg-type]
+            )
+        log.warning("recovering after Redis lost its data", extra={**counts, "queued": len(records)})
+        return {**counts, "queued": len(records)}
+
+
+def recover_repo(full_name: str) -> dict[str, Any]:
+    """One repository after Redis lost its data: its deployments' health checks re-derived from GitHub
+    (bot.health.watch.rederive), then a scan (which re-derives everything else a lost job would have done)."""
+    from bot.health.watch import rederive
+
+    rt = runtime.current()
+    job = get_current_job()
+    record = RepoRegistry(rt.redis).get(full_name)
+    with (
+        logs.bind(
+            repo=full_name,
+            installation=record.installation_id if record else None,
+            job=job.id if job else None,
+            reason=RECOVERY_REASON,
+        ),
+        metrics.job_run("recover_repo", _will_retry(job)),
+    ):
+        if record is None or record.archived:
+            return {"skipped": True}
+        health = rederive(rt.settings, rt.redis, rt.clients.installation(record.installation_id), record)
+        queued = request_scan(rt.queue, rt.settings, full_name, RECOVERY_REASON)
+        return {**health, "scan": queued}

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextvars
 import logging
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
@@ -70,3 +72,47 @@ def configure(level: str = "INFO", fmt: str = "json", stream: TextIO | None = No
     root.setLevel(level)
     # httpx logs every request URL at INFO; keep it at WARNING so logs stay about depup's decisions.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+THROTTLE_SECONDS = 10.0
+
+
+class _Throttle:
+    """Per-process state of ``throttled``: when each key last wrote a line, and how many it held back since."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def admit(self, key: str, every: float, now: float) -> int | None:
+        """None when this occurrence stays unlogged; else how many were held back before it."""
+        with self._lock:
+            last = self._last.get(key)
+            if last is not None and now - last < every:
+                self._held[key] = self._held.get(key, 0) + 1
+                return None
+            self._last[key] = now
+            return self._held.pop(key, 0)
+
+
+_throttle = _Throttle()
+
+
+def throttled(
+    logger: logging.Logger,
+    key: str,
+    message: str,
+    *,
+    level: int = logging.WARNING,
+    every: float = THROTTLE_SECONDS,
+    extra: dict[str, Any] | None = None,
+) -> bool:
+    """Log ``message`` at most once every ``every`` seconds per ``key`` in this process; the line that is written
+    carries ``suppressed``: how many occurrences since the previous line were not logged (the metrics count them
+    all). Whether a line was written."""
+    held = _throttle.admit(key, every, time.monotonic())
+    if held is None:
+        return False
+    logger.log(level, message, extra={**(extra or {}), "suppressed": held})
+    return True

@@ -33,6 +33,7 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import BaseRegistry
+from rq.worker import BaseWorker
 
 from bot.serializer import JSONSerializer
 
@@ -476,7 +477,7 @@ def workers(redis: Redis, queue_name: str) -> list[WorkerInfo]:
                 hostname=w.hostname or "",
                 pid=w.pid,
                 state=str(w.get_state()),
-                current_job=w.get_current_job_id() or "",
+                current_job=w.get_current_job_id() or _registered_job(redis, w),
                 last_heartbeat=_iso(w.last_heartbeat),
                 successful_jobs=w.successful_job_count,
                 failed_jobs=w.failed_job_count,
@@ -485,6 +486,15 @@ def workers(redis: Redis, queue_name: str) -> list[WorkerInfo]:
         ),
         key=lambda w: w.name,
     )
+
+
+def _registered_job(redis: Redis, worker: BaseWorker) -> str:
+    """The job a busy worker said it runs when it registered again in an emptied Redis (``bot.worker``): rq's own
+    record of it (the worker's executions) went with the data."""
+    if str(worker.get_state()) != "busy":
+        return ""
+    raw = redis.hget(worker.key, "current_job")
+    return raw.decode() if isinstance(raw, bytes) else raw or ""
 
 
 class QueueCollector(Collector):
@@ -520,3 +530,37 @@ def cron_registry(redis: Redis, queue_name: str) -> CollectorRegistry:
         registry.register(collector)
     registry.register(QueueCollector(redis, queue_name))
     return registry
+
+
+# -- the deployment's moving parts (depup status): rq's scheduler, cron, the registry, Redis's epoch ---------------
+
+
+@dataclass(frozen=True)
+class Liveness:
+    scheduler: str  # the rq scheduler holding the queue's lock ("name on host, pid N"), empty when none
+    cron: tuple[str, ...]  # cron processes heartbeating (name and last heartbeat)
+    registry_complete_at: str  # when the repository registry was last rebuilt in full; empty: missing
+    epoch: str  # since when this Redis holds depup's data; empty: not yet marked (new or emptied Redis)
+
+
+def liveness(redis: Redis, queue_name: str) -> Liveness:
+    from rq import cron_scheduler_registry
+    from rq.scheduler import SCHEDULER_KEY_TEMPLATE, RQScheduler
+
+    from bot.recovery import epoch
+    from bot.repos import RepoRegistry
+
+    def text(value: object) -> str:
+        return value.decode() if isinstance(value, bytes) else str(value) if value is not None else ""
+
+    holder = text(redis.get(RQScheduler.get_locking_key(queue_name)))
+    scheduler = ""
+    if holder:
+        info = {text(k): text(v) for k, v in redis.hgetall(SCHEDULER_KEY_TEMPLATE % holder).items()}
+        scheduler = f"{holder} on {info.get('hostname', '?')}, pid {info.get('pid', '?')}"
+    now = time.time()
+    beats: list[tuple[bytes, float]] = redis.zrangebyscore(  # type: ignore[assignment]
+        cron_scheduler_registry.get_registry_key(), now - 120, "+inf", withscores=True
+    )
+    crons = tuple(f"{text(name)} (heartbeat {max(0, int(now - score))}s ago)" for name, score in beats)
+    return Liveness(scheduler, crons, RepoRegistry(redis).completed_at() or "", epoch(redis) or "")

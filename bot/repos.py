@@ -1,7 +1,9 @@
 """The registry of repositories depup is installed on, kept in Redis.
 
 It is a cache of what GitHub knows (GitHub stays the source of truth): webhooks keep it current, and the
-``reconcile_installations`` cron job rebuilds it from the API, so losing Redis loses nothing.
+``reconcile_installations`` cron job rebuilds it from the API, so losing Redis loses nothing. A full rebuild leaves
+a mark (``complete``): a lookup that misses while the mark is gone (Redis lost its data, or no rebuild ever ran)
+rebuilds the registry first (``bot.recovery.find_repo``) instead of taking the repository for not installed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from redis import Redis
 
 _REPOS = "depup:repos"  # hash: full_name -> RepoRecord JSON
 _INSTALLATIONS = "depup:installations"  # set of installation ids
+_COMPLETE = "depup:repos:complete"  # when the registry was last rebuilt in full from GitHub (ISO 8601)
 
 
 def _text(value: bytes | str) -> str:
@@ -78,6 +81,15 @@ class RepoRegistry:
         current = set(self.names(installation_id))
         self.remove(installation_id, current - {r.full_name for r in keep})
         self.add(keep)
+
+    def mark_complete(self, at: str) -> None:
+        """Record that the registry now holds every installation and repository GitHub listed."""
+        self._redis.set(_COMPLETE, at)
+
+    def completed_at(self) -> str | None:
+        """When the registry was last rebuilt in full; None when Redis holds no such mark (lost, or never built)."""
+        raw = self._redis.get(_COMPLETE)
+        return _text(raw) if raw is not None else None
 
     def get(self, full_name: str) -> RepoRecord | None:
         raw = self._redis.hget(_REPOS, full_name)

@@ -8,18 +8,25 @@ install one for their in-process ``SimpleWorker``.
 from __future__ import annotations
 
 import importlib
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
 from rq import Queue
 
-from bot.errors import DepupError
+from bot.errors import DepupError, RedisUnavailable
 from bot.github import GitHubClients
 from bot.queue import make_queue
 from bot.router import Router
-from bot.settings import Settings, parse_sentinel_url
+from bot.settings import Settings, parse_sentinel_url, redact_url
+
+log = logging.getLogger(__name__)
+BACKOFF_START_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -45,11 +52,11 @@ def connect(url: str, **options: Any) -> Redis:
     if target is None:
         return Redis.from_url(url, **options)
     timeouts = {k: v for k, v in options.items() if k in ("socket_connect_timeout", "socket_timeout")}
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]  # redis-py leaves its Sentinel classes untyped
+    sentinel = Sentinel(  # type: ignore[no-untyped-call,unused-ignore]  # untyped in some redis-py versions
         list(target.sentinels),
         sentinel_kwargs={**timeouts, "password": target.sentinel_password, "ssl": target.ssl},
     )
-    master: Redis = sentinel.master_for(  # type: ignore[no-untyped-call]
+    master: Redis = sentinel.master_for(  # type: ignore[no-untyped-call,unused-ignore]
         target.service,
         db=target.db,
         username=target.username,
@@ -58,6 +65,32 @@ def connect(url: str, **options: Any) -> Redis:
         **options,
     )
     return master
+
+
+def redis_unavailable(error: RedisError, url: str) -> RedisUnavailable:
+    """The seam where redis-py's errors become depup's: one line naming the server (without credentials)."""
+    detail = str(error).splitlines()[0][:200] if str(error) else ""
+    return RedisUnavailable(
+        f"Redis unreachable at {redact_url(url)}: {type(error).__name__}" + (f": {detail}" if detail else "")
+    )
+
+
+def wait_for_redis(
+    redis: Redis, url: str, who: str, stopping: Callable[[], bool], sleep: Callable[[float], None]
+) -> Redis | None:
+    """``redis`` once it answers a PING; until then one log line per attempt, with backoff (1 s doubling to 30 s).
+    None when ``stopping()`` says so first. For long-running processes, which should outlive a Redis restart rather
+    than exit (under honcho one exit stops every process; a platform throttles restart loops)."""
+    delay = BACKOFF_START_SECONDS
+    while not stopping():
+        try:
+            redis.ping()
+            return redis
+        except RedisError as e:
+            log.error(f"{who}: {redis_unavailable(e, url)}; retrying in {delay:g} s")
+        sleep(delay)
+        delay = min(delay * 2, BACKOFF_MAX_SECONDS)
+    return None
 
 
 def redis_for_worker(settings: Settings) -> Redis:

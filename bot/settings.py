@@ -55,6 +55,8 @@ class Settings:
     scans_per_installation: int = 1  # scans of one installation at once while its writes are spaced
     osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
     probe_allow: str = ""  # DEPUP_PROBE_ALLOW: what health probes may reach beyond https to public addresses
+    web_header_timeout_seconds: int = 5  # a request's line and headers must arrive within this (depup web)
+    web_read_timeout_seconds: int = 10  # and its body within this (GitHub gives up after 10 s anyway)
 
     @property
     def limits_installation_scans(self) -> bool:
@@ -121,6 +123,8 @@ class Settings:
             scans_per_installation=_int(env, "DEPUP_SCANS_PER_INSTALLATION", 1),
             osv_url=osv_url.rstrip("/"),
             probe_allow=_probe_allow(get("DEPUP_PROBE_ALLOW")),
+            web_header_timeout_seconds=_int(env, "DEPUP_WEB_HEADER_TIMEOUT", 5),
+            web_read_timeout_seconds=_int(env, "DEPUP_WEB_READ_TIMEOUT", 10),
         )
 
 

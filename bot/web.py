@@ -1,6 +1,8 @@
 """The web process: receives GitHub's webhooks, checks them, and hands them to the queue in milliseconds.
 
-It never calls GitHub. Order of checks on ``POST /api/github/webhooks``: size (413, before reading the body),
+It never calls GitHub. Under ``depup web`` the body has been read already, within a deadline (408) and the size limit
+(413), by ``bot.gunicorn_app.BufferedBody``. Order of checks on ``POST /api/github/webhooks``: size (413, before
+reading the body; chunked bodies are read one byte past the limit),
 signature over the raw body (401, constant-time), headers (400), body (400: not a JSON object, or nested more
 than ``MAX_PAYLOAD_DEPTH`` levels), then ``ping`` (200), dedup and enqueue (202 accepted / 200 duplicate), or
 503 with ``Retry-After`` when Redis is unreachable.
@@ -93,6 +95,8 @@ def receive_webhook() -> tuple[Response, int, dict[str, str]]:
         headers: dict[str, str] = {}
     except _Answer as e:
         status, outcome, answer, headers = e.status, e.outcome, {"error": str(e)}, e.headers
+        if outcome in ("bad_request", "too_large"):
+            logs.throttled(log, f"refused:{outcome}", f"webhook refused: {e!s}", extra={"verified": verified})
     metrics.observe(metrics.event_label(event_header, verified), outcome, time.perf_counter() - started)
     return jsonify(answer), status, headers
 
@@ -102,6 +106,8 @@ def _read_body() -> bytes:
     if length is not None and length > MAX_WEBHOOK_BYTES:
         raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes")
     try:
+        if length is None and request.environ.get("wsgi.input_terminated"):
+            return _read_unsized(request.environ["wsgi.input"])
         return request.get_data(cache=True)
     except RequestEntityTooLarge as e:  # a chunked body without Content-Length that grew too big
         raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes") from e
@@ -109,10 +115,25 @@ def _read_body() -> bytes:
         raise _Answer(400, "bad_request", "body shorter than its Content-Length") from e
 
 
+def _read_unsized(stream: Any) -> bytes:
+    """A body without Content-Length (chunked), read one byte past the limit: werkzeug's own limited stream stops
+    at the limit silently, which would make a bigger body look like one with a bad signature."""
+    chunks: list[bytes] = []
+    size = 0
+    while size <= MAX_WEBHOOK_BYTES:
+        chunk = stream.read(min(64 * 1024, MAX_WEBHOOK_BYTES + 1 - size))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+    raise _Answer(413, "too_large", f"payload over {MAX_WEBHOOK_BYTES} bytes")
+
+
 def _check_signature(body: bytes) -> None:
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not _SIGNATURE.match(signature) or not verify(_state().settings.webhook_secret, body, signature):
-        log.warning("webhook refused: bad or missing signature", extra={"remote": request.remote_addr})
+        logs.throttled(log, "refused:bad_signature", "webhook refused: bad or missing signature",
+                       extra={"remote": request.remote_addr, "bytes": len(body)})  # fmt: skip
         raise _Answer(401, "bad_signature", "signature does not match")
 
 
@@ -184,12 +205,15 @@ def _accept(event: str, delivery_id: str, body: bytes) -> tuple[int, str, dict[s
     try:
         result = enqueue_delivery(state.queue, state.settings, delivery)
     except RedisError as e:
-        log.error("cannot enqueue delivery: Redis unreachable", extra={"error": type(e).__name__})
+        logs.throttled(log, "unavailable", "cannot enqueue delivery: Redis unreachable", level=logging.ERROR,
+                       extra={"error": type(e).__name__})  # fmt: skip
         raise _Answer(503, "unavailable", "queue unavailable", {"Retry-After": str(RETRY_AFTER_SECONDS)}) from e
     if result.outcome is Enqueued.DUPLICATE:
         log.info("duplicate delivery acknowledged", extra={"action": action})
         return 200, "duplicate", {"ok": True, "duplicate": True}
-    log.info("delivery accepted", extra={"action": action, "installation": delivery.installation_id})
+    log.info(
+        "delivery accepted", extra={"action": action, "installation": delivery.installation_id, "bytes": len(body)}
+    )
     return 202, "accepted", {"ok": True, "job": result.job_id}
 
 

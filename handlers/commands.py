@@ -14,7 +14,7 @@ router = Router()
 def run_comment_commands(delivery: Delivery, ctx: Context) -> None:
     payload = delivery.fields
     full_name = delivery.repo_full_name
-    record = ctx.repos.get(full_name) if full_name else None
+    record = ctx.repo(full_name) if full_name else None
     comment, issue = payload.obj("comment"), payload.obj("issue")
     comment_id, number = comment.number("id"), issue.number("number")
     if record is None or record.archived or not comment_id or not number:

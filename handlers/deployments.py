@@ -17,7 +17,7 @@ _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256 object 
 @router.on("deployment_status", "created")
 def watch_deployment(delivery: Delivery, ctx: Context) -> None:
     full_name = delivery.repo_full_name
-    record = ctx.repos.get(full_name) if full_name else None
+    record = ctx.repo(full_name) if full_name else None
     deployment = delivery.fields.obj("deployment")
     status = delivery.fields.obj("deployment_status")
     deployment_id, state = deployment.number("id"), status.text("state")

@@ -21,7 +21,7 @@ router = Router()
 def update_test_results(delivery: Delivery, ctx: Context) -> None:
     payload = delivery.fields
     full_name = payload.obj("repository").text("full_name")
-    record = ctx.repos.get(full_name) if full_name else None
+    record = ctx.repo(full_name) if full_name else None
     if record is None:
         return
     run = payload.obj("check_run")

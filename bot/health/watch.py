@@ -229,3 +229,52 @@ def _contains(gh: InstallationClient, record: RepoRecord, deployed: str, merge_s
     except NotFound:
         return False
     return str(compared.get("status")) in ("identical", "ahead")
+
+
+def rederive(settings: Settings, redis: Redis, gh: InstallationClient, record: RepoRecord) -> dict[str, int]:
+    """After Redis lost its data: bring back from GitHub's state what the lost jobs were doing for ``record``.
+
+    * merges the dashboard marks ``soaking`` get their probe rounds again, from round 0: the rounds already run were
+      kept in Redis, so the soak window starts over now (never shorter than configured);
+    * the latest deployment of each watched environment is judged again from its latest status, as if that
+      ``deployment_status`` had just arrived: a failure whose delivery was lost still rolls its merges back, a
+      success starts their soak. Merges already judged are left alone (``on_deployment_status`` only takes the
+      ones not judged yet), so running this twice decides nothing twice.
+    """
+    state, config = _read(gh, record, redis)
+    rounds = 0
+    for merge in state.merges:
+        if merge.health == "soaking" and merge.deployment:
+            schedule_round(redis, settings, record.full_name, merge.deployment, 0, delay=0)
+            rounds += 1
+    judged = 0
+    if any(m.health in ("", "failing") for m in state.merges):
+        for environment in config.health_check.environments:
+            report = _latest_report(gh, record, environment)
+            if report is not None:
+                on_deployment_status(settings, redis, gh, record, report)
+                judged += 1
+    return {"probe_rounds": rounds, "deployments": judged}
+
+
+def _latest_report(gh: InstallationClient, record: RepoRecord, environment: str) -> DeploymentReport | None:
+    deployments = json_body(
+        gh.rest.repos.list_deployments(record.owner, record.name, environment=environment, per_page=1)
+    )
+    if not deployments:
+        return None
+    deployment = deployments[0]
+    statuses = json_body(
+        gh.rest.repos.list_deployment_statuses(record.owner, record.name, int(deployment["id"]), per_page=1)
+    )
+    if not statuses:
+        return None
+    status = statuses[0]
+    return DeploymentReport(
+        int(deployment["id"]),
+        str(deployment["sha"]),
+        environment,
+        str(status.get("state") or ""),
+        str(status.get("description") or ""),
+        str(status.get("log_url") or status.get("target_url") or ""),
+    )

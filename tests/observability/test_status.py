@@ -105,9 +105,10 @@ def test_status_without_redis_is_a_one_line_error(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
-    assert cli.main(["status"]) == 1
+    assert cli.main(["status"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("depup: cannot read Redis: ConnectionError") and len(err.strip().splitlines()) == 1
+    assert err.startswith("depup: Redis unreachable at redis://127.0.0.1:1/0: ConnectionError")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_status_needs_redis_url(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
