@@ -8,7 +8,8 @@ from itertools import pairwise
 from typing import Any
 
 from bot.deps.model import Dependency
-from bot.deps.npm.jsonspan import JsonError, decode_string, encode_string_inner, load_document
+from bot.deps.npm.jsonspan import Document, JsonError, decode_string, encode_string_inner, load_document
+from bot.deps.npm.manifest import OVERRIDE_SECTIONS, override_target
 from bot.errors import DepupError
 
 
@@ -55,15 +56,42 @@ def _expected_document(text: str, edits: Sequence[tuple[Dependency, str]]) -> An
             raise ManifestEditError(
                 f"{dependency.name}: the file holds {current!r} where {dependency.constraint!r} was read; re-scan"
             )
-        section = expected.get(location.section)
-        if not isinstance(section, dict) or not isinstance(section.get(dependency.name), str):
+        path = _path_to(loaded, location.start)
+        holder: Any = expected
+        for key in path[:-1]:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        named = path[-1] == dependency.name if path else False
+        if location.section.split(".", 1)[0] in OVERRIDE_SECTIONS or location.section.startswith("pnpm."):
+            named = bool(path) and (path[-1] == "." or override_target(path[-1]) == dependency.name)
+        if (
+            not named
+            or ".".join(path[:-1]) != location.section
+            or not isinstance(holder, dict)
+            or not isinstance(holder.get(path[-1]), str)
+        ):
             raise ManifestEditError(f"{dependency.name} is not a string entry of `{location.section}`")
         quote = _opening_quote(text, location.start)
         before = text[quote + 1 : location.start]
         after_end = _closing_quote(text, location.end)
         after = text[location.end : after_end]
-        section[dependency.name] = _decode(before + encode_string_inner(new_value) + after)
+        holder[path[-1]] = _decode(before + encode_string_inner(new_value) + after)
     return expected
+
+
+def _path_to(document: Document, offset: int) -> list[str]:
+    """The keys from the top-level object down to the string value that holds ``offset`` ([] when none)."""
+    path: list[str] = []
+    members = document.members()
+    while True:
+        member = next((m for m in members if m.value_start <= offset < m.value_end), None)
+        if member is None:
+            return []
+        path.append(member.key)
+        if member.kind == "string":
+            return path
+        if member.kind != "object":
+            return []
+        members = document.members(member.value_start)
 
 
 def _decode(raw: str) -> str | None:

@@ -22,6 +22,7 @@ Rules (see ``specs`` for how a value is classified):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.deps.model import Dependency, Ecosystem, Location, Manifest, Problem, Role
@@ -35,6 +36,11 @@ SECTIONS: Mapping[str, Role] = {
     "peerDependencies": Role.PEER,
     "optionalDependencies": Role.OPTIONAL,
 }
+
+# Sections that force versions of packages anywhere in the tree (npm ``overrides``, yarn ``resolutions``, pnpm
+# ``pnpm.overrides``): each string entry is a dependency of its own (role runtime: it changes what is installed),
+# edited like any other; an entry naming a direct dependency moves with it in the same pull request.
+OVERRIDE_SECTIONS = ("overrides", "resolutions")
 
 _SKIP_REASONS = {
     "file": "local path",
@@ -76,6 +82,12 @@ def parse_package_json(
         role = SECTIONS.get(member.key)
         if role is not None:
             reader.read_section(member, role)
+        elif member.key in OVERRIDE_SECTIONS and member.kind == "object":
+            reader.read_overrides(member, member.key, loaded.data[member.key])
+        elif member.key == "pnpm" and member.kind == "object":
+            pnpm = {m.key: m for m in reader.effective(loaded.members(member.value_start), "`pnpm`")}
+            if "overrides" in pnpm and pnpm["overrides"].kind == "object":
+                reader.read_overrides(pnpm["overrides"], "pnpm.overrides", loaded.data["pnpm"]["overrides"])
     data: dict[str, Any] = loaded.data
     if isinstance(lock, LockInfo) and lock.directory == _folder(path):
         reader.problems.extend(lock.problems)
@@ -154,11 +166,29 @@ class _Reader:
                 continue
             self.dependencies.append(self.dependency(section.key, role, entry))
 
-    def dependency(self, section: str, role: Role, entry: Member) -> Dependency:
+    def read_overrides(self, section: Member, where: str, data: Mapping[str, Any], parent: str | None = None) -> None:
+        """String entries of an overrides object; npm's nested objects (``{"foo": {".": "1", "bar": "2"}}``)
+        are walked, ``.`` meaning the package that holds the object."""
+        for entry in self.effective(self.document.members(section.value_start), f"`{where}`"):
+            value = data.get(entry.key)
+            name = parent if entry.key == "." and parent else override_target(entry.key)
+            if entry.kind == "object" and isinstance(value, dict) and where != "resolutions":
+                self.read_overrides(entry, f"{where}.{entry.key}", value, name)
+            elif entry.kind == "string" and isinstance(value, str) and name is not None:
+                dep = self.dependency(where, Role.RUNTIME, entry, value, name=name)
+                if value.startswith("$"):  # npm: "$foo" takes the version of the direct dependency foo
+                    dep = replace(dep, skip_reason="reference to a direct dependency")
+                self.dependencies.append(dep)
+
+    def dependency(
+        self, section: str, role: Role, entry: Member, value: str | None = None, *, name: str | None = None
+    ) -> Dependency:
         raw = self.document.text[entry.inner_start : entry.inner_end]
-        value: str = self.document.data[section][entry.key]
+        if value is None:
+            value = self.document.data[section][entry.key]
+        assert value is not None
         spec = classify(value)
-        start, end, constraint, key = entry.inner_start, entry.inner_end, value, entry.key
+        start, end, constraint, key = entry.inner_start, entry.inner_end, value, name or entry.key
         skip: str | None = None
         if spec.kind == "alias" and spec.package is not None:
             key = spec.package
@@ -173,14 +203,32 @@ class _Reader:
         line, column = self.document.position(entry.key_start)
         return Dependency(
             ecosystem=Ecosystem.NPM,
-            name=entry.key,
+            name=name or entry.key,
             key=key,
             constraint=constraint,
             role=role,
             location=Location(self.path, line, column, start, end, section),
-            locked=self.locked.get(entry.key),
+            locked=self.locked.get(name or entry.key),
             skip_reason=skip,
         )
+
+
+def override_target(key: str) -> str | None:
+    """The package an overrides/resolutions key forces: ``foo``, ``foo@^1`` (npm, pnpm), ``**/foo``,
+    ``parent/foo``, ``@scope/parent/@scope/foo`` (yarn), ``parent>foo``, ``a@1>foo@<2`` (pnpm). None when the key
+    names no package."""
+    last = key.rsplit(">", 1)[-1].strip()
+    parts = [p for p in last.split("/") if p and p != "**"]
+    if not parts:
+        return None
+    name = f"{parts[-2]}/{parts[-1]}" if len(parts) >= 2 and parts[-2].startswith("@") else parts[-1]
+    if name.startswith("@"):
+        scope, _, rest = name.partition("/")
+        rest = rest.split("@", 1)[0]
+        name = f"{scope}/{rest}" if rest else ""
+    else:
+        name = name.split("@", 1)[0]
+    return name or None
 
 
 def _invalid_message(spec: Spec) -> str:

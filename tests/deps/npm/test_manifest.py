@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.deps.model import Dependency, Ecosystem, Manifest, Role
+from bot.deps.npm.edit import apply_edits
 from bot.deps.npm.jsonspan import decode_string
 from bot.deps.npm.lockinfo import read_lock
 from bot.deps.npm.manifest import parse_package_json, workspace_globs
@@ -161,6 +162,7 @@ def test_roles_and_the_same_package_in_several_sections() -> None:
         ("jest", "^29.0.0", Role.DEV, "devDependencies"),
         ("react", ">=17", Role.PEER, "peerDependencies"),
         ("fsevents", "~2.3.2", Role.OPTIONAL, "optionalDependencies"),
+        ("react", "18.2.0", Role.RUNTIME, "overrides"),
     ]
     assert all(d.location.file == "apps/web/package.json" for d in manifest.dependencies)
     check_spans(text, manifest)
@@ -293,7 +295,8 @@ def test_real_files_skip_what_is_not_from_a_registry() -> None:
     assert jest["eslint"].skip_reason is None
     react = by_name(parse_package_json("package.json", fixture("facebook__react__package.json")))
     assert react["eslint-plugin-react-internal"].skip_reason == "local path"
-    assert "react-is" not in react  # resolutions are not a dependency section
+    # resolutions force versions anywhere in the tree: an entry of its own; "npm:react-is" names no range to move
+    assert react["react-is"].location.section == "resolutions" and react["react-is"].skip_reason == "alias"
     agnos = parse_package_json(
         "angular/bootstrap/package.json", fixture("AmadeusITGroup__AgnosUI__angular__bootstrap__package.json")
     )
@@ -311,3 +314,37 @@ def test_real_files_skip_what_is_not_from_a_registry() -> None:
     assert plugin["eslint"].constraint == "^5.0.0 || ^6.0.0"
     assert plugin["prettier"].constraint == "*"
     assert plugin["typescript"].constraint == "3.8.0-dev.20200124"
+
+
+def test_overrides_resolutions_and_pnpm_overrides_are_dependencies_of_their_own() -> None:
+    text = json.dumps(
+        {
+            "dependencies": {"foo": "^1.0.0"},
+            "overrides": {"foo": "$foo", "semver": "7.5.4", "glob": {".": "10.3.0", "minimatch": "9.0.3"}},
+            "resolutions": {"**/lodash": "4.17.21", "@babel/core/@babel/parser": "7.24.0", "x": "patch:x@1#p"},
+            "pnpm": {"overrides": {"qs@<6.10": "6.11.0", "express>cookie": "0.6.0"}},
+        },
+        indent=2,
+    )
+    manifest = parse_package_json("package.json", text, {"semver": "7.5.4", "lodash": "4.17.20"})
+    got = [(d.name, d.constraint, d.location.section, d.locked, d.skip_reason) for d in manifest.dependencies]
+    assert got == [
+        ("foo", "^1.0.0", "dependencies", None, None),
+        ("foo", "$foo", "overrides", None, "reference to a direct dependency"),
+        ("semver", "7.5.4", "overrides", "7.5.4", None),
+        ("glob", "10.3.0", "overrides.glob", None, None),
+        ("minimatch", "9.0.3", "overrides.glob", None, None),
+        ("lodash", "4.17.21", "resolutions", "4.17.20", None),
+        ("@babel/parser", "7.24.0", "resolutions", None, None),
+        ("x", "patch:x@1#p", "resolutions", None, "patch protocol"),
+        ("qs", "6.11.0", "pnpm.overrides", None, None),
+        ("cookie", "0.6.0", "pnpm.overrides", None, None),
+    ]
+    assert all(d.role is Role.RUNTIME for d in manifest.dependencies)
+    check_spans(text, manifest)
+    edits = [
+        (d, "9.9.9") for d in manifest.dependencies if d.skip_reason is None and d.location.section != "dependencies"
+    ]
+    edited = json.loads(apply_edits(text, edits))
+    assert edited["overrides"] == {"foo": "$foo", "semver": "9.9.9", "glob": {".": "9.9.9", "minimatch": "9.9.9"}}
+    assert edited["resolutions"]["**/lodash"] == "9.9.9" and edited["pnpm"]["overrides"]["express>cookie"] == "9.9.9"
