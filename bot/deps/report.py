@@ -63,6 +63,7 @@ def _proposal(p: Proposal) -> dict[str, Any]:
         "locked": d.locked,
         "current": p.current,
         "current_unknown": d.unknown_current,
+        "lock_note": d.lock_note,
         "patched": d.patched,
         "updates": [_update(u) for u in p.updates],
         "reason": p.reason,
@@ -104,6 +105,9 @@ def to_text(result: Survey) -> str:
             current = p.current or ("unknown" if p.dependency.unknown_current else "-")
             rows.append((p.dependency.name, p.dependency.role.value, current, proposed))
             rows.extend(("", "", "", f"  held back: {note}") for note in p.notes)
+            extra = [p.dependency.unknown_current, p.dependency.lock_note]
+            extra.append(f"patched by {p.dependency.patched}" if p.dependency.patched else None)
+            rows.extend(("", "", "", f"  {line}") for line in extra if line)
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         lines.extend(
             "  " + "  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "  " + r[3] for r in rows

@@ -59,6 +59,8 @@ def build_plan(
         elif item.vulnerable and config.security.block_new:
             ids = ", ".join(v.id for v in item.vulnerable)
             ignored.append(Skipped(item, f"{item.target} has known vulnerabilities ({ids}): security.block_new"))
+        elif patch := next((d.patched for d in item.dependencies if d.patched), None):
+            ignored.append(Skipped(item, f"patched by {patch}: the patch must be moved to {item.target} too"))
         else:
             kept.append(item)
     kept, held = partners.hold(kept, ignored, "ignored")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot.deps.model import Ecosystem, PackageInfo, Release
 from bot.deps.registry.parsed import PeerDependency
 from bot.plan.build import build_plan
+from bot.plan.model import PlanItem
 from bot.plan.together import key_of, links, sets
 from config.model import IgnoreRule
 from tests.plan.test_build import DEFAULT, item
@@ -14,7 +16,7 @@ from tests.plan.test_build import DEFAULT, item
 T0 = datetime(2026, 10, 1, 12, tzinfo=UTC)
 
 
-def npm(package: str, current: str, target: str, **kw: object) -> object:
+def npm(package: str, current: str, target: str, **kw: object) -> PlanItem:
     kind = "major" if current.split(".")[0] != target.split(".")[0] else "minor"
     return item(package, current, target, kind=kind, ecosystem="npm", file="package.json", **kw)  # type: ignore[arg-type]
 
@@ -104,10 +106,20 @@ def test_planner_puts_a_set_in_one_pull_request_of_the_latest_phase() -> None:
 
 def test_a_set_is_held_back_when_one_member_is_ignored() -> None:
     react, dom = npm("react", "18.3.1", "19.0.0"), npm("react-dom", "18.3.1", "19.0.0")
-    config = DEFAULT.__class__(**{**DEFAULT.__dict__, "ignore": (IgnoreRule(packages=("react",)),)})
+    config = replace(DEFAULT, ignore=(IgnoreRule(packages=("react",)),))
     plan = build_plan([react, dom], config, together=[frozenset({key_of(react), key_of(dom)})])
     assert plan.groups == ()
     assert [(s.item.package, s.reason) for s in plan.ignored] == [
         ("react", "ignored by rule react"),
         ("react-dom", "moves together with react 19.0.0, which is ignored"),
+    ]
+
+
+def test_a_patched_package_is_not_upgraded_and_the_plan_says_the_patch_must_move() -> None:
+    plain = npm("left-pad", "1.0.0", "1.1.0")
+    patched = replace(plain, dependencies=(replace(plain.dependencies[0], patched="patches/left-pad.patch"),))
+    plan = build_plan([patched], DEFAULT)
+    assert plan.groups == ()
+    assert [s.reason for s in plan.ignored] == [
+        "patched by patches/left-pad.patch: the patch must be moved to 1.1.0 too"
     ]
