@@ -26,7 +26,7 @@ from bot.deps.checkout import MAX_LOCKFILE_BYTES, Checkout
 from bot.deps.model import Dependency, Manifest, Role
 from bot.deps.npm.lockinfo import read_npm_lock
 from bot.deps.npm.locks import LOCKFILES, JsLock, Manager
-from bot.deps.npm.manifest import parse_package_json, workspace_globs
+from bot.deps.npm.manifest import OVERRIDE_SECTIONS, parse_package_json, workspace_globs
 from bot.deps.npm.tools import declared
 
 LockReader = Callable[[str, str, Mapping[str, object]], JsLock]
@@ -103,7 +103,9 @@ def _settled(manifest: Manifest, lock: JsLock | None, local: frozenset[str], pat
     deps = []
     for dep in manifest.dependencies:
         dep = _sibling(dep, local)
-        if dep.skip_reason is None and dep.locked is None and dep.role is not Role.PEER:
+        if dep.skip_reason is None and dep.locked is None and _forces(dep):
+            dep = _forced(dep, lock)
+        elif dep.skip_reason is None and dep.locked is None and dep.role is not Role.PEER:
             if not lock.readable:
                 dep = replace(dep, unknown_current=f"{lock.path} could not be read")
             elif not lock.locks(path):
@@ -116,6 +118,24 @@ def _settled(manifest: Manifest, lock: JsLock | None, local: frozenset[str], pat
                 dep = replace(dep, patched=patch.file)
         deps.append(dep)
     return replace(manifest, dependencies=tuple(deps), problems=problems, lockfile=lock.path)
+
+
+def _forces(dep: Dependency) -> bool:
+    """An ``overrides`` / ``resolutions`` / ``pnpm.overrides`` entry (it may force a transitive dependency)."""
+    section = dep.location.section
+    return section.split(".", 1)[0] in OVERRIDE_SECTIONS or section == "pnpm.overrides"
+
+
+def _forced(dep: Dependency, lock: JsLock) -> Dependency:
+    """An override entry's version in use: the one version the lock holds for that package anywhere."""
+    versions = lock.versions.get(dep.key, ())
+    if len(versions) == 1:
+        return replace(dep, locked=versions[0])
+    if not lock.readable:
+        return replace(dep, unknown_current=f"{lock.path} could not be read")
+    if versions:
+        return replace(dep, unknown_current=f"{lock.path} locks {dep.key} at {', '.join(versions)}")
+    return replace(dep, unknown_current=f"{lock.path} has no {dep.key} (the override forces nothing today)")
 
 
 def _sibling(dep: Dependency, local: frozenset[str]) -> Dependency:

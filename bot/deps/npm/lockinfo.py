@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.deps.model import Problem
+from bot.deps.npm import semver
 from bot.deps.npm.jsonspan import JsonError, load_document
 from bot.deps.npm.locks import JsLock
 
@@ -173,4 +174,16 @@ def read_npm_lock(path: str, text: str, manifests: Mapping[str, object]) -> JsLo
         for key, version in info.links.items()
         if version is not None and "node_modules/" in key
     )
-    return JsLock(path, "npm", fmt, MappingProxyType(importers), info.problems, local=local)
+    versions: dict[str, set[str]] = {}
+    for key, version in info.installed.items():
+        if key not in info.links:
+            versions.setdefault(key.rsplit("node_modules/", 1)[1], set()).add(version)
+    return JsLock(
+        path,
+        "npm",
+        fmt,
+        MappingProxyType(importers),
+        info.problems,
+        local=local,
+        versions=MappingProxyType({name: tuple(semver.sort_versions(v)) for name, v in versions.items()}),
+    )

@@ -59,6 +59,9 @@ class JsLock:
     # Names the lock resolves from inside the repository (workspace members, link:/file: targets): never looked
     # up on a registry.
     local: frozenset[str] = frozenset()
+    # Every registry package of the lock, anywhere in the tree -> the versions locked for it (sorted): what an
+    # ``overrides``/``resolutions`` entry of a transitive dependency currently forces.
+    versions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def directory(self) -> str:

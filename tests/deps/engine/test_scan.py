@@ -170,3 +170,54 @@ def test_includes_outside_the_repository_are_refused(tmp_path: Path) -> None:
         (1, "included file '../outside.txt' is outside the repository"),
         (2, "included file '/etc/hostname' is outside the repository"),
     ]
+
+
+def _lock(packages: dict[str, dict[str, object]]) -> str:
+    return json.dumps({"name": "app", "lockfileVersion": 3, "requires": True, "packages": packages})
+
+
+def test_npm_workspace_siblings_unknown_versions_and_overrides(tmp_path: Path) -> None:
+    root = {
+        "name": "app",
+        "workspaces": ["packages/*"],
+        "dependencies": {"@app/util": "^1.0.0", "left-pad": "^1.0.0", "ghost": "^2.0.0"},
+        "overrides": {"semver": "7.5.4", "qs": "6.11.0"},
+    }
+    lock = _lock(
+        {
+            "": {"name": "app"},
+            "node_modules/@app/util": {"resolved": "packages/util", "link": True},
+            "packages/util": {"name": "@app/util", "version": "1.0.0"},
+            "node_modules/left-pad": {"version": "1.3.0"},
+            "node_modules/semver": {"version": "7.5.4"},
+            "node_modules/body-parser/node_modules/qs": {"version": "6.5.0"},
+            "node_modules/express/node_modules/qs": {"version": "6.11.0"},
+        }
+    )
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps(root),
+            "package-lock.json": lock,
+            "packages/util/package.json": json.dumps({"name": "@app/util", "version": "1.0.0"}),
+            ".nvmrc": "v20.11.1\n",
+        },
+    )
+    manifests = {m.path: m for m in scan(tmp_path).manifests}
+    deps = {(d.name, d.location.section): d for d in manifests["package.json"].dependencies}
+    assert deps["@app/util", "dependencies"].skip_reason == "workspace package"
+    assert deps["left-pad", "dependencies"].locked == "1.3.0"
+    assert deps["ghost", "dependencies"].unknown_current == "package-lock.json has no entry for ghost"
+    assert deps["semver", "overrides"].locked == "7.5.4"
+    assert deps["qs", "overrides"].unknown_current == "package-lock.json locks qs at 6.5.0, 6.11.0"
+    assert manifests["package.json"].engines_node == ">=20.11.1"
+    assert manifests["package.json"].runtime_evidence == ".nvmrc: 20.11.1"
+
+
+def test_an_unreadable_lockfile_makes_versions_unknown_and_is_listed(tmp_path: Path) -> None:
+    write(tmp_path, {"package.json": json.dumps({"dependencies": {"a": "^1.0.0"}}), "package-lock.json": "{oops"})
+    result = scan(tmp_path)
+    [manifest] = result.manifests
+    assert manifest.dependencies[0].unknown_current == "package-lock.json could not be read"
+    assert [u.path for u in result.unread] == ["package-lock.json"]
+    assert [(p.file, p.line) for p in manifest.problems] == [("package-lock.json", 1)]
