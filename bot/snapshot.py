@@ -72,7 +72,8 @@ def read_snapshot(
         if not _safe(path) or size > MAX_BLOB_BYTES:
             continue
         parts = PurePosixPath(path).parts
-        if wanted(path) and not any(p in DEFAULT_IGNORED_DIRS for p in parts[:-1]):
+        vendored = any(p in DEFAULT_IGNORED_DIRS for p in parts[:-1]) and "/.yarn/patches/" not in f"/{path}"
+        if wanted(path) and not vendored:
             chosen[path] = sha
         elif (
             path.endswith(SOURCE_SUFFIXES)

@@ -37,12 +37,18 @@ _FROM_NODE = re.compile(
 )
 _LTS = {"argon": "4", "boron": "6", "carbon": "8", "dubnium": "10", "erbium": "12", "fermium": "14"}
 _LTS |= {"gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
-_READS = frozenset({"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", *LOCKFILES, *_RUNTIME_FILES})
+# What discovery reads, and what the package managers need beside the manifests to regenerate a lockfile (their
+# settings, filtered before a tool sees them, and the patch files of patched dependencies).
+_READS = frozenset(
+    {"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", ".npmrc", "bunfig.toml", *LOCKFILES, *_RUNTIME_FILES}
+)
+_PATCH = re.compile(r"(^|/)(patches|\.yarn/patches)/[^/]+\.(patch|diff)$")
 
 
 def reads(path: str) -> bool:
-    """Whether discovery may read ``path`` (a manifest, lockfile, workspace file or runtime evidence)."""
-    return posixpath.basename(path) in _READS or bool(_DOCKERFILE.search(path))
+    """Whether discovery or a lockfile tool may read ``path`` (a manifest, lockfile, workspace file, tool
+    settings, a patch of a patched dependency, or runtime evidence)."""
+    return posixpath.basename(path) in _READS or bool(_DOCKERFILE.search(path) or _PATCH.search(path))
 
 
 def _reader(manager: Manager) -> LockReader | None:
