@@ -204,8 +204,10 @@ class _V1Parser:
                 elif value_token.kind in ("string", "number", "boolean"):
                     self._store(result, keys, value_token.value, indent, token.line)
                     self.next()
+                elif value_token.kind == "invalid":
+                    raise self.unexpected(_describe(value_token))
                 else:
-                    raise self.unexpected("invalid value type")
+                    raise self.unexpected(f"invalid value type ({_describe(value_token)})")
             else:
                 raise self.unexpected(f"unexpected {_describe(token)}")
         return result
@@ -223,6 +225,8 @@ class _V1Parser:
 
 
 def _describe(token: _Token) -> str:
+    if token.kind == "invalid" and str(token.value).startswith('"'):
+        return "unterminated or invalid string"
     if token.kind == "invalid":
         return f"character {str(token.value)[:20]!r}"
     return {"colon": "':'", "comma": "','", "eof": "end of file"}.get(token.kind, token.kind)
@@ -474,6 +478,11 @@ def _dependencies(document: object) -> Iterator[tuple[str, str]]:
                     yield name, raw
 
 
+def _forces(resolution: _Resolution) -> bool:
+    """Whether a resolution pins a registry version (one to a workspace, portal or folder makes it local)."""
+    return _protocol(resolution.value) not in _LOCAL_PROTOCOLS
+
+
 def _forced_reason(resolution: _Resolution, root: str) -> str:
     return f'`resolutions` "{resolution.key}": "{resolution.value}" in {root}'
 
@@ -504,7 +513,7 @@ class _V1:
                 if isinstance(version, str):
                     locked.setdefault(name, version)
                 for resolution in resolutions:
-                    if _applies(resolution, name, raw, berry=False):
+                    if _forces(resolution) and _applies(resolution, name, raw, berry=False):
                         pinned.setdefault(name, _forced_reason(resolution, root))
             importers[manifest] = MappingProxyType(locked)
             if pinned:
@@ -565,7 +574,7 @@ class _Berry:
             pinned: dict[str, str] = {}
             for name, raw in _dependencies(self.manifests[manifest]):
                 applied = next((r for r in resolutions if _applies(r, name, raw, berry=True)), None)
-                if applied is not None:
+                if applied is not None and _forces(applied):
                     pinned.setdefault(name, _forced_reason(applied, root))
                 found = self._locked(name, raw, recorded.get(name), applied)
                 version = found.get("version") if found is not None and _registry(found) else None
@@ -586,22 +595,20 @@ class _Berry:
         )
 
     def _locked(self, name: str, raw: str, recorded: object, resolution: _Resolution | None) -> dict[str, Any] | None:
-        candidates = [berry_range(raw)]
-        # What yarn recorded for this workspace, when package.json alone does not say the descriptor
-        # (``catalog:``) or says it in another spelling; a different range is a stale lock, not a match.
-        if (
-            isinstance(recorded, str)
-            and recorded != candidates[0]
-            and (_protocol(raw) == "catalog" or recorded.removeprefix("npm:") == raw)
-        ):
-            candidates.append(recorded)
-        for range_ in candidates:
-            if resolution is not None:
-                range_ = berry_range(resolution.value)
-            entry = self._entry(f"{name}@{range_}")
-            if entry is not None:
-                return entry
-        return None
+        if resolution is not None:
+            return self._entry(f"{name}@{berry_range(resolution.value)}")
+        found = self._entry(f"{name}@{berry_range(raw)}")
+        # What yarn recorded for this workspace says the descriptor in another spelling; a different range is a
+        # stale lock, not a match.
+        if found is None and isinstance(recorded, str) and recorded.removeprefix("npm:") == raw:
+            found = self._entry(f"{name}@{recorded}")
+        if found is None and _protocol(raw) == "catalog":
+            # The catalog's range is in .yarnrc.yml, which the lock does not repeat; whatever it is, it was
+            # resolved from the registry: when every registry entry of the name has one version, that is it.
+            same = {id(e): e for d, e in self.entries.items() if d.startswith(f"{name}@npm:") and _registry(e)}
+            versions = {e.get("version") for e in same.values()}
+            found = next(iter(same.values())) if len(versions) == 1 else None
+        return found
 
     def _entry(self, descriptor: str) -> dict[str, Any] | None:
         found = self.entries.get(descriptor)
@@ -890,7 +897,7 @@ class _Yarn:
         if tool.major >= 4:
             env |= {"YARN_ENABLE_CONSTRAINTS_CHECKS": "0", "YARN_ENABLE_HARDENED_MODE": "0"}
         if _at_least(tool.version, (4, 14)):
-            env["YARN_APPROVED_GIT_REPOSITORIES"] = ""
+            env["YARN_APPROVED_GIT_REPOSITORIES"] = "depup-allows-no-git-repository"  # a pattern nothing matches
         if job.registry:
             env["YARN_NPM_REGISTRY_SERVER"] = job.registry.rstrip("/")
             parts = urlsplit(job.registry)
