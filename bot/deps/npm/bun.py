@@ -18,8 +18,9 @@ reads like the JSONC of its config files (comments included):
 
 Locked version per importer (bun's own rule, ``bun.lock.zig``): a dependency of the root resolves to the
 hoisted key ``name``; one of workspace ``W`` to ``W/name`` when that key exists, else ``name``. Each importer's
-mapping holds every package visible that way (the hoisted ones, overlaid with the workspace's own copies), so
-an overridden transitive package has the version the lock says too.
+mapping holds every package visible that way (the hoisted ones, overlaid with the workspace's own copies).
+``JsLock.versions`` has every registry package of the lock (by its real name, aliases resolved) with the versions
+locked anywhere in the tree: what an ``overrides`` / ``resolutions`` entry forces today.
 
 Regenerating (``BUN``): ``bun install --lockfile-only --ignore-scripts`` (bun 1.1.43 and later: nothing is
 downloaded but packuments, nothing installed, no script run) in a copy holding every package.json, the lock,
@@ -195,6 +196,10 @@ class _Reader:
                 own = children.get(workspace_name, {}) if folder and isinstance(workspace_name, str) else {}
                 importers[manifest] = _visible(hoisted, own)
         patches = self.patches(data.get("patchedDependencies"), top.get("patchedDependencies"), directory)
+        versions: dict[str, set[str]] = {}
+        for entry in entries.values():
+            if (version := entry.version) is not None:
+                versions.setdefault(entry.package, set()).add(version)
         return JsLock(
             self.path,
             "bun",
@@ -203,6 +208,7 @@ class _Reader:
             tuple(self.problems),
             patches=patches,
             local=frozenset(local),
+            versions=MappingProxyType({name: tuple(semver.sort_versions(v)) for name, v in versions.items()}),
         )
 
     def entries(self, packages: object, where: Member | None) -> dict[str, _Entry]:

@@ -67,6 +67,8 @@ def test_elysia_real_lockfile_locks_every_dependency_of_the_root() -> None:
     written = {n for s in ("dependencies", "devDependencies", "peerDependencies") for n in package.get(s, {})}
     assert written <= set(locked)
     assert lock.local == frozenset() and lock.patches == ()
+    assert lock.versions["esbuild"] == ("0.25.4",)  # what the override forces
+    assert lock.versions["cookie"] == ("1.1.0", "1.1.1") and lock.versions["minimatch"] == ("3.1.2", "9.0.5")
 
 
 def test_elysia_scan_current_versions_are_the_locked_ones(tmp_path: Path) -> None:
@@ -77,6 +79,7 @@ def test_elysia_scan_current_versions_are_the_locked_ones(tmp_path: Path) -> Non
     assert manifest.lockfile == "bun.lock" and manifest.problems == () and result.unread == ()
     deps = by_name(manifest.dependencies)
     assert deps["memoirist"].locked == "0.4.0" and deps["zod"].locked == "4.1.13"
+    assert (deps["esbuild"].location.section, deps["esbuild"].locked) == ("overrides", "0.25.4")
     assert all(d.locked is not None and d.unknown_current is None for d in manifest.dependencies)
 
 
@@ -120,6 +123,7 @@ def test_catalogs_overrides_and_patches_as_bun_writes_them(tmp_path: Path) -> No
     assert lock.locked_for("package.json")["react"] == "18.3.1"  # "catalog:" (^18)
     assert lock.locked_for("packages/a/package.json")["react"] == "17.0.2"  # "catalog:legacy" (^17), "a/react"
     assert lock.locked_for("package.json")["is-number"] == "2.0.0"  # overrides: is-number 2.0.0
+    assert lock.versions["is-number"] == ("2.0.0",) and lock.versions["left-pad"] == ("1.2.0", "2.0.0")
     assert lock.patches == (Patch("left-pad", "1.2.0", "patches/left-pad@1.2.0.patch"),)
     assert lock.patch_for("left-pad", "1.2.0") is not None and lock.patch_for("left-pad", "2.0.0") is None
     assert lock.local == frozenset({"a"})
@@ -142,7 +146,10 @@ def test_a_lockfile_in_a_subfolder_maps_its_importers_and_patches_there() -> Non
 
 
 def test_jsonc_comments_and_trailing_commas_keep_positions() -> None:
-    text = '{\n  // a comment, with "quotes" and a comma,\n  "a": ["x//y", "/*z*/", "p,]"], /* block\n  */\n  "b": {"c": 1,},\n}\n'
+    text = (
+        '{\n  // a comment, with "quotes" and a comma,\n'
+        '  "a": ["x//y", "/*z*/", "p,]"], /* block\n  */\n  "b": {"c": 1,},\n}\n'
+    )
     loaded = parse_jsonc(text)
     assert isinstance(loaded, Document)
     assert loaded.data == {"a": ["x//y", "/*z*/", "p,]"], "b": {"c": 1}}
