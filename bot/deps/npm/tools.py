@@ -193,9 +193,22 @@ def _tool_in(manager: Manager, version: str, folder: Path) -> Tool | None:
         "yarn": modules / ("yarn" if version.startswith("1.") else "@yarnpkg/cli-dist") / "bin" / "yarn.js",
     }
     script = scripts[manager]
+    if manager == "pnpm" and not script.is_file():  # pnpm 12 and later: a native binary, no pnpm.cjs
+        binary = _pnpm_binary(modules)
+        return Tool(manager, version, (str(binary),)) if binary is not None else None
     if node is None or not script.is_file():
         return None
     return Tool(manager, version, (node, str(script)))
+
+
+def _pnpm_binary(modules: Path) -> Path | None:
+    """pnpm 12+'s binary for this platform (``@pnpm/exe.linux-x64``...), an optional dependency of ``pnpm``."""
+    system = platform.system().lower()
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine().lower())
+    if arch is None:
+        return None
+    binary = modules / "@pnpm" / f"exe.{system}-{arch}{'-musl' if _is_musl() else ''}" / "pnpm"
+    return binary if binary.is_file() and _runs([str(binary), "--version"]) else None
 
 
 def _bun_binary(modules: Path) -> Path | None:
