@@ -392,6 +392,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
     try:
+        rt.redis.ping()  # Redis first: GitHub tokens are cached there, so its absence would look like GitHub's
         result: dict[str, Any] = reconcile(rt.clients, RepoRegistry(rt.redis))
     except GitHubUnavailable as e:
         raise GitHubUnavailable(f"GitHub unreachable at {settings.github_api_url}: {e}") from e

@@ -38,7 +38,7 @@ from githubkit.retry import RetryOption
 from redis import Redis, RedisError
 
 from bot import __version__, metrics
-from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited
+from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited, RedisUnavailable
 from bot.settings import Settings
 from bot.tls import tls_context
 
@@ -312,6 +312,9 @@ def raise_domain_error(exc: GitHubException) -> NoReturn:
     if isinstance(exc, RequestError) and isinstance(exc.exc, GitHubException):
         # Errors raised inside httpx's auth flow (the installation token exchange) arrive wrapped.
         raise_domain_error(exc.exc)
+    if isinstance(exc, RequestError) and isinstance(exc.exc, RedisError):
+        # The token cache (Redis) failed inside the auth flow: not GitHub's doing.
+        raise RedisUnavailable(f"Redis unreachable (GitHub token cache): {type(exc.exc).__name__}") from exc
     if isinstance(exc, RateLimitExceeded):
         raise RateLimited(
             f"GitHub rate limit: retry after {exc.retry_after.total_seconds():.0f}s",

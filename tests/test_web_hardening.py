@@ -203,9 +203,7 @@ def test_valid_deliveries_are_answered_while_200_slow_connections_are_open(
 ) -> None:
     # Deadlines longer than the deliveries below take: the slow connections stay open while they are answered.
     with (
-        depup_web(
-            redis_url, tmp_path, workers=1, DEPUP_WEB_HEADER_TIMEOUT="20", DEPUP_WEB_READ_TIMEOUT="20"
-        ) as web,
+        depup_web(redis_url, tmp_path, workers=1, DEPUP_WEB_HEADER_TIMEOUT="20", DEPUP_WEB_READ_TIMEOUT="20") as web,
         SlowClients(web.port, idle=70, headers=70, bodies=60) as slow,
     ):
         assert slow.open_count() == 200

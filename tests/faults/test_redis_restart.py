@@ -25,7 +25,10 @@ from tests.support.registry_server import RegistryServer
 from tests.test_processes import env_for
 
 REPO = "octo-org/shop"
-FILES = {"requirements.txt": "requests==2.22.0\n", ".github/depup.yml": "min_release_age: 0\nsecurity: {audit: false}\n"}
+FILES = {
+    "requirements.txt": "requests==2.22.0\n",
+    ".github/depup.yml": "min_release_age: 0\nsecurity: {audit: false}\n",
+}
 
 
 def scenario(fake: FakeGitHub, tmp_path: Path, osv: OsvServer, *, empty: bool) -> None:
