@@ -43,6 +43,7 @@ import yaml
 
 from bot.deps.confine import Outside, escapes, outside_strings, walk_strings
 from bot.deps.model import Problem
+from bot.deps.npm import semver
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.locks import JsLock, Patch
 from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files
@@ -519,11 +520,16 @@ class _V1:
             if pinned:
                 forced[manifest] = MappingProxyType(pinned)
         local = set()
+        versions: dict[str, set[str]] = {}
         for key, entry in self.data.items():
             split = split_descriptor(key)
             resolved = entry.get("resolved") if isinstance(entry, dict) else None
             if split and (_protocol(split[1]) in ("file", "link") or str(resolved or "").startswith("file:")):
                 local.add(split[0])
+            elif split and isinstance(entry, dict) and isinstance(entry.get("version"), str):
+                alias = split_descriptor(split[1][4:]) if split[1].startswith("npm:") else None
+                if _protocol(split[1]) is None or alias is not None:
+                    versions.setdefault(alias[0] if alias else split[0], set()).add(entry["version"])
         return YarnLock(
             self.path,
             "yarn",
@@ -531,8 +537,13 @@ class _V1:
             MappingProxyType(importers),
             tuple(_capped(problems, self.path)),
             local=frozenset(local),
+            versions=_sorted(versions),
             forced=MappingProxyType(forced),
         )
+
+
+def _sorted(versions: Mapping[str, set[str]]) -> Mapping[str, tuple[str, ...]]:
+    return MappingProxyType({name: tuple(semver.sort_versions(v, loose=True)) for name, v in versions.items()})
 
 
 class _Berry:
@@ -591,6 +602,7 @@ class _Berry:
             tuple(_capped(self.problems, self.path)),
             patches=self._patches(),
             local=self._local(),
+            versions=self._versions(),
             forced=MappingProxyType(forced),
         )
 
@@ -632,6 +644,16 @@ class _Berry:
                 if file is not None:
                     found.setdefault((inner[0], version, file), Patch(inner[0], version, file))
         return tuple(sorted(found.values(), key=lambda p: (p.package, p.version or "", p.file)))
+
+    def _versions(self) -> Mapping[str, tuple[str, ...]]:
+        found: dict[str, set[str]] = {}
+        for entry in self.entries.values():
+            split = split_descriptor(entry["resolution"])
+            if split and _registry(entry) and isinstance(entry.get("version"), str):
+                spec = _patch_spec(split[1])
+                inner = split_descriptor(spec.inner) if spec else None
+                found.setdefault((inner or split)[0], set()).add(entry["version"])
+        return _sorted(found)
 
     def _local(self) -> frozenset[str]:
         names: set[str] = set()

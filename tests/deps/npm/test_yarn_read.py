@@ -79,6 +79,9 @@ def test_berry_resolutions_patches_and_local_packages() -> None:
     assert set(lock.forced_for("packages/jest-util/package.json")) == {"@types/node"}
     assert {"jest", "jest-util", "@jest/types", "@jest/core", "@jest/monorepo"} <= lock.local
     assert "chalk" not in lock.local
+    # What a resolutions entry forces today: the versions locked for that package anywhere (by its real name).
+    assert (lock.versions["@types/node"], lock.versions["ts-node"]) == (("18.19.130",), ("10.9.2",))
+    assert lock.versions["lodash"] == ("4.18.1",) and "jest" not in lock.versions
 
 
 def test_berry_lock_in_a_subfolder_and_a_member_it_does_not_list() -> None:
@@ -104,6 +107,7 @@ def test_v1_workspaces_lock_every_registry_dependency_and_resolutions_force_vers
     assert (root["jest"], root["typescript"], root["lodash"], root["eslint"]) == ("30.3.0", "5.9.2", "4.17.21", "6.8.0")
     react = lock.locked_for("packages/mobx-react/package.json")
     assert dict(react) == {"expose-gc": "1.0.0"}  # mobx and mobx-react-lite are workspace siblings
+    assert (lock.versions["jest"], lock.versions["typescript"]) == (("30.3.0",), ("5.9.2",))
     assert dict(lock.forced_for("package.json")) == {
         "jest": '`resolutions` "jest": "^30.3.0" in package.json',
         "typescript": '`resolutions` "typescript": "^5.9.2" in package.json',
@@ -183,6 +187,7 @@ def test_aliases_local_protocols_and_catalogs() -> None:
     v1 = read_yarn_lock("yarn.lock", ALIASES_V1, {"package.json": manifest})
     assert dict(v1.locked_for("package.json")) == {"al": "1.2.0", "left-pad": "1.1.0", "vendored": "0.1.0"}
     assert v1.local == {"vendored"}
+    assert dict(v1.versions) == {"left-pad": ("1.1.0", "1.2.0")}
     berry_manifest = {
         "name": "app",
         "dependencies": {
@@ -203,6 +208,7 @@ def test_aliases_local_protocols_and_catalogs() -> None:
         "lodash": "4.17.21",
     }
     assert berry.local == {"app", "near"}
+    assert dict(berry.versions) == {"left-pad": ("1.2.0",), "theme": ("3.4.0",), "lodash": ("4.17.21",)}
     assert berry.patches == (Patch("lodash", "4.17.21", ".yarn/patches/lodash-npm-4.17.21-6382451519.patch"),)
 
 
