@@ -31,6 +31,7 @@ TEST_TOOLS: dict[str, tuple[Manager, str]] = {
     "pnpm9": ("pnpm", "9.15.9"),
     "pnpm10": ("pnpm", "10.34.9"),
     "bun": ("bun", "1.3.5"),
+    "npm10": ("npm", "10.9.9"),  # not the npm on PATH: packageManager / engines.npm pick it
 }
 
 
