@@ -43,16 +43,28 @@ free_port() {
 }
 
 start_private_redis() {  # starts redis-server on a free port, sets PRIVATE_REDIS_URL; stopped on exit
+    # $1 "persist": keep its data in an append-only file in $RUN_DIR/redis, kept across runs (scripts/run: queued
+    # deliveries and scheduled retries survive a restart); otherwise in memory only, in a directory removed on exit.
     if ! command -v redis-server >/dev/null 2>&1; then
         say "no Redis answers and redis-server is not installed: install Redis or set REDIS_URL"; exit 2
     fi
     local port; port="$(free_port)"
-    PRIVATE_REDIS_DIR="$RUN_DIR/redis-$port"
+    local persistence=(--save "" --appendonly no)
+    if [ "${1:-}" = persist ]; then
+        PRIVATE_REDIS_DIR="$RUN_DIR/redis"
+        persistence=(--save "" --appendonly yes --appendfsync everysec)
+    else
+        PRIVATE_REDIS_DIR="$RUN_DIR/redis-$port"
+    fi
     mkdir -p "$PRIVATE_REDIS_DIR"
-    redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no --dir "$PRIVATE_REDIS_DIR" \
+    redis-server --bind 127.0.0.1 --port "$port" "${persistence[@]}" --dir "$PRIVATE_REDIS_DIR" \
         --logfile "$PRIVATE_REDIS_DIR/redis.log" --daemonize no >/dev/null 2>&1 &
     PRIVATE_REDIS_PID=$!
-    trap 'kill "$PRIVATE_REDIS_PID" 2>/dev/null; wait "$PRIVATE_REDIS_PID" 2>/dev/null; rm -rf "$PRIVATE_REDIS_DIR"' EXIT
+    if [ "${1:-}" = persist ]; then
+        trap 'kill "$PRIVATE_REDIS_PID" 2>/dev/null; wait "$PRIVATE_REDIS_PID" 2>/dev/null' EXIT
+    else
+        trap 'kill "$PRIVATE_REDIS_PID" 2>/dev/null; wait "$PRIVATE_REDIS_PID" 2>/dev/null; rm -rf "$PRIVATE_REDIS_DIR"' EXIT
+    fi
     for _ in $(seq 1 50); do
         if redis_answers "redis://127.0.0.1:$port"; then
             PRIVATE_REDIS_URL="redis://127.0.0.1:$port"; return 0
