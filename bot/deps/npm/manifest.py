@@ -175,9 +175,11 @@ class _Reader:
             if entry.kind == "object" and isinstance(value, dict) and where != "resolutions":
                 self.read_overrides(entry, f"{where}.{entry.key}", value, name)
             elif entry.kind == "string" and isinstance(value, str) and name is not None:
-                dep = self.dependency(where, Role.RUNTIME, entry, value, name=name)
                 if value.startswith("$"):  # npm: "$foo" takes the version of the direct dependency foo
-                    dep = replace(dep, skip_reason="reference to a direct dependency")
+                    dep = self.dependency(where, Role.RUNTIME, entry, "*", name=name)  # "*": not reported invalid
+                    dep = replace(dep, constraint=value, skip_reason="reference to a direct dependency")
+                else:
+                    dep = self.dependency(where, Role.RUNTIME, entry, value, name=name)
                 self.dependencies.append(dep)
 
     def dependency(
