@@ -4,8 +4,13 @@ Runs `depup web` (gunicorn, real Redis, real signature checks, dedup and enqueue
 Flask "hello" endpoint under the same gunicorn settings, loads both the same way from other processes, and
 prints median/p99 latency, throughput, and the ratio (the machine is noisy; the ratio is the figure).
 
-    python -m bench.intake [--requests 6000] [--concurrency 2 16] [--workers 2] [--threads 4]
-                           [--payload pull_request/opened-1.json]
+    python -m bench.intake [--requests 6000] [--concurrency 2 16] [--workers 2]
+                           [--payload pull_request/opened-1.json] [--slow 0 200]
+
+``--slow N ...``: one round per value with N hostile connections open during the whole round (a third idle, a third
+trickling their headers, a third trickling an unsigned body, one byte every half second each); the deadlines are
+raised to 120 s for these rounds so that all N stay open while the valid deliveries are measured (by default
+`depup web` closes them after 5 s and 10 s). Both servers run gunicorn's gevent worker class, as `depup web` does.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from rq import Queue
 from rq.serializers import JSONSerializer
 
 from tests.support import redisdb
+from tests.support.slow_clients import SlowClients
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOKS = ROOT / "tests" / "fixtures" / "github" / "webhooks"
@@ -180,7 +186,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run")
     parser.add_argument("--python-client", action="store_true", help="use the Python load generator even with wrk")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--slow", type=int, nargs="+", default=[0], help="hostile slow connections open per round (default: 0)"
+    )
     parser.add_argument("--payload", default="pull_request/opened-1.json")
     args = parser.parse_args()
 
@@ -194,14 +202,9 @@ def main() -> None:
         "User-Agent": "GitHub-Hookshot/bench",
     }
     env = {**os.environ, "GITHUB_WEBHOOK_SECRET": SECRET, "DEPUP_LOG_LEVEL": "WARNING"}
-    gunicorn_opts = [
-        "--workers",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
-        "--worker-class",
-        "gthread" if args.threads > 1 else "sync",
-    ]
+    if max(args.slow) > 0:
+        env.update({"DEPUP_WEB_HEADER_TIMEOUT": "120", "DEPUP_WEB_READ_TIMEOUT": "120"})
+    gunicorn_opts = ["--workers", str(args.workers), "--worker-class", "gevent"]
     with redisdb.claimed_database() as redis_url:
         env["REDIS_URL"] = redis_url
         depup_port, hello_port = free_port(), free_port()
@@ -216,8 +219,6 @@ def main() -> None:
                     f"127.0.0.1:{depup_port}",
                     "--workers",
                     str(args.workers),
-                    "--threads",
-                    str(args.threads),
                 ],
                 env=env,
                 cwd=ROOT,
@@ -243,14 +244,17 @@ def main() -> None:
             wait_until_up(hello_port, "/")
             print(
                 f"payload {args.payload} ({len(body)} bytes), {args.seconds} s or {args.requests} requests per run, "
-                f"gunicorn {args.workers} workers x {args.threads} threads, {os.cpu_count()} CPUs"
+                f"gunicorn {args.workers} gevent workers, {os.cpu_count()} CPUs"
             )
             redis = Redis.from_url(redis_url)
             queue = Queue("depup", connection=redis, serializer=JSONSerializer)
-            print(f"{'':30} {'req/s':>9} {'median ms':>10} {'p99 ms':>8}")
+            print(f"{'':36} {'req/s':>9} {'median ms':>10} {'p99 ms':>8}")
             use_wrk = shutil.which("wrk") is not None and not args.python_client
             print("load generator:", "wrk" if use_wrk else "Python (multiprocessing + threads)")
-            for concurrency in args.concurrency:
+            rounds = [(c, n) for n in args.slow for c in args.concurrency]
+            for concurrency, slow_count in rounds:
+                slow = SlowClients(depup_port, idle=slow_count // 3, headers=slow_count // 3,
+                                   bodies=slow_count - 2 * (slow_count // 3)).__enter__()  # fmt: skip
                 before = queue.count
                 if use_wrk:
                     depup = wrk_load(
@@ -272,13 +276,18 @@ def main() -> None:
                     hello = summary(
                         *load(hello_port, "/hello", body, headers, args.requests, concurrency, unique=False)[:2]
                     )
+                still_open = slow.open_count()
+                slow.__exit__(None, None, None)
+                label = f"{concurrency} conn." + (f" + {slow_count} slow" if slow_count else "")
+                if slow_count and still_open != slow_count:
+                    print(f"  ({slow_count - still_open} of the {slow_count} slow connections closed during the round)")
                 for name, row in (
-                    (f"depup intake, {concurrency} conn.", depup),
+                    (f"depup intake, {label}", depup),
                     (f"bare Flask, {concurrency} conn.", hello),
                 ):
-                    print(f"{name:30} {row['per_second']:9.0f} {row['median_ms']:10.2f} {row['p99_ms']:8.2f}")
+                    print(f"{name:36} {row['per_second']:9.0f} {row['median_ms']:10.2f} {row['p99_ms']:8.2f}")
                 print(
-                    f"{'':30} ratio {depup['per_second'] / hello['per_second']:.2f} (target >= 0.5); "
+                    f"{'':36} ratio {depup['per_second'] / hello['per_second']:.2f} (target >= 0.5); "
                     f"depup p99 {depup['p99_ms']:.1f} ms (target < 20 ms)"
                 )
         finally:

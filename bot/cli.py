@@ -22,8 +22,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from bot.errors import GitHubUnavailable, RedisUnavailable, SettingsError
 from bot.settings import Role, Settings
 
@@ -101,7 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (RedisUnavailable, GitHubUnavailable) as e:  # one line naming what did not answer, no traceback
         print(f"depup: {str(e).splitlines()[0]}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    except RedisError as e:
+    except Exception as e:
+        # redis is imported lazily: `depup web`'s master must not import it (and ssl through it) before gevent's
+        # workers monkey-patch.
+        redis_exceptions = sys.modules.get("redis.exceptions")
+        if redis_exceptions is None or not isinstance(e, redis_exceptions.RedisError):
+            raise
         from bot.runtime import redis_unavailable
 
         print(f"depup: {redis_unavailable(e, os.environ.get('REDIS_URL', ''))}", file=sys.stderr)
@@ -384,6 +387,8 @@ def _cron(args: argparse.Namespace) -> int:
 
 def _reconcile(args: argparse.Namespace) -> int:
     import json
+
+    from redis.exceptions import RedisError
 
     from bot import runtime
     from bot.installations import reconcile
