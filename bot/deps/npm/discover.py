@@ -97,6 +97,11 @@ def npm_manifests(checkout: Checkout) -> list[Manifest]:
             if manifest.engines_node is None:
                 manifest = _with_runtime_evidence(checkout, manifest, root, data[path])
             manifests.append(manifest)
+        from bot.deps.npm.pnpm import workspace_manifest
+
+        workspace = workspace_manifest(checkout, root, lock, members, local)  # catalogs and overrides
+        if workspace is not None:
+            manifests.append(workspace)
     return manifests
 
 
@@ -166,6 +171,10 @@ def _project_lock(checkout: Checkout, root: str, members: Mapping[str, object]) 
         return JsLock(path, LOCKFILES[name], name, readable=False)
     reader = _reader(LOCKFILES[name])
     assert reader is not None
+    if LOCKFILES[name] == "pnpm":
+        from bot.deps.npm.pnpm import with_workspace
+
+        members = with_workspace(checkout, root, members)  # pnpm 12 locks patches by hash: their files are there
     lock = reader(path, text, members)
     if not lock.readable:
         reason = lock.problems[0].message if lock.problems else "cannot be read"

@@ -51,6 +51,7 @@ from typing import Any, Literal
 
 import yaml
 
+from bot.deps.checkout import Checkout
 from bot.deps.confine import Outside, escapes, outside_strings, walk_strings
 from bot.deps.model import Dependency, Ecosystem, Location, Manifest, Problem, Role
 from bot.deps.npm import semver, yamledit
@@ -91,6 +92,35 @@ def workspace_document(text: str) -> object:
         return yamledit.load(text)
     except (yaml.YAMLError, RecursionError):
         return None
+
+
+def with_workspace(checkout: Checkout, root: str, members: Mapping[str, object]) -> Mapping[str, object]:
+    """``members`` (a project's package.json files, parsed) with the project's pnpm-workspace.yaml beside them
+    when there is one: what discovery gives ``read_pnpm_lock``."""
+    path = posixpath.join(root, WORKSPACE_NAME) if root else WORKSPACE_NAME
+    text = checkout.read(path) if checkout.has(path) else None
+    return {**members, path: workspace_document(text)} if text is not None else members
+
+
+def workspace_manifest(
+    checkout: Checkout, root: str, lock: JsLock | None, members: Mapping[str, object], local: frozenset[str]
+) -> Manifest | None:
+    """The project's ``pnpm-workspace.yaml`` as a manifest (None when the project has none): catalog entries and
+    overrides, the workspace's own packages (``local``) skipped as siblings."""
+    path = posixpath.join(root, WORKSPACE_NAME) if root else WORKSPACE_NAME
+    text = checkout.read(path) if checkout.has(path) else None
+    if text is None:
+        return None
+    manifest = parse_pnpm_workspace(path, text, lock, members)
+    if manifest.problems and manifest.problems[0].message.startswith("invalid YAML"):
+        checkout.not_read(path, manifest.problems[0].message)  # nothing of it could be read
+    siblings = tuple(
+        replace(d, skip_reason="workspace package", locked=None, unknown_current=None)
+        if d.skip_reason is None and d.key in local
+        else d
+        for d in manifest.dependencies
+    )
+    return replace(manifest, dependencies=siblings)
 
 
 # --- pnpm-lock.yaml ---------------------------------------------------------------------------------------------
@@ -436,8 +466,9 @@ def parse_pnpm_workspace(
 
     ``lock`` is the workspace's lockfile (catalog entries' and overrides' locked versions); ``manifests`` the
     workspace's package.json files (path -> parsed JSON), which say who uses each catalog entry: its role is
-    runtime when a ``dependencies`` or ``optionalDependencies`` entry uses it, peer when only peers do, else dev.
-    A catalog entry no package uses is skipped ("unused catalog entry")."""
+    runtime when a ``dependencies`` or ``optionalDependencies`` entry uses it, peer when only peers do, else dev
+    (runtime when only the lock's ``catalogs`` say it is used). A catalog entry no package uses is skipped
+    ("unused catalog entry")."""
     lockfile = lock.path if lock is not None else None
     root = yamledit.compose(text)
     if isinstance(root, yamledit.YamlProblem):
@@ -556,7 +587,8 @@ class _WorkspaceReader:
     def _catalog_role(self, catalog: str, name: str) -> Role | None:
         sections = self.uses.get((catalog, name), set())
         if not sections:
-            return None
+            locked = isinstance(self.lock, PnpmLock) and name in self.lock.catalogs.get(catalog, _EMPTY)
+            return Role.RUNTIME if locked else None  # the lock says some package uses it, not which
         if sections & {"dependencies", "optionalDependencies"}:
             return Role.RUNTIME
         if sections == {"peerDependencies"}:
@@ -645,10 +677,10 @@ class _WorkspaceReader:
             if spec.kind == "invalid":
                 message = f'`{section}`: "{written}": {spec.detail}'
                 self.problems.append(Problem(self.path, found.line, found.column, message))
-        if skip is None and not found.exact:
-            skip = "written with YAML escapes"
         if skip is None and found.shared:
             skip = "YAML alias"
+        if skip is None and not found.exact:
+            skip = "written with YAML escapes"
         return Dependency(
             ecosystem=Ecosystem.NPM,
             name=name,
@@ -736,8 +768,9 @@ _NPMRC_SETTING = re.compile(r"^\s*([a-z][a-z0-9-]*)\s*=\s*([A-Za-z0-9._-]*)\s*$"
 _LOCAL_REFERENCE = re.compile(r"(?:git\+)?(?:file|link):[^\s()]+")
 _LOCKFILE_VERSION = re.compile(r"""^[ \t]*["']?lockfileVersion["']?\s*:\s*["']?([0-9][0-9.]*)""", re.MULTILINE)
 _PNPM9_PATCH_HASH = re.compile(r"^[ \t]+hash:\s*['\"]?[a-z2-7]{26}['\"]?\s*$", re.MULTILINE)
-_HASH_ONLY_PATCH = re.compile(r"^patchedDependencies:\s*\n(?:[ \t]+\S.*\n)*?[ \t]+\S+:\s*['\"]?[0-9a-f]{64}['\"]?\s*$",
-                              re.MULTILINE)  # fmt: skip
+_HASH_ONLY_PATCH = re.compile(
+    r"^patchedDependencies:[ \t]*\n(?:  \S.*\n)*?  \S+:[ \t]*['\"]?[0-9a-f]{64}['\"]?[ \t]*$", re.MULTILINE
+)
 
 
 class _Pnpm:
@@ -969,8 +1002,8 @@ def _patch_files(project: Path, lock_name: str, workspace: Mapping[str, Any]) ->
 
 def _lock_outside(project: Path, lock_name: str) -> list[Outside]:
     """Local references of the lockfile that lead outside the project: importer folders, ``link:``/``file:``
-    references (relative to their importer's folder in ``importers``, to the project elsewhere), directory
-    resolutions and patch paths."""
+    references (in ``importers`` read from the importer's folder and from the project, as pnpm writes both),
+    directory resolutions and patch paths."""
     lock = project / lock_name
     if not lock.is_file() or lock.is_symlink():
         return []
@@ -988,7 +1021,9 @@ def _lock_outside(project: Path, lock_name: str) -> list[Outside]:
                 if escapes(project, project, str(folder)):
                     found.append(Outside(lock_name, where, str(folder)))
                     continue
-                found.extend(_references(project, project / str(folder), lock_name, walk_strings(entry, where)))
+                # ``link:`` and ``specifier: file:`` are relative to the importer, ``version: file:`` to the lockfile
+                for base in (project / str(folder), project):
+                    found.extend(_references(project, base, lock_name, walk_strings(entry, where)))
         rest = {k: v for k, v in document.items() if k not in ("importers", "projects")}
         found.extend(_references(project, project, lock_name, walk_strings(rest, "")))
     return found
