@@ -20,7 +20,6 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from fnmatch import fnmatchcase
 
 from bot.deps.checkout import MAX_LOCKFILE_BYTES, Checkout
 from bot.deps.model import Dependency, Manifest, Role
@@ -28,6 +27,7 @@ from bot.deps.npm.lockinfo import read_npm_lock
 from bot.deps.npm.locks import LOCKFILES, JsLock, Manager
 from bot.deps.npm.manifest import OVERRIDE_SECTIONS, parse_package_json, workspace_globs
 from bot.deps.npm.tools import declared
+from bot.deps.npm.workspaces import workspace_match
 
 LockReader = Callable[[str, str, Mapping[str, object]], JsLock]
 _RUNTIME_FILES = (".nvmrc", ".node-version", ".tool-versions")
@@ -193,29 +193,23 @@ def _workspace_roots(checkout: Checkout, texts: Mapping[str, str]) -> dict[str, 
 
         globs.extend((posixpath.dirname(path), g) for g in workspace_packages(checkout.root / path))
     members: dict[str, str] = {}
-    excluded = {(base, glob[1:]) for base, glob in globs if glob.startswith("!")}
     for base, glob in globs:
         if glob.startswith("!"):
             continue
-        pattern = posixpath.normpath(posixpath.join(base, glob)).rstrip("/")
         for directory in directories:
-            if directory == base or not _matches(directory, pattern):
+            relative = _relative(directory, base)
+            if directory == base or relative is None or not workspace_match(relative, glob):
                 continue
-            if any(_matches(directory, posixpath.normpath(posixpath.join(b, g))) for b, g in excluded if b == base):
+            if any(b == base and workspace_match(relative, g[1:]) for b, g in globs if g.startswith("!")):
                 continue
             members.setdefault(directory, base)
     return members
 
 
-def _matches(directory: str, pattern: str) -> bool:
-    return fnmatchcase(directory, pattern) or _under_globstar(directory, pattern)
-
-
-def _under_globstar(directory: str, pattern: str) -> bool:
-    if "**" not in pattern:
-        return False
-    prefix = pattern.split("**", 1)[0].rstrip("/")
-    return directory == prefix or directory.startswith(prefix + "/") if prefix else True
+def _relative(directory: str, base: str) -> str | None:
+    if not base:
+        return directory
+    return directory[len(base) + 1 :] if directory.startswith(base + "/") else None
 
 
 def _json(text: str) -> object:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from fnmatch import fnmatch
 from pathlib import Path, PurePosixPath
 
 from bot.deps.confine import Outside
@@ -29,6 +28,7 @@ from bot.deps.npm.locks import LOCKFILES, Manager
 from bot.deps.npm.manifest import workspace_globs
 from bot.deps.npm.relock import Job, LockResult, Relocker, Step, run_relock
 from bot.deps.npm.tools import Tool, Wanted, declared, tool_for
+from bot.deps.npm.workspaces import workspace_match
 
 __all__ = ["LOCKFILE_NAMES", "LockResult", "install_spec", "regenerate_lock", "relocker_for"]
 
@@ -131,7 +131,7 @@ def project_root(repo_dir: Path, manifest_dir: PurePosixPath) -> PurePosixPath:
     the ``packages`` of a ``pnpm-workspace.yaml``), else ``manifest_dir`` itself."""
     for ancestor in list(manifest_dir.parents):
         relative = str(manifest_dir.relative_to(ancestor))
-        if any(fnmatch(relative, glob.rstrip("/")) for glob in _workspace_globs(repo_dir / ancestor)):
+        if any(workspace_match(relative, glob) for glob in _workspace_globs(repo_dir / ancestor)):
             return ancestor
     return manifest_dir
 
@@ -157,7 +157,7 @@ def _members(project: Path) -> list[PurePosixPath]:
         relative = PurePosixPath(path.parent.relative_to(project).as_posix())
         if "node_modules" in relative.parts or str(relative) == ".":
             continue
-        if any(fnmatch(str(relative), glob.rstrip("/")) for glob in globs):
+        if any(workspace_match(str(relative), glob) for glob in globs):
             found.append(relative)
     return found
 

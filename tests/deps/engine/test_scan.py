@@ -221,3 +221,25 @@ def test_an_unreadable_lockfile_makes_versions_unknown_and_is_listed(tmp_path: P
     assert manifest.dependencies[0].unknown_current == "package-lock.json could not be read"
     assert [u.path for u in result.unread] == ["package-lock.json"]
     assert [(p.file, p.line) for p in manifest.problems] == [("package-lock.json", 1)]
+
+
+def test_workspace_globs_match_folder_by_folder(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"name": "root", "workspaces": ["packages/*", "tools/**", "!tools/old"]}),
+            "package-lock.json": _lock({"": {"name": "root"}}),
+            "packages/a/package.json": json.dumps({"name": "a"}),
+            "packages/a/generator/package.json": json.dumps({"name": "gen", "dependencies": {"x": "^1.0.0"}}),
+            "packages/a/generator/package-lock.json": _lock({"node_modules/x": {"version": "1.2.0"}}),
+            "tools/lint/rules/package.json": json.dumps({"name": "rules"}),
+            "tools/old/package.json": json.dumps({"name": "old"}),
+        },
+    )
+    manifests = {m.path: m for m in scan(tmp_path).manifests}
+    # packages/* is one folder deep: the generator is a project of its own with its own lockfile.
+    assert manifests["packages/a/generator/package.json"].lockfile == "packages/a/generator/package-lock.json"
+    assert manifests["packages/a/generator/package.json"].dependencies[0].locked == "1.2.0"
+    assert manifests["packages/a/package.json"].lockfile == "package-lock.json"
+    assert manifests["tools/lint/rules/package.json"].lockfile == "package-lock.json"
+    assert manifests["tools/old/package.json"].lockfile is None
