@@ -773,6 +773,9 @@ _BERRY_WRITERS = (
     (10, ">=4.15.0 <5.0.0"),
 )
 _HOOKS = "depup-yarn1-hooks.js"
+# Berry reads every .yarnrc.yml from the project up to / and the user's home (plugins there would run): under
+# its own file name only the filtered copy depup writes is found.
+_RC_NAME = ".depup-yarnrc.yml"
 _HOOKS_SOURCE = """\
 // Written by depup. yarn 1 has no lockfile-only install: through its own step hooks (experimentalYarnHooks),
 // `yarn install` resolves and writes yarn.lock without fetching tarballs, linking node_modules or building.
@@ -857,7 +860,7 @@ class _Yarn:
         (work.parent / _HOOKS).write_text(_HOOKS_SOURCE)
         rc = _berry_settings(project)
         if rc:
-            (work / ".yarnrc.yml").write_text(yaml.safe_dump(rc, sort_keys=True))
+            (work / _RC_NAME).write_text(yaml.safe_dump(rc, sort_keys=True))
         registries = _v1_registries(project)
         if registries:
             (work / ".yarnrc").write_text("".join(f"{json.dumps(k)} {json.dumps(v)}\n" for k, v in registries))
@@ -899,13 +902,17 @@ class _Yarn:
         return argv
 
     def _env(self, tool: Tool, work: Path, job: Job, classic: bool) -> dict[str, str]:
-        env = {"YARN_IGNORE_PATH": "1", "SKIP_YARN_COREPACK_CHECK": "1", "COREPACK_ENABLE_STRICT": "0"}
+        # A home of its own: yarn reads settings (Berry: plugins too) from the user's home whatever else is set.
+        (work.parent / "home").mkdir(exist_ok=True)
+        env = {"HOME": str(work.parent / "home"), "YARN_IGNORE_PATH": "1", "SKIP_YARN_COREPACK_CHECK": "1"}
+        env["COREPACK_ENABLE_STRICT"] = "0"
         if classic:
             return env | {
                 "YARN_DISABLE_SELF_UPDATE_CHECK": "true",
                 "YARN_CACHE_FOLDER": str(work.parent / "yarn-cache"),
             }
         env |= {
+            "YARN_RC_FILENAME": _RC_NAME,
             "YARN_ENABLE_SCRIPTS": "0",
             "YARN_ENABLE_TELEMETRY": "0",
             "YARN_ENABLE_GLOBAL_CACHE": "0",

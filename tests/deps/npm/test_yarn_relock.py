@@ -5,6 +5,8 @@ in-range updates that move only the named package, workspace members, lockfile m
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -128,7 +130,7 @@ def test_lockfile_maintenance_takes_the_newest_each_range_allows(started: Path) 
     assert locked(started) == {"left-pad": "1.2.0", "dep-a": "1.1.0", "pad": "1.2.0"}
 
 
-def test_yarn_path_plugins_and_scripts_never_run(tmp_path: Path, yarn: str) -> None:
+def test_yarn_path_plugins_and_scripts_never_run(tmp_path: Path, yarn: str, monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "ran"
     evil = f"require('fs').appendFileSync({json.dumps(str(marker))}, __filename + '\\n');\n"
     repo = tmp_path / "repo"
@@ -138,10 +140,19 @@ def test_yarn_path_plugins_and_scripts_never_run(tmp_path: Path, yarn: str) -> N
     write(repo / ".yarn/plugins/plugin-evil.cjs", f"module.exports = {{name: 'evil', factory: () => {{ {evil} }}}};\n")
     write(repo / ".yarnrc.yml", "yarnPath: .yarn/releases/yarn-evil.cjs\nplugins:\n  - .yarn/plugins/plugin-evil.cjs\n")
     write(repo / ".yarnrc", 'yarn-path ".yarn/releases/yarn-evil.cjs"\n')
+    # Settings files above the scratch copy (a shared temporary folder) and in the home folder are not read.
+    planted = f"plugins:\n  - {repo}/.yarn/plugins/plugin-evil.cjs\nyarnPath: {repo}/.yarn/releases/yarn-evil.cjs\n"
+    scratch = tmp_path / "tmp"
+    write(scratch / ".yarnrc.yml", planted)
+    write(Path(os.environ["HOME"]) / ".yarnrc.yml", planted)
+    write(scratch / ".yarnrc", f'yarn-path "{repo}/.yarn/releases/yarn-evil.cjs"\n')
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    tempfile.tempdir = None
     builds = {"1.0.0": {"scripts": {"install": script, "postinstall": script}}}
     with local_registry({"left-pad": ["1.0.0"], "builds": builds}) as registry:
         relock(repo, registry)
     assert locked(repo) == {"left-pad": "1.0.0", "builds": "1.0.0"}
+    tempfile.tempdir = None
     assert not marker.exists(), marker.read_text()
 
 
@@ -231,5 +242,5 @@ def test_yarn_environment_holds_no_secret(tmp_path: Path, monkeypatch: pytest.Mo
     else:
         assert seen["env"]["YARN_ENABLE_SCRIPTS"] == "0" and seen["env"]["YARN_ENABLE_GLOBAL_CACHE"] == "0"
         assert seen["env"]["YARN_NPM_REGISTRY_SERVER"] == "http://127.0.0.1:9"
-        assert "--mode=update-lockfile" in seen["argv"]
+        assert "--mode=update-lockfile" in seen["argv"] and seen["env"]["YARN_RC_FILENAME"] == ".depup-yarnrc.yml"
         assert "depup-yarn-" in seen["env"]["YARN_CACHE_FOLDER"] and str(repo) not in seen["env"]["YARN_CACHE_FOLDER"]
