@@ -30,6 +30,7 @@ TEST_TOOLS: dict[str, tuple[Manager, str]] = {
     "pnpm8": ("pnpm", "8.15.9"),
     "pnpm9": ("pnpm", "9.15.9"),
     "pnpm10": ("pnpm", "10.34.9"),
+    "pnpm12": ("pnpm", "12.26.0"),  # a native binary (@pnpm/exe.<platform>), not pnpm.cjs
     "bun": ("bun", "1.3.5"),
     "npm10": ("npm", "10.9.9"),  # not the npm on PATH: packageManager / engines.npm pick it
 }

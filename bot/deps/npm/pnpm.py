@@ -1002,8 +1002,8 @@ def _patch_files(project: Path, lock_name: str, workspace: Mapping[str, Any]) ->
 
 def _lock_outside(project: Path, lock_name: str) -> list[Outside]:
     """Local references of the lockfile that lead outside the project: importer folders, ``link:``/``file:``
-    references (in ``importers`` read from the importer's folder and from the project, as pnpm writes both),
-    directory resolutions and patch paths."""
+    references (in ``importers`` from the importer's folder, but a ``version: file:`` from the project, as pnpm
+    writes them), directory resolutions and patch paths."""
     lock = project / lock_name
     if not lock.is_file() or lock.is_symlink():
         return []
@@ -1021,9 +1021,12 @@ def _lock_outside(project: Path, lock_name: str) -> list[Outside]:
                 if escapes(project, project, str(folder)):
                     found.append(Outside(lock_name, where, str(folder)))
                     continue
-                # ``link:`` and ``specifier: file:`` are relative to the importer, ``version: file:`` to the lockfile
-                for base in (project / str(folder), project):
-                    found.extend(_references(project, base, lock_name, walk_strings(entry, where)))
+                # ``link:`` and specifiers are relative to the importer, ``version: file:...`` to the lockfile
+                strings = list(walk_strings(entry, where))
+                rooted = [(w, v) for w, v in strings if w.endswith(".version") and v.startswith("file:")]
+                found.extend(_references(project, project, lock_name, rooted))
+                relative = [(w, v) for w, v in strings if (w, v) not in rooted]
+                found.extend(_references(project, project / str(folder), lock_name, relative))
         rest = {k: v for k, v in document.items() if k not in ("importers", "projects")}
         found.extend(_references(project, project, lock_name, walk_strings(rest, "")))
     return found
