@@ -144,7 +144,8 @@ class DepupWorker(MeteredWorker):
         try:
             if not self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
                 self._register_again()
-            scheduler = None if self._burst else self.scheduler
+            stopping = self.stop_signalled or self._stop_requested
+            scheduler = None if self._burst or stopping else self.scheduler
             stopped = scheduler is not None and (scheduler._process is None or not scheduler._process.is_alive())
             if stopped and scheduler is not None and scheduler.acquire_locks(auto_start=True):  # type: ignore[no-untyped-call]
                 log.warning("rq scheduler restarted by this worker (it had stopped: Redis unreachable?)")

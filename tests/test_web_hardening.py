@@ -182,7 +182,7 @@ def test_unsigned_floods_are_counted_and_logged_at_a_bounded_rate(redis_url: str
     assert max(len(line) for line in web.stderr.read_text().splitlines()) < 2000  # sizes, never payloads
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2: scripts/test -m slow
 def test_the_web_process_survives_a_killed_worker_and_exits_0_on_sigterm(
     redis_url: str, tmp_path: Path, workers: int
 ) -> None:

@@ -121,8 +121,8 @@ def restart_under_running_processes(
     repo: str,
     *,
     empty: bool,
-    busy_seconds: float = 6.0,
-    down_seconds: float = 3.0,
+    busy_seconds: float = 4.0,
+    down_seconds: float = 2.0,
 ) -> Recovery:
     """With a `depup worker` and a `depup cron` running on ``server`` (the caller started them and waited until
     they settled): give the worker a job, kill Redis during it, start Redis again, and wait for each part to
