@@ -834,6 +834,10 @@ class _Pnpm:
             for where, table in tables:
                 if table is not None:
                     found.extend(outside_strings(project, path.parent, relative, walk_strings(table, where)))
+        for name in (WORKSPACE_NAME, lock_name):
+            line = _alias_line(project / name)
+            if line is not None:  # expanding aliases can take any time and memory (a "billion laughs" file)
+                return [*found, Outside(name, str(line), "a YAML alias: depup does not expand them for pnpm")]
         workspace = _workspace_data(project)
         if workspace:
             for key in ("catalog", "catalogs", "overrides", "patchedDependencies", "packageExtensions"):
@@ -998,6 +1002,22 @@ def _patch_files(project: Path, lock_name: str, workspace: Mapping[str, Any]) ->
                 if isinstance(entry, dict) and isinstance(entry.get("path"), str):
                     files.append(entry["path"])
     return [f for f in dict.fromkeys(files) if not escapes(project, project, f)]
+
+
+def _alias_line(path: Path) -> int | None:
+    """The line of the first YAML alias (``*name``) of ``path``, None when it has none (or cannot be read)."""
+    if not path.is_file() or path.is_symlink():
+        return None
+    text = path.read_bytes().decode("utf-8", "replace")
+    if "*" not in text:
+        return None
+    try:
+        for token in yaml.scan(text, Loader=_LOADER):
+            if isinstance(token, yaml.AliasToken):
+                return int(token.start_mark.line) + 1
+    except yaml.YAMLError:
+        return None  # pnpm stops at a file it cannot parse
+    return None
 
 
 def _lock_outside(project: Path, lock_name: str) -> list[Outside]:

@@ -236,6 +236,12 @@ def test_references_outside_the_repository_refuse(tmp_path: Path, pnpm9: Tool) -
     assert not inside & {o.written for o in PNPM.outside(repo, "pnpm-lock.yaml")}
     result = regenerate_lock(repo, "", [], timeout=30, registry="http://127.0.0.1:9/")
     assert result.text is None and result.problem is not None and "outside the repository" in result.problem
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(12)
+    )
+    write(repo / "pnpm-workspace.yaml", "packages: ['packages/*']\ncatalogs:\n  " + laughs.replace("\n", "\n  "))
+    (refused,) = [o for o in PNPM.outside(repo, "pnpm-lock.yaml") if o.file == "pnpm-workspace.yaml"]
+    assert (refused.where, refused.written) == ("4", "a YAML alias: depup does not expand them for pnpm")
 
 
 def test_a_pnpm_this_node_cannot_run_is_said(tmp_path: Path) -> None:
