@@ -785,8 +785,9 @@ class _Pnpm:
       prefers what its lockfile holds), so only the named packages move and every range stays as written.
       (``pnpm update --no-save`` was not used: pnpm 9 and 10 drop the lockfile's ``catalogs`` section with it, and
       pnpm 12 resolves ``alias@npm:pkg@1.2.3`` to the newest version.)
-    - Lockfile maintenance (``Job.refresh``): the lockfile is left out of the copy, so pnpm resolves every range
-      to its newest version (what Renovate does), with the workspace's settings, overrides and patches.
+    - Lockfile maintenance (``Job.refresh``): the lockfile is left out of the copy (but for pnpm 12's own first
+      document), so pnpm resolves every range to its newest version (what Renovate does), with the workspace's
+      settings, overrides and patches.
     """
 
     manager: str = "pnpm"
@@ -863,7 +864,7 @@ class _Pnpm:
             (work / ".npmrc").write_text("\n".join(lines) + "\n")
         copy_files(project, work, _patch_files(project, job.lock_name, workspace))
         if job.refresh:
-            (work / job.lock_name).unlink(missing_ok=True)
+            _drop_project_document(work / job.lock_name)
 
     def steps(self, tool: Tool, work: Path, job: Job) -> list[Step] | str:
         refused = _node_refusal(tool) or _code_refusal(work)
@@ -1002,6 +1003,18 @@ def _patch_files(project: Path, lock_name: str, workspace: Mapping[str, Any]) ->
                 if isinstance(entry, dict) and isinstance(entry.get("path"), str):
                     files.append(entry["path"])
     return [f for f in dict.fromkeys(files) if not escapes(project, project, f)]
+
+
+def _drop_project_document(lock: Path) -> None:
+    """Lockfile maintenance starts from no lockfile, but keeps pnpm 12's own first document (the pnpm that
+    packageManager pins), which pnpm does not write again when it does not manage its own version."""
+    text = lock.read_bytes().decode("utf-8", "replace") if lock.is_file() else ""
+    head, separator, _ = text.removeprefix("---\n").partition("\n---\n")
+    documents = _documents(lock.name, text) if separator else None
+    if isinstance(documents, list) and len(documents) > 1 and _is_env_document(documents[0]):
+        lock.write_text(f"---\n{head}\n")
+    else:
+        lock.unlink(missing_ok=True)
 
 
 def _alias_line(path: Path) -> int | None:

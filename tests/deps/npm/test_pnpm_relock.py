@@ -358,3 +358,7 @@ def test_pnpm_12_native_binary_keeps_its_own_lockfile_document(tmp_path: Path, j
     assert (repo / "pnpm-workspace.yaml").read_text() == (
         FIXTURES / "generated-pnpm-12.26.0-packageManager" / "pnpm-workspace.yaml"
     ).read_text()
+    with local_registry(packages) as registry:  # maintenance starts from nothing but pnpm's own document
+        text = relock(repo, registry, refresh=True)
+    assert text.split("\n---\n", 1)[0] == before.split("\n---\n", 1)[0]
+    assert locked(repo)["pad"] == "2.1.0" and locked(repo, "packages/a/package.json")["react"] == "17.0.2"
