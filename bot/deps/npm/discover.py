@@ -40,7 +40,7 @@ _LTS |= {"gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton"
 # What discovery reads, and what the package managers need beside the manifests to regenerate a lockfile (their
 # settings, filtered before a tool sees them, and the patch files of patched dependencies).
 _READS = frozenset(
-    {"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", ".npmrc", "bunfig.toml", *LOCKFILES, *_RUNTIME_FILES}
+    {"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", ".yarnrc", ".npmrc", "bunfig.toml", *LOCKFILES, *_RUNTIME_FILES}
 )
 _PATCH = re.compile(r"(^|/)(patches|\.yarn/patches)/[^/]+\.(patch|diff)$")
 
@@ -123,6 +123,9 @@ def _settled(manifest: Manifest, lock: JsLock | None, local: frozenset[str], pat
                 dep = replace(dep, unknown_current=f"{lock.path} does not lock {path}")
             elif dep.name not in locked:
                 dep = replace(dep, unknown_current=f"{lock.path} has no entry for {dep.name}")
+        forced = lock.forced_for(path).get(dep.name)
+        if dep.skip_reason is None and forced is not None and not _forces(dep):
+            dep = replace(dep, lock_note=f"version forced by {forced}")
         if dep.skip_reason is None and dep.locked is not None:
             patch = lock.patch_for(dep.key, dep.locked)
             if patch is not None:

@@ -62,6 +62,9 @@ class JsLock:
     # Every registry package of the lock, anywhere in the tree -> the versions locked for it (sorted): what an
     # ``overrides``/``resolutions`` entry of a transitive dependency currently forces.
     versions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # package.json path -> dependency name -> what forces its version (yarn ``resolutions``): editing its range
+    # alone does not change the version in use; the forcing entry moves with it.
+    forced: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def directory(self) -> str:
@@ -73,6 +76,9 @@ class JsLock:
     def locks(self, manifest_path: str) -> bool:
         """Whether ``manifest_path`` is one of this lockfile's importers."""
         return manifest_path in self.importers
+
+    def forced_for(self, manifest_path: str) -> Mapping[str, str]:
+        return self.forced.get(manifest_path, _EMPTY)
 
     def patch_for(self, package: str, version: str | None) -> Patch | None:
         return next(

@@ -15,7 +15,7 @@ Reading (``read_yarn_lock``):
   (``catalog:``). yarn 1 does not list workspaces: every package.json of the project is locked.
 - ``resolutions`` of the root package.json: yarn 1 keeps the requested pattern as key with the forced version;
   Berry replaces the descriptor (``@types/node@npm:^18.14`` is locked as ``@types/node@npm:18.x``), which is
-  applied here the way yarn applies it. A direct dependency a resolution forces is in ``YarnLock.forced``:
+  applied here the way yarn applies it. A direct dependency a resolution forces is in ``JsLock.forced``:
   editing its range alone does not change the version in use.
 - ``patch:`` resolutions (Berry; yarn's own ``builtin<compat/...>`` patches excluded) are ``Patch`` entries
   with the repository path of the patch file (``~/`` is the project root, ``./`` the workspace declaring it).
@@ -33,7 +33,7 @@ import posixpath
 import re
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -420,17 +420,7 @@ def _applies(resolution: _Resolution, name: str, raw: str, berry: bool) -> bool:
 # --- reading ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class YarnLock(JsLock):
-    # package.json path -> dependency name -> what forces its version (the root's ``resolutions``): editing its
-    # range alone does not change the version in use.
-    forced: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: MappingProxyType({}))
-
-    def forced_for(self, manifest_path: str) -> Mapping[str, str]:
-        return self.forced.get(manifest_path, _EMPTY)
-
-
-def read_yarn_lock(path: str, text: str, manifests: Mapping[str, object]) -> YarnLock:
+def read_yarn_lock(path: str, text: str, manifests: Mapping[str, object]) -> JsLock:
     """The versions ``path`` (a yarn.lock) locks for each of ``manifests`` (package.json path -> parsed JSON, or
     None when invalid) in its folder or below. Never raises."""
     text = text.removeprefix("\ufeff")
@@ -439,19 +429,19 @@ def read_yarn_lock(path: str, text: str, manifests: Mapping[str, object]) -> Yar
     if conflict is not None:
         line = text.count("\n", 0, conflict.start()) + 1
         problem = Problem(path, line, 1, "yarn.lock has merge conflict markers: run `yarn install` to resolve them")
-        return YarnLock(path, "yarn", "yarn.lock", problems=(problem,), readable=False)
+        return JsLock(path, "yarn", "yarn.lock", problems=(problem,), readable=False)
     berry = _BERRY.search(text) is not None and not _V1_HEADER.match(text)
     if berry:
         loaded = parse_berry(text)
         if isinstance(loaded, Problem):
             problem = Problem(path, loaded.line, loaded.column, f"yarn.lock cannot be read: {loaded.message}")
-            return YarnLock(path, "yarn", "yarn.lock (Berry)", problems=(problem,), readable=False)
+            return JsLock(path, "yarn", "yarn.lock (Berry)", problems=(problem,), readable=False)
         return _Berry(path, base, manifests, *loaded).read()
     try:
         data, lines = parse_v1(text)
     except V1Error as exc:
         problem = Problem(path, exc.line, exc.column, f"yarn.lock v1 cannot be read: {exc.message}")
-        return YarnLock(path, "yarn", "yarn.lock v1", problems=(problem,), readable=False)
+        return JsLock(path, "yarn", "yarn.lock v1", problems=(problem,), readable=False)
     return _V1(path, base, manifests, data, lines).read()
 
 
@@ -494,7 +484,7 @@ class _V1:
     ) -> None:
         self.path, self.base, self.manifests, self.data, self.lines = path, base, manifests, data, lines
 
-    def read(self) -> YarnLock:
+    def read(self) -> JsLock:
         problems = [
             Problem(self.path, self.lines.get(key, 1), 1, f"entry {key!r} has no version")
             for key, entry in self.data.items()
@@ -530,7 +520,7 @@ class _V1:
                 alias = split_descriptor(split[1][4:]) if split[1].startswith("npm:") else None
                 if _protocol(split[1]) is None or alias is not None:
                     versions.setdefault(alias[0] if alias else split[0], set()).add(entry["version"])
-        return YarnLock(
+        return JsLock(
             self.path,
             "yarn",
             "yarn.lock v1",
@@ -563,7 +553,7 @@ class _Berry:
                 self.entries.setdefault(descriptor, entry)
                 self.loose.setdefault(_loose(descriptor), entry)
 
-    def read(self) -> YarnLock:
+    def read(self) -> JsLock:
         version = self.metadata.get("version") if isinstance(self.metadata, dict) else None
         fmt = f"yarn.lock (Berry, metadata v{version})" if isinstance(version, str) else "yarn.lock (Berry)"
         workspaces: dict[str, dict[str, Any]] = {}  # folder -> workspace entry
@@ -594,7 +584,7 @@ class _Berry:
             importers[manifest] = MappingProxyType(locked)
             if pinned:
                 forced[manifest] = MappingProxyType(pinned)
-        return YarnLock(
+        return JsLock(
             self.path,
             "yarn",
             fmt,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.deps.npm.locks import Patch
-from bot.deps.npm.yarn import YARN, YarnLock, parse_v1, read_yarn_lock, relabel
+from bot.deps.npm.locks import JsLock, Patch
+from bot.deps.npm.yarn import YARN, parse_v1, read_yarn_lock, relabel
 from bot.deps.scan import scan
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "manifests" / "yarn"
@@ -46,7 +46,7 @@ def registry_dependencies(document: object) -> dict[str, str]:
 def test_berry_workspaces_lock_every_registry_dependency_of_every_importer() -> None:
     text, manifests = project("jestjs__jest", JEST)
     lock = read_yarn_lock("yarn.lock", text, manifests)
-    assert isinstance(lock, YarnLock)
+    assert isinstance(lock, JsLock)
     assert (lock.manager, lock.format, lock.readable, lock.problems) == (
         "yarn",
         "yarn.lock (Berry, metadata v10)",
@@ -68,7 +68,7 @@ def test_berry_workspaces_lock_every_registry_dependency_of_every_importer() -> 
 def test_berry_resolutions_patches_and_local_packages() -> None:
     text, manifests = project("jestjs__jest", JEST)
     lock = read_yarn_lock("yarn.lock", text, manifests)
-    assert isinstance(lock, YarnLock)
+    assert isinstance(lock, JsLock)
     assert lock.patches == (Patch("ts-node", "10.9.2", ".yarn/patches/ts-node-npm-10.9.1-6c268be7f4.patch"),)
     assert lock.patch_for("ts-node", "10.9.2") is not None and lock.patch_for("typescript", "5.9.3") is None
     assert dict(lock.forced_for("package.json")) == {
@@ -97,7 +97,7 @@ def test_berry_lock_in_a_subfolder_and_a_member_it_does_not_list() -> None:
 def test_v1_workspaces_lock_every_registry_dependency_and_resolutions_force_versions() -> None:
     text, manifests = project("mobxjs__mobx", MOBX)
     lock = read_yarn_lock("yarn.lock", text, manifests)
-    assert isinstance(lock, YarnLock)
+    assert isinstance(lock, JsLock)
     assert (lock.format, lock.readable, lock.problems, lock.patches) == ("yarn.lock v1", True, (), ())
     siblings = {"mobx", "mobx-react-lite"}
     for path in MOBX:
