@@ -40,7 +40,16 @@ _LTS |= {"gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton"
 # What discovery reads, and what the package managers need beside the manifests to regenerate a lockfile (their
 # settings, filtered before a tool sees them, and the patch files of patched dependencies).
 _READS = frozenset(
-    {"package.json", "pnpm-workspace.yaml", ".yarnrc.yml", ".yarnrc", ".npmrc", "bunfig.toml", *LOCKFILES, *_RUNTIME_FILES}
+    {
+        "package.json",
+        "pnpm-workspace.yaml",
+        ".yarnrc.yml",
+        ".yarnrc",
+        ".npmrc",
+        "bunfig.toml",
+        *LOCKFILES,
+        *_RUNTIME_FILES,
+    }
 )
 _PATCH = re.compile(r"(^|/)(patches|\.yarn/patches)/[^/]+\.(patch|diff)$")
 
