@@ -872,6 +872,8 @@ class _Pnpm:
             return refused
         install = (*tool.argv, "install", "--lockfile-only", "--ignore-scripts", "--ignore-pnpmfile")
         install += ("--no-frozen-lockfile",)
+        if not (work / WORKSPACE_NAME).is_file():  # else pnpm looks for one in the folders above the copy
+            install += ("--ignore-workspace",)
         if job.registry:
             install += (f"--registry={job.registry}",)
         env = _environment(work, job)

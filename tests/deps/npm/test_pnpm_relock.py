@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
@@ -154,6 +155,23 @@ def test_pnpmfile_and_scripts_never_run(tmp_path: Path, pnpm9: Tool) -> None:
     assert not marker.exists()
     assert "dep-a" not in text  # the readPackage hook did not run
     assert locked(repo) == {"left-pad": "1.2.0"}
+
+
+def test_a_workspace_file_above_the_copy_is_never_read(
+    tmp_path: Path, pnpm9: Tool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy lives in the shared temporary folder: pnpm would take a pnpm-workspace.yaml planted there."""
+    planted = tmp_path / "shared-tmp"
+    write(planted / "pnpm-workspace.yaml", "packages: ['**']\noverrides:\n  left-pad: 1.0.0\n")
+    monkeypatch.setattr(tempfile, "tempdir", str(planted))
+    repo = tmp_path / "repo"
+    write(repo / "package.json", {"name": "app", "packageManager": f"pnpm@{pnpm9.version}",
+                                  "dependencies": {"left-pad": "^1.0.0"}})  # fmt: skip
+    write(repo / "pnpm-lock.yaml", "")
+    with local_registry(NEW) as registry:
+        text = relock(repo, registry)
+    assert "overrides" not in text and locked(repo) == {"left-pad": "1.2.0"}
+    assert not (planted / "pnpm-lock.yaml").exists()
 
 
 def test_the_tool_sees_no_secret_and_only_the_filtered_configuration(
