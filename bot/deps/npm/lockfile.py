@@ -67,9 +67,12 @@ def regenerate_lock(
         return LockResult(None, "npm", f"no lockfile next to {root / 'package.json'}")
     lockfile = str(root / lock_name)
     manager = LOCKFILES[lock_name]
+    if lock_name == "bun.lockb":
+        why = (
+            "bun.lockb is bun's binary lockfile, left to CI (bun 1.2 and later write bun.lock, which depup regenerates)"
+        )
+        return LockResult(None, manager, why, lockfile)
     relocker = relocker_for(manager)
-    if relocker is None:
-        return LockResult(None, manager, f"{lock_name} is left to CI: depup does not regenerate it", lockfile)
     lock_text = (project / lock_name).read_bytes().decode("utf-8", "replace")
     wanted = _wanted(project, manager, relocker, lock_text, lock_name)
     tool = tool_for(wanted, registry)
@@ -80,7 +83,7 @@ def regenerate_lock(
     return run_relock(relocker, tool, project, job, timeout, lockfile)
 
 
-def relocker_for(manager: Manager) -> Relocker | None:
+def relocker_for(manager: Manager) -> Relocker:
     if manager == "npm":
         return NPM
     if manager == "yarn":
