@@ -154,3 +154,14 @@ def test_live_registry(tmp_path: Path) -> None:
     result = regenerate_lock(tmp_path, "", ["is-number@7.0.0"], timeout=120)
     assert result.problem is None
     assert locked_version(result, "package.json", "is-number") == "7.0.0"
+
+
+def test_a_binary_bun_lockfile_is_left_to_ci_without_installing_bun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "package.json").write_text('{"dependencies": {"a": "^1.0.0"}}')
+    (tmp_path / "bun.lockb").write_bytes(b"#!/usr/bin/env bun\nbun-lockfile-format-v0\n\x00\x01")
+    monkeypatch.setattr("bot.deps.npm.lockfile.tool_for", lambda *a: pytest.fail("no tool may be installed"))
+    result = regenerate_lock(tmp_path, "", [], timeout=5)
+    assert result.text is None and result.lockfile == "bun.lockb"
+    assert result.problem is not None and "left to CI" in result.problem
