@@ -23,8 +23,8 @@ from config.model import (
     Match,
     Phase,
     RiskSettings,
-    Runtime,
     Rollback,
+    Runtime,
     Schedule,
     Security,
 )

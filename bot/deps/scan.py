@@ -71,8 +71,14 @@ def sample_dir(path: str) -> str | None:
 
 # What the dependency engine reads, for callers that read files without a Checkout (fuzz tests, snapshots).
 __all__ = [
-    "DEFAULT_IGNORED_DIRS", "MAX_LOCKFILE_BYTES", "MAX_MANIFEST_BYTES", "SAMPLE_DIRS", "ScanResult", "sample_dir", "scan"
-]  # fmt: skip
+    "DEFAULT_IGNORED_DIRS",
+    "MAX_LOCKFILE_BYTES",
+    "MAX_MANIFEST_BYTES",
+    "SAMPLE_DIRS",
+    "ScanResult",
+    "sample_dir",
+    "scan",
+]
 
 
 @dataclass(frozen=True)

@@ -336,9 +336,7 @@ def _acceptance(
     line_of_current = scheme.core(current) if scheme.is_prerelease(current) else None
     checks.append(
         lambda c: (
-            None
-            if not scheme.is_prerelease(c.version) or scheme.core(c.version) == line_of_current
-            else "prerelease"
+            None if not scheme.is_prerelease(c.version) or scheme.core(c.version) == line_of_current else "prerelease"
         )
     )
     checks.append(

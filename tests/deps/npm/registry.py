@@ -82,9 +82,7 @@ def packument(name: str, versions: Versions, base: str) -> dict[str, object]:
 
 
 @contextmanager
-def local_registry(
-    packages: Mapping[str, Versions], delay: float = 0.0, served: Served | None = None
-) -> Iterator[str]:
+def local_registry(packages: Mapping[str, Versions], delay: float = 0.0, served: Served | None = None) -> Iterator[str]:
     """Serve ``packages`` (name -> versions, oldest first); yields the registry URL (with a trailing slash)."""
     log = served if served is not None else Served()
 
