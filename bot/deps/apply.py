@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.deps.model import Dependency, Ecosystem, Manifest
 from bot.deps.npm import edit as npm_edit
 from bot.deps.npm import lockfile as npm_lock
+from bot.deps.npm.pnpm import apply_workspace_edits
 from bot.deps.proposals import Update
 from bot.deps.python import apply_edits as python_edit
 from bot.deps.python import regenerate_lock as python_lock
@@ -59,7 +60,7 @@ def apply_updates(
         before = _read(root, path)
         edits = [(i.dependency, i.update.constraint) for i in items if i.update.constraint is not None]
         try:
-            after = _edit(manifest.ecosystem, before, edits) if edits else before
+            after = _edit(manifest, before, edits) if edits else before
         except DepupError as e:
             problems.append(f"{path}: not edited: {e}")
             continue
@@ -118,9 +119,11 @@ def _read(root: Path, path: str) -> str:
     return (root / path).read_bytes().decode("utf-8")
 
 
-def _edit(ecosystem: Ecosystem, text: str, edits: list[tuple[Dependency, str]]) -> str:
-    if ecosystem is Ecosystem.PYTHON:
+def _edit(manifest: Manifest, text: str, edits: list[tuple[Dependency, str]]) -> str:
+    if manifest.ecosystem is Ecosystem.PYTHON:
         return python_edit(text, edits)
+    if manifest.kind == "pnpm-workspace":  # catalogs and overrides of pnpm-workspace.yaml
+        return apply_workspace_edits(text, edits)
     return npm_edit.apply_edits(text, edits)
 
 

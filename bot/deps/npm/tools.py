@@ -83,7 +83,7 @@ def declared(package_json: object) -> tuple[Manager, str] | None:
 def tools_dir() -> Path:
     configured = os.environ.get(TOOLS_ENV, "").strip()
     if configured:
-        return Path(configured)
+        return Path(configured).absolute()  # tools run from their scratch copy: a relative path would not reach
     cache = os.environ.get("XDG_CACHE_HOME", "").strip() or str(Path.home() / ".cache")
     return Path(cache) / "depup" / "tools"
 

@@ -380,3 +380,32 @@ def test_pnpm_12_native_binary_keeps_its_own_lockfile_document(tmp_path: Path, j
         text = relock(repo, registry, refresh=True)
     assert text.split("\n---\n", 1)[0] == before.split("\n---\n", 1)[0]
     assert locked(repo)["pad"] == "2.1.0" and locked(repo, "packages/a/package.json")["react"] == "17.0.2"
+
+
+def test_a_catalog_upgrade_through_the_engine_edits_the_workspace_file_and_relocks(
+    tmp_path: Path, js_tool: Callable[[str], Tool]
+) -> None:
+    from bot.deps.apply import Selected, apply_updates
+    from bot.deps.proposals import Update
+    from bot.deps.scan import scan
+
+    tool = js_tool("pnpm10")
+    repo = tmp_path / "repo"
+    workspace(repo, tool.version, {"left-pad": "^1.0.0"}, {"react": "catalog:"}, "catalog:\n  react: ^17.0.0 # LTS\n")
+    with local_registry(OLD) as registry:
+        relock(repo, registry)
+    manifests = {m.path: m for m in scan(repo).manifests}
+    catalog = manifests["pnpm-workspace.yaml"]
+    (react,) = catalog.dependencies
+    assert (react.name, react.locked, react.location.section) == ("react", "17.0.2", "catalog")
+    member = {d.name: d for d in manifests["packages/a/package.json"].dependencies}
+    assert member["react"].skip_reason == "catalog"
+    with local_registry(NEW) as registry:
+        changes = apply_updates(
+            repo, [Selected(catalog, react, Update("18.3.1", "^18.3.1", "major", True, "bump"))], npm_registry=registry
+        )
+    assert changes.problems == ()
+    assert [c.path for c in changes.changes] == ["pnpm-lock.yaml", "pnpm-workspace.yaml"]
+    assert changes.text("pnpm-workspace.yaml") == "packages:\n  - 'packages/*'\ncatalog:\n  react: ^18.3.1 # LTS\n"
+    assert locked(repo, "packages/a/package.json") == {"react": "18.3.1"}
+    assert locked(repo) == {"left-pad": "1.0.0"}
