@@ -445,9 +445,17 @@ def _strategy(scheme: _Scheme[V], dep: Dependency, project: Project, policy: Pol
         return "widen"
     if scheme.is_exact(dep):
         return "pin"
+    if _forces_versions(dep):  # an override's range is what decides: a lockfile-only move would not hold
+        return "bump"
     if project.has_lockfile and scheme.admits(dep, version):
         return "lockfile-only"
     return "bump"
+
+
+def _forces_versions(dep: Dependency) -> bool:
+    """An npm ``overrides`` / yarn ``resolutions`` / pnpm ``overrides`` entry (package.json or workspace file)."""
+    section = dep.location.section
+    return dep.ecosystem is Ecosystem.NPM and section.split(".", 1)[0] in ("overrides", "resolutions", "pnpm")
 
 
 def _days(delta: timedelta) -> str:

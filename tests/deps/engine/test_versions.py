@@ -283,3 +283,12 @@ def test_runtime_python_replaces_the_requires_python_floor() -> None:
     assert choose(dep("==1.0"), info(*versions), project, POLICY).updates == ()
     running = choose(dep("==1.0"), info(*versions), project, replace(POLICY, python_runtime="3.11"))
     assert offered(running) == [("1.1", "==1.1", "minor", False)]
+
+
+def test_an_override_range_is_bumped_never_moved_in_the_lockfile_only() -> None:
+    override = replace(
+        dep("^1.0.0", ecosystem=Ecosystem.NPM, locked="1.0.0"),
+        location=Location("package.json", 1, 1, 0, 6, "overrides"),
+    )
+    p = choose(override, info("1.0.0", "1.2.0", ecosystem=Ecosystem.NPM), Project(has_lockfile=True), POLICY)
+    assert [(u.version, u.constraint, u.strategy) for u in p.updates] == [("1.2.0", "^1.2.0", "bump")]
