@@ -13,7 +13,6 @@ Failed jobs are logged with their ids and the size of their arguments, never the
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import signal
 import time
@@ -25,15 +24,13 @@ import orjson
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, worker_registration
-from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
 from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.job_lifecycle import call_exception_handlers, format_exc_info
-from rq.scheduler import RQScheduler
 
 from bot import logs
 from bot.metrics import MeteredWorker
-from bot.runtime import BACKOFF_MAX_SECONDS, BACKOFF_START_SECONDS, redis_unavailable, wait_for_redis
+from bot.runtime import redis_unavailable, wait_for_redis
 from bot.serializer import JSONSerializer
 
 log = logging.getLogger(__name__)
@@ -41,34 +38,6 @@ log = logging.getLogger(__name__)
 WORKER_TTL = 35  # rq's worker_ttl: an idle worker wakes from its dequeue wait every 20 s
 JOB_MONITORING_SECONDS = 10  # how often a busy worker heartbeats (and checks itself)
 CHECK_SECONDS = 10  # at most this often: am I registered, does a scheduler run?
-
-
-class Scheduler(RQScheduler):
-    """rq's scheduler (run in a process of its own by the worker) whose loop outlives Redis errors: rq's dies on the
-    first one. Its heartbeat takes the lock again once Redis answers (an emptied Redis forgot it)."""
-
-    def work(self) -> None:
-        self._install_signal_handlers()  # type: ignore[no-untyped-call]
-        delay = BACKOFF_START_SECONDS
-        registered = False
-        while not self._stop_requested:
-            try:
-                if not registered:
-                    self.register_birth()
-                    registered = True
-                if self.should_reacquire_locks:
-                    self.acquire_locks()  # type: ignore[no-untyped-call]
-                self.heartbeat()  # type: ignore[no-untyped-call]
-                self.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
-                delay = BACKOFF_START_SECONDS
-                time.sleep(self.interval)
-            except RedisError as e:
-                logs.throttled(log, "scheduler", f"rq scheduler: Redis unreachable ({type(e).__name__}); retrying",
-                               level=logging.ERROR, extra={"retry_in": delay})  # fmt: skip
-                time.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX_SECONDS)
-        with contextlib.suppress(RedisError):
-            self.stop()  # type: ignore[no-untyped-call]
 
 
 class DepupWorker(MeteredWorker):
@@ -79,35 +48,6 @@ class DepupWorker(MeteredWorker):
         self._checked_at = time.monotonic()  # rq has just started the scheduler: the first check is due later
         self._burst = False
         self.stop_signalled = False
-
-    def _start_scheduler(
-        self,
-        burst: bool = False,
-        logging_level: str | None = "INFO",
-        date_format: str = DEFAULT_LOGGING_DATE_FORMAT,
-        log_format: str = DEFAULT_LOGGING_FORMAT,
-    ) -> None:
-        """rq's own, with ``Scheduler`` instead of ``RQScheduler``."""
-        self.scheduler = Scheduler(
-            self.queues,
-            connection=self.connection,
-            logging_level=logging_level if logging_level is not None else self.log.level,
-            date_format=date_format,
-            log_format=log_format,
-            serializer=self.serializer,
-        )
-        self.scheduler.acquire_locks()  # type: ignore[no-untyped-call]
-        if not self.scheduler.acquired_locks:
-            return
-        if burst:
-            try:
-                self.scheduler.register_birth()
-                self.scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]
-            finally:
-                self.scheduler.release_locks()  # type: ignore[no-untyped-call]
-                self.scheduler.register_death()
-        else:
-            self.scheduler.start()  # type: ignore[no-untyped-call]
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signalled = True  # rq's own flag is only set when the signal comes during a job
