@@ -12,6 +12,12 @@ Properties:
   them) either return the edited text or raise a ``DepupError``;
 - ``scan`` of a checkout of such files never raises;
 - time: each example is bounded, and the shapes that used to be quadratic (found here) are linear now.
+
+The formats added later have their targets in ``test_js_manifests`` (yarn.lock, pnpm-lock.yaml,
+pnpm-workspace.yaml, bun.lock, package.json overrides) and ``test_python_manifests`` (Pipfile, Pipfile.lock,
+setup.py, pylock.toml, uv.lock forks); their seeds, tokens and checks are here, beside the ones above, because the
+``scan`` target below builds checkouts of every file name depup reads, and the fixture projects of those formats
+(a lockfile with its own package.json files) with a few of their files damaged.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,10 +33,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.deps.model import Dependency, Manifest, Role
+from bot.deps.model import Dependency, Manifest, Problem, Role
 from bot.deps.npm import edit as npm_edit
 from bot.deps.npm.jsonspan import decode_string
 from bot.deps.npm.lockinfo import read_lock
+from bot.deps.npm.locks import JsLock, Patch
 from bot.deps.npm.manifest import parse_package_json
 from bot.deps.npm.semver import valid_range
 from bot.deps.python import apply_edits as python_edit
@@ -40,7 +48,15 @@ from bot.deps.python.tomlscan import scan_strings
 from bot.deps.scan import MAX_LOCKFILE_BYTES, MAX_MANIFEST_BYTES, scan
 from bot.errors import DepupError
 from tests.fuzz.budget import Budget, bounded, budgets
-from tests.fuzz.mutate import deep_json_texts, json_values, mutated_json, mutated_text, nested_text, one_of_items
+from tests.fuzz.mutate import (
+    deep_json_texts,
+    json_values,
+    mutated_json,
+    mutated_text,
+    nested_text,
+    one_of_items,
+    pick,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 T = TypeVar("T")
@@ -52,7 +68,12 @@ def _samples(*patterns: str) -> list[str]:
     return [path.read_bytes().decode("utf-8") for path in paths]
 
 
-REQUIREMENTS = _samples("manifests/python/*.txt", "manifests/python/*.in", "peers/samples/*/requirements.txt")
+REQUIREMENTS = _samples(
+    "manifests/python/*.txt",
+    "manifests/python/*.in",
+    "peers/samples/*/requirements.txt",
+    "manifests/pip-compile*/*/requirements/*",  # pip-compile and pip-compile-multi output, with their inputs
+)
 PYPROJECTS = _samples("manifests/python/*.toml", "peers/samples/*/pyproject.toml")
 SETUP_CFGS = _samples("manifests/python/*.cfg")
 PACKAGE_JSONS = _samples("manifests/npm/*package.json", "peers/samples/*/package.json")
@@ -101,6 +122,185 @@ new_constraints = st.one_of(
 )
 
 
+# Values that parse as something else than the text they are, or not at all: a number too long to print
+# (Python refuses int <-> str past 4,300 digits), hexadecimal and sexagesimal integers of that size, dates that
+# do not exist (YAML 1.1 timestamps), underscores where a digit must be.
+UNREADABLE_SCALARS = [
+    "9" * 4301, "-" + "1" * 5000, "0x" + "f" * 3600, "0o" + "7" * 4800, "0b" + "1" * 15000, "1:" * 2500 + "1",
+    "2001-13-01", "2001-02-30", "2001-12-14t25:59:43.10-05:00", "0x_", "0b_", "1_000", "1e400", ".inf", ".nan",
+]  # fmt: skip
+
+# -- JavaScript lockfiles and workspace files (targets in test_js_manifests) --------------------------------
+
+MANIFESTS = FIXTURES / "manifests"
+YARN_LOCKS = _samples("manifests/yarn/*yarn.lock")
+PNPM_LOCKS = _samples("manifests/pnpm/*/pnpm-lock.yaml")
+PNPM_WORKSPACES = _samples("manifests/pnpm/*/pnpm-workspace.yaml")
+BUN_LOCKS = _samples("manifests/bun/*bun.lock")
+JS_PACKAGE_JSONS = _samples(
+    "manifests/yarn/*package.json", "manifests/pnpm/**/package.json", "manifests/bun/*package.json"
+)
+assert YARN_LOCKS and PNPM_LOCKS and PNPM_WORKSPACES and BUN_LOCKS and JS_PACKAGE_JSONS
+
+
+def _flattened_projects(folder: str) -> list[dict[str, str]]:
+    """Fixture folders whose files are named ``owner__repo__path__to__file``: one project per repository."""
+    projects: dict[str, dict[str, str]] = {}
+    for file in sorted((MANIFESTS / folder).iterdir()):
+        parts = file.name.split("__")
+        if len(parts) >= 3:
+            projects.setdefault("__".join(parts[:2]), {})["/".join(parts[2:])] = file.read_text("utf-8")
+    return list(projects.values())
+
+
+def _tree_projects(folder: str) -> list[dict[str, str]]:
+    """Fixture folders holding one project tree each (the files as the repository has them)."""
+    projects = []
+    for root in sorted(p for p in (MANIFESTS / folder).iterdir() if p.is_dir()):
+        files = {
+            f.relative_to(root).as_posix(): f.read_text("utf-8")
+            for f in sorted(root.rglob("*"))
+            if f.is_file() and ".ruff_cache" not in f.parts
+        }
+        projects.append(files)
+    return projects
+
+
+JS_PROJECTS = _flattened_projects("yarn") + _flattened_projects("bun") + _tree_projects("pnpm")
+PYTHON_PROJECTS = (
+    _tree_projects("pipfile") + _tree_projects("pylock") + _tree_projects("pip-compile")
+    + _tree_projects("pip-compile-multi") + _flattened_projects("setup.py")
+)  # fmt: skip
+FIXTURE_PROJECTS = JS_PROJECTS + PYTHON_PROJECTS
+assert len(JS_PROJECTS) == 2 + 3 + 11 and all("package.json" in p for p in JS_PROJECTS)
+
+
+def project_documents(files: Mapping[str, str]) -> dict[str, object]:
+    """A project's package.json files, parsed (None for one that is not JSON), as lockfile readers take them."""
+    documents: dict[str, object] = {}
+    for path, text in files.items():
+        if path.rsplit("/", 1)[-1] == "package.json":
+            try:
+                documents[path] = json.loads(text.removeprefix("\ufeff"))
+            except ValueError:
+                documents[path] = None
+    return documents
+
+
+YARN_TOKENS = [
+    "# yarn lockfile v1\n", "# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.\n",
+    "__metadata:\n  version: 8\n  cacheKey: 10\n", "__metadata:", '"a@^1.0.0", a@^1.1.0:\n', "a@^1.0.0:\n",
+    '"@scope/a@npm:^1.0.0, @scope/a@npm:^1.1.0":\n', '  version "1.2.3"\n', "  version: 1.2.3\n", "version ",
+    '  resolved "https://x.invalid/a-1.2.3.tgz#00"\n', '  resolution: "a@npm:1.2.3"\n', "  dependencies:\n",
+    '    b "^2.0.0"\n', '    b: "npm:^2.0.0"\n', "  languageName: node\n", "  linkType: hard\n",
+    '"root@workspace:.":\n', "a@workspace:packages/a", "a@portal:../x", "a@link:./x", "a@file:./x", "npm:b@^1",
+    '"a@patch:a@npm%3A1.0.0#~/.yarn/patches/a.patch::version=1.0.0&hash=00&locator=root%40workspace%3A.":\n',
+    "a@patch:a@npm%3A1.0.0#./p.patch::locator=a%40workspace%3Apackages%2Fa", "builtin<compat/typescript>",
+    "<<<<<<< HEAD\n", "=======\n", ">>>>>>> theirs\n", "  ", "   ", "\n", "\r\n", "\r", '"', "\\", ":", ",",
+    "#", "true", "false", "&a ", "*a", "!!map ", "{", "}", "[", "]", "- ", "? ", "|\n", ">\n", "\t", "\ufeff",
+    *UNREADABLE_SCALARS,
+]  # fmt: skip
+PNPM_TOKENS = [
+    "lockfileVersion: '9.0'\n", "lockfileVersion: 5.4\n", "lockfileVersion: '6.0'\n", "lockfileVersion: 13.0\n",
+    "importers:\n", "  .:\n", "  packages/a:\n", "    dependencies:\n", "    devDependencies:\n", "    specifiers:\n",
+    "      a:\n        specifier: ^1.0.0\n        version: 1.2.3\n", "      a: 1.2.3_b@1.0.0\n", "packages:\n",
+    "snapshots:\n", "catalogs:\n  default:\n    a:\n      specifier: ^1.0.0\n      version: 1.2.3\n", "catalog:\n",
+    "catalog:r17", "overrides:\n  a: ^1.0.0\n", "patchedDependencies:\n  a@1.0.0: patches/a.patch\n", "settings:\n",
+    "projects:\n", "packageManagerDependencies:\n", "configDependencies:\n", "link:../x", "file:../x", "workspace:*",
+    "(react@18.3.1)", "(patch_hash=00)", "_react@18.3.1", "/a/1.0.0", "/a@1.0.0", "a@1.0.0", "&a ", "*a", "<<: *a\n",
+    "!!binary ", "!!str ", "!!int ", "!!set ", "!!omap ", "---\n", "...\n", "%YAML 1.1\n", "{", "}", "[", "]", ",",
+    ": ", "- ", "'", '"', "\t", "? ", "|\n", ">-\n", "#", "~", "null", "$a", "-", "npm:b@^1", "'packages/*'",
+    "  ", "    ", "\n", "\r\n", *UNREADABLE_SCALARS,
+]  # fmt: skip
+BUN_TOKENS = [
+    *JSON_TOKENS, "//", "// c\n", "/*", "*/", "/* c */", ",}", ",]", ", }", '"lockfileVersion": 1,',
+    '"lockfileVersion": 0,', '"lockfileVersion": 3,', '"configVersion": 1,', '"workspaces": {', '"": {',
+    '"packages/a": {', '"name": "a",', '"packages": {', '"a": ["a@1.0.0", "", {}, "sha512-00"],',
+    '"pad": ["left-pad@1.2.0", "", {}, "sha512-00"],', '"a/b": ["b@2.0.0", "", {}, "sha512-00"],',
+    '["a@workspace:packages/a"]', '["a@link:../x", {}]', '["@root:"]', '"patchedDependencies": {',
+    '"a@1.0.0": "patches/a.patch"', '"catalog": {', '"overrides": {', *UNREADABLE_SCALARS,
+]  # fmt: skip
+OVERRIDE_KEYS = [
+    "a", "a@^1", "a@1.0.0", "**/a", "a/b", "**/a/**/b", "@s/a", "@s/a@^1", "@s/p/@s/a", "p>a", "p@1>a@<2",
+    "a>@s/b@2", ".", "$a", "", " ", "@", "@s", "@s/", "/", "**", ">", "a>", "**/", "a@", "@s/a/b@1",
+]  # fmt: skip
+OVERRIDE_VALUES = [
+    "^1.2.3", "1.2.3", "$a", "-", "npm:b@^1", "npm:b@latest", "latest", "workspace:*", "file:../x", "link:./x",
+    "patch:a@npm%3A1.0.0#./a.patch", "github:user/repo", "https://x.invalid/a.tgz", "catalog:", "", "= = =",
+]  # fmt: skip
+
+
+@st.composite
+def override_documents(draw: st.DrawFn) -> dict[str, object]:
+    """A package.json with ``overrides`` (npm's nested objects too), ``resolutions`` and ``pnpm.overrides``."""
+    keys = st.sampled_from(OVERRIDE_KEYS) | names | st.text(max_size=8)
+    values = st.sampled_from(OVERRIDE_VALUES) | st.text(max_size=12)
+    flat = st.dictionaries(keys, values | json_values(3), max_size=5)
+    nested = st.recursive(flat, lambda inner: st.dictionaries(keys, values | inner, max_size=4), max_leaves=12)
+    document: dict[str, object] = {}
+    for section, strategy in (("overrides", nested), ("resolutions", flat), ("dependencies", flat)):
+        if draw(st.booleans()):
+            document[section] = draw(strategy)
+    if draw(st.booleans()):
+        document["pnpm"] = {"overrides": draw(flat)} if draw(st.integers(0, 4)) else draw(json_values(4))
+    return document
+
+
+# -- Python manifests and lockfiles (targets in test_python_manifests) --------------------------------------
+
+PIPFILES = _samples("manifests/pipfile/*/Pipfile")
+PIPFILE_LOCKS = _samples("manifests/pipfile/*/Pipfile.lock")
+SETUP_PYS = _samples("manifests/setup.py/*setup.py", "manifests/pip-compile-multi/*/setup.py")
+PYLOCKS = _samples("manifests/pylock/*/pylock.toml")
+assert PIPFILES and PIPFILE_LOCKS and SETUP_PYS and PYLOCKS
+UV_FORKED_LOCK = (
+    'version = 1\nrevision = 2\nrequires-python = ">=3.9"\nresolution-markers = [\n'
+    "    \"python_full_version >= '3.11'\",\n    \"python_full_version < '3.11'\",\n]\n\n"
+    '[[package]]\nname = "alpha"\nversion = "1.0"\nsource = { registry = "https://registry.invalid/simple" }\n'
+    "resolution-markers = [\n    \"python_full_version < '3.11'\",\n]\n\n"
+    '[[package]]\nname = "alpha"\nversion = "2.0"\nsource = { registry = "https://registry.invalid/simple" }\n'
+    "resolution-markers = [\n    \"python_full_version >= '3.11'\",\n]\n\n"
+    '[[package]]\nname = "beta"\nversion = "1.5"\nsource = { registry = "https://registry.invalid/simple" }\n'
+    "resolution-markers = [\n    \"sys_platform == 'win32'\",\n]\n\n"
+    '[[package]]\nname = "beta"\nversion = "1.6"\nsource = { registry = "https://registry.invalid/simple" }\n'
+    "resolution-markers = [\n    \"sys_platform != 'win32'\",\n]\n\n"
+    '[[package]]\nname = "ws"\nversion = "0"\nsource = { editable = "." }\ndependencies = [\n'
+    '    { name = "alpha", marker = "python_full_version < \'3.11\'" },\n    { name = "beta" },\n]\n'
+)
+FORKED_PYPROJECT = (
+    '[project]\nname = "ws"\nversion = "0"\nrequires-python = ">=3.9"\ndependencies = [\n'
+    '    "alpha<1.1; python_version < \'3.11\'",\n    "alpha>=1.1; python_version >= \'3.11\'",\n    "beta",\n]\n'
+)
+PIPFILE_TOKENS = [
+    "[packages]", "[dev-packages]", "[requires]", "[docs]", "[[source]]", "[scripts]", "[pipenv]", "\n",
+    'python_version = "3.11"', 'python_full_version = "3.11.4"', '"*"', '"==1.*"', '">=2,<3"', "requests = ",
+    '{version = "==1.0", extras = ["x"]}', '{git = "https://x.invalid/r.git", ref = "main"}',
+    '{path = ".", editable = true}', '{file = "https://x.invalid/a.tar.gz"}', "markers = \"python_version >= '3.8'\"",
+    "sys_platform = \"== 'linux'\"", 'index = "pypi"', "version = ", *TOML_TOKENS, *UNREADABLE_SCALARS,
+]  # fmt: skip
+PIPFILE_LOCK_TOKENS = [
+    *JSON_TOKENS, '"_meta": {"hash": {"sha256": "00"}, "pipfile-spec": 6}', '"default": {', '"develop": {',
+    '"docs": {', '"version": "==1.2.3"', '"version": "*"', '"hashes": ["sha256:00"]',
+    "\"markers\": \"python_version >= '3.8'\"", *UNREADABLE_SCALARS,
+]  # fmt: skip
+SETUP_PY_TOKENS = [
+    "from setuptools import setup\n", "import setuptools\n", "setuptools.setup(", "distutils.core.setup(", "setup(",
+    ")", "install_requires=[", "setup_requires=", "tests_require=", "extras_require={", "python_requires='>=3.8'",
+    "name='x'", "'requests>=2'", "\"a==1; python_version<'3'\"", "'a @ https://x.invalid/a.tgz'", "u'", "r'", "b'",
+    "f'", "'" * 3, '"' * 3, "\\", "\\\n", "+", "*", "**kw", "[", "]", "{", "}", "(", ":", ",",
+    "'dev:python_version>\"3\"': [", "#", "\n", "\r", "\r\n", "\t", "    ", "\x0c", "\x00", "é", "\U0001f600",
+    "if __name__ == '__main__':\n    ", "reqs = [", "reqs = ['a']\n", "reqs.append('x')\n", "reqs += ['x']\n",
+    "global reqs\n", "reqs[0] = 'b'\n", "install_requires=reqs", "def f():\n    ", "lambda: 0", ";",
+    "open('r.txt').read().splitlines()", "\\N{BULLET}",
+]  # fmt: skip
+LOCK_TOKENS = [
+    "[[package]]", "[[packages]]", "\n", 'name = "alpha"', 'version = "1.0"', "resolution-markers = [", "marker = ",
+    "\"python_full_version < '3.11'\"", "\"sys_platform == 'win32'\"", "\"extra == 'x'\"", "\"python_version > 'a'\"",
+    "\"os_name == 'nt' and\"", 'lock-version = "1.0"', 'created-by = "uv"', "[metadata]", 'lock-version = "2.0"',
+    *TOML_TOKENS, *UNREADABLE_SCALARS,
+]  # fmt: skip
+
+
 def check_manifest(manifest: Manifest, path: str, text: str) -> None:
     """What every parsed manifest must satisfy, whatever the input."""
     assert manifest.path == path
@@ -113,7 +313,7 @@ def check_manifest(manifest: Manifest, path: str, text: str) -> None:
         assert 0 <= location.start <= location.end <= len(text), dependency
         if dependency.skip_reason is None:
             written = text[location.start : location.end]
-            if dependency.ecosystem == "npm":
+            if dependency.ecosystem == "npm" and manifest.kind != "pnpm-workspace":  # JSON: escapes decoded
                 assert decode_string(written) == dependency.constraint, dependency
             else:
                 assert written == dependency.constraint, dependency
@@ -138,6 +338,85 @@ def check_edits(text: str, manifest: Manifest, data: st.DataObject) -> None:
     except DepupError:
         return
     assert isinstance(result, str)
+
+
+def check_problems(problems: Sequence[Problem], files: Sequence[str | None]) -> None:
+    for problem in problems:
+        assert problem.file in files and problem.line >= 1 and problem.column >= 1 and problem.message, problem
+
+
+def check_lock(lock: JsLock, path: str, manager: str, manifests: Mapping[str, object]) -> None:
+    """What every JavaScript lockfile reader must return, whatever the input: a ``JsLock`` of plain strings."""
+    assert isinstance(lock, JsLock) and lock.path == path and lock.manager == manager and lock.format
+    check_problems(lock.problems, [path])
+    assert lock.readable or lock.problems
+    for importer, locked in lock.importers.items():
+        assert isinstance(importer, str)
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in locked.items()), locked
+    for name, versions in lock.versions.items():
+        assert isinstance(name, str) and isinstance(versions, tuple) and all(isinstance(v, str) for v in versions)
+    for importer, forced in lock.forced.items():
+        assert importer in manifests and all(isinstance(k, str) and isinstance(v, str) for k, v in forced.items())
+    for patch in lock.patches:
+        assert isinstance(patch, Patch) and isinstance(patch.package, str) and isinstance(patch.file, str)
+        assert patch.version is None or isinstance(patch.version, str)
+    assert all(isinstance(name, str) for name in lock.local)
+
+
+def check_edits_reparse(
+    text: str,
+    manifest: Manifest,
+    data: st.DataObject,
+    parse: Callable[[str], Manifest],
+    editor: Callable[[str, Sequence[tuple[Dependency, str]]], str],
+    render: Callable[[str], str] | None,
+    values: st.SearchStrategy[str] = new_constraints,
+) -> None:
+    """Edit a few dependencies (or the same one twice, or a stale one): a ``DepupError``, or a text that parses
+    (with ``parse``) to the same dependencies, each edited one with its new constraint, every other unchanged.
+    ``render`` is what the editor writes for a value (None when the quoting may change, YAML): every other
+    character of the text is kept."""
+    editable = [d for d in manifest.dependencies if d.skip_reason is None]
+    chosen: list[Dependency] = []
+    if manifest.dependencies:
+        chosen.extend(data.draw(st.lists(st.sampled_from(manifest.dependencies), max_size=3)))
+    add_editable: bool = data.draw(st.booleans())
+    if editable and add_editable:
+        chosen.append(data.draw(st.sampled_from(editable)))
+    if not chosen:
+        return
+    edits = [(d, data.draw(values)) for d in chosen]
+    target = data.draw(st.sampled_from([text, text[:-1], text + "\n", text.replace("1", "2", 1)]))
+    try:
+        result = bounded(lambda: editor(target, edits))
+    except DepupError:
+        return
+    assert isinstance(result, str)
+    wanted = {(d.location.start, d.location.end): new for d, new in edits}
+    assert len(wanted) == len(edits), "two edits of one span were applied"
+    if render is not None:
+        spliced, cursor = [], 0
+        for (start, end), new in sorted(wanted.items()):
+            spliced += [target[cursor:start], render(new)]
+            cursor = end
+        assert result == "".join(spliced) + target[cursor:], "characters outside the edited spans changed"
+    before, after = parse(target).dependencies, parse(result).dependencies
+    edited = {(d.location.start, d.location.end): d for d in before}
+    for dependency, _ in edits:
+        found = edited.get((dependency.location.start, dependency.location.end))
+        assert found is not None and (found.name, found.location.section) == (
+            dependency.name,
+            dependency.location.section,
+        ), f"{dependency.name} was edited where the text has no such dependency"
+    assert [(d.name, d.location.section) for d in before] == [(d.name, d.location.section) for d in after]
+    for old, new_dep in zip(before, after, strict=True):
+        replaced = wanted.get((old.location.start, old.location.end))
+        if replaced is None:
+            assert new_dep.constraint == old.constraint, (old, new_dep)
+        elif new_dep.skip_reason is None:
+            assert new_dep.constraint == replaced, (old, new_dep, replaced)
+        else:  # now skipped (a dist-tag, an alias without a range...): the value as written holds the new one
+            assert replaced in new_dep.constraint, (old, new_dep, replaced)
 
 
 def _text_strategy(bases: list[str], tokens: list[str]) -> st.SearchStrategy[str]:
@@ -265,7 +544,7 @@ CHECKOUT_FILES: dict[str, st.SearchStrategy[str]] = {
     "requirements.txt": _text_strategy(REQUIREMENTS, REQUIREMENTS_TOKENS),
     "requirements/dev.in": _text_strategy(REQUIREMENTS, REQUIREMENTS_TOKENS),
     "requirements/dev.txt": _text_strategy(REQUIREMENTS, REQUIREMENTS_TOKENS),
-    "pyproject.toml": _text_strategy(PYPROJECTS, TOML_TOKENS),
+    "pyproject.toml": _text_strategy(PYPROJECTS, [*TOML_TOKENS, *UNREADABLE_SCALARS]),
     "uv.lock": _text_strategy(UV_LOCKS, TOML_TOKENS)
     | st.builds(lambda n: "a = " + "[" * n + "]" * n, st.integers(1, 3000)),
     "poetry.lock": _text_strategy(UV_LOCKS, TOML_TOKENS),
@@ -274,16 +553,42 @@ CHECKOUT_FILES: dict[str, st.SearchStrategy[str]] = {
     "packages/a/package.json": _json_texts(PACKAGE_JSONS, PACKAGE_DOCUMENTS),
     "package-lock.json": _json_texts(LOCKS, LOCK_DOCUMENTS),
     "npm-shrinkwrap.json": _json_texts(LOCKS, LOCK_DOCUMENTS),
+    "yarn.lock": _text_strategy(YARN_LOCKS, YARN_TOKENS),
+    "pnpm-lock.yaml": _text_strategy(PNPM_LOCKS, PNPM_TOKENS),
+    "pnpm-workspace.yaml": _text_strategy(PNPM_WORKSPACES, PNPM_TOKENS),
+    "bun.lock": _text_strategy(BUN_LOCKS, BUN_TOKENS),
+    "packages/b/package.json": _text_strategy(JS_PACKAGE_JSONS, JSON_TOKENS) | override_documents().map(json.dumps),
+    "Pipfile": _text_strategy(PIPFILES, PIPFILE_TOKENS),
+    "Pipfile.lock": _text_strategy(PIPFILE_LOCKS, PIPFILE_LOCK_TOKENS),
+    "setup.py": _text_strategy(SETUP_PYS, SETUP_PY_TOKENS),
+    "pylock.toml": _text_strategy(PYLOCKS, LOCK_TOKENS),
+    "pylock.dev.toml": _text_strategy(PYLOCKS, LOCK_TOKENS),
 }
+_TOKENS_BY_NAME = {
+    "yarn.lock": YARN_TOKENS, "pnpm-lock.yaml": PNPM_TOKENS, "pnpm-workspace.yaml": PNPM_TOKENS, "bun.lock": BUN_TOKENS,
+    "package.json": JSON_TOKENS, "Pipfile": PIPFILE_TOKENS, "Pipfile.lock": PIPFILE_LOCK_TOKENS,
+    "setup.py": SETUP_PY_TOKENS, "setup.cfg": CFG_TOKENS, "pyproject.toml": TOML_TOKENS, "pylock.toml": LOCK_TOKENS,
+}  # fmt: skip
 
 
-@pytest.mark.parametrize("budget", budgets(quick=15))
+@st.composite
+def damaged_projects(draw: st.DrawFn) -> dict[str, str]:
+    """One of the fixture projects (a lockfile with the manifests it locks) with up to three files damaged."""
+    files = dict(pick(draw, FIXTURE_PROJECTS))
+    for path in draw(st.lists(st.sampled_from(sorted(files)), max_size=3, unique=True)):
+        tokens = _TOKENS_BY_NAME.get(path.rsplit("/", 1)[-1], REQUIREMENTS_TOKENS)
+        files[path] = draw(mutated_text([files[path]], tokens))
+    return files
+
+
+@pytest.mark.parametrize("budget", budgets(quick=20))
 def test_scan_of_a_checkout_of_hostile_files(budget: Budget) -> None:
     @budget.settings()
     @given(
         files=st.dictionaries(st.sampled_from(sorted(CHECKOUT_FILES)), st.just(None), max_size=6).flatmap(
             lambda chosen: st.fixed_dictionaries({path: CHECKOUT_FILES[path] for path in chosen})
-        ),
+        )
+        | damaged_projects(),
         binary=st.none() | st.sampled_from(sorted(CHECKOUT_FILES)),
     )
     def check(files: dict[str, str], binary: str | None) -> None:

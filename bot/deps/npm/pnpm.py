@@ -70,13 +70,14 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 _DEP_SECTIONS = ("dependencies", "devDependencies", "optionalDependencies")
 _ALL_SECTIONS = (*_DEP_SECTIONS, "peerDependencies")
 _LOCAL_PREFIXES = ("link:", "file:", "workspace:")
+_MAX_PROBLEMS = 20
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a 500 kB lockfile in 0.3 s, not 1.7 s
 
 
 def workspace_packages(path: Path) -> list[str]:
     """The ``packages`` globs of a ``pnpm-workspace.yaml`` ([] when it has none or cannot be read)."""
     try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8", "replace"))
+        data = yamledit.load(path.read_bytes().decode("utf-8", "replace"))
     except (OSError, yaml.YAMLError, RecursionError):
         return []
     packages = data.get("packages") if isinstance(data, dict) else None
@@ -164,7 +165,10 @@ def _documents(path: str, text: str) -> list[object] | Problem:
     if _LOADER is yaml.SafeLoader and source.lstrip().startswith("{"):
         source = source.replace("\t", "  ")  # v13 is indented with tabs, which only libyaml accepts
     try:
-        return list(yaml.load_all(source, Loader=_LOADER))
+        documents = list(yaml.load_all(source, Loader=yamledit.checked_loader(_LOADER)))
+        if yamledit.alias_growth(documents) > yamledit.MAX_ALIAS_GROWTH:
+            return Problem(path, 1, 1, yamledit.ALIAS_BOMB)
+        return documents
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -250,6 +254,7 @@ class _Reader:
         self.env = env
         self.directory = posixpath.dirname(path)
         self.problems: list[Problem] = []
+        self.unlisted = 0  # problems past _MAX_PROBLEMS, counted in the last one
         raw_version = document.get("lockfileVersion")
         self.version = str(raw_version).strip() if isinstance(raw_version, str | int | float) else ""
         self.style: Style = _style(self.version)
@@ -293,8 +298,13 @@ class _Reader:
         )
 
     def problem(self, key: str, message: str) -> None:
-        line = _line_of(self.text, key)
-        self.problems.append(Problem(self.path, line, 1, message))
+        if len(self.problems) < _MAX_PROBLEMS:
+            self.problems.append(Problem(self.path, _line_of(self.text, key), 1, message))
+            return
+        # Each line is searched for in the whole text: thousands of problems would take quadratic time.
+        self.unlisted += 1
+        last = self.problems[_MAX_PROBLEMS - 1].line
+        self.problems[_MAX_PROBLEMS:] = [Problem(self.path, last, 1, f"and {self.unlisted} more such problems")]
 
     def _importers(self, catalogs: Mapping[str, Mapping[str, str]]) -> dict[str, Mapping[str, str]] | None:
         section = "projects" if self.style == "v13" else "importers"

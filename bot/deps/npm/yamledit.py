@@ -13,11 +13,14 @@ The pure-Python loader is used: its marks count characters of the decoded text, 
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
 
 from bot.errors import DepupError
 
@@ -62,10 +65,20 @@ class Entry:
     node: yaml.Node
 
 
+# Values YAML aliases may add to a document when expanded. pnpm writes none; a configuration reusing a catalog or
+# two adds hundreds. Beyond, the file is an alias bomb: readers that walk it (and comparisons of what it loads to)
+# would take the expanded size in time, quadratic or exponential in the file's.
+MAX_ALIAS_GROWTH = 10_000
+ALIAS_BOMB = f"invalid YAML: its aliases expand to more than {MAX_ALIAS_GROWTH:,} values"
+
+
 def compose(text: str) -> yaml.Node | YamlProblem | None:
     """The document's root node (None for an empty document), or where and why it cannot be read."""
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None and alias_growth([root]) > MAX_ALIAS_GROWTH:
+            return YamlProblem(root.start_mark.line + 1, root.start_mark.column + 1, ALIAS_BOMB)
+        return root
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -78,7 +91,33 @@ def compose(text: str) -> yaml.Node | YamlProblem | None:
 
 def load(text: str) -> object:
     """The document's data (as ``yaml.safe_load``), raising ``yaml.YAMLError`` or ``RecursionError``."""
-    return yaml.load(text, Loader=yaml.SafeLoader)
+    return yaml.load(text, Loader=checked_loader(yaml.SafeLoader))  # noqa: S506 - a SafeLoader subclass
+
+
+@functools.cache
+def checked_loader(base: Any) -> Any:
+    """``base`` (a safe loader) raising a ``yaml.YAMLError`` at the value's place for a value its constructor
+    cannot build, where PyYAML raises ``ValueError``: a date that does not exist (``2001-13-01``), an integer of
+    underscores alone (``0x_``), and an integer too long for Python to print (``0x`` and 4,000 digits, which
+    any ``str()`` of it would raise for later)."""
+
+    def checked(construct: Callable[[Any, Any], object]) -> Callable[[Any, Any], object]:
+        def build(loader: Any, node: Any) -> object:
+            try:
+                value = construct(loader, node)
+                if isinstance(value, int):
+                    str(value)  # raises past sys.get_int_max_str_digits()
+            except ValueError as exc:
+                message = f"cannot read {str(node.value)[:40]!r}: {exc}"
+                raise ConstructorError(None, None, message, node.start_mark) from None
+            return value
+
+        return build
+
+    loader: Any = type(f"Checked{base.__name__}", (base,), {})
+    loader.add_constructor("tag:yaml.org,2002:int", checked(SafeConstructor.construct_yaml_int))
+    loader.add_constructor("tag:yaml.org,2002:timestamp", checked(SafeConstructor.construct_yaml_timestamp))
+    return loader
 
 
 def entries(node: yaml.Node) -> list[Entry]:
@@ -129,22 +168,74 @@ def scalar(text: str, entry: Entry, path: Path, shared: frozenset[int] = frozens
 
 
 def shared_nodes(root: yaml.Node) -> frozenset[int]:
-    """Ids of the nodes reached more than once (through aliases)."""
+    """Ids of the nodes reached more than once (through aliases): an aliased node and everything inside it
+    (a scalar of an aliased mapping is reached through the alias too)."""
     seen: set[int] = set()
     twice: set[int] = set()
     stack = [root]
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            twice.add(id(node))
+            inside = [node]
+            while inside:  # each node marked once, with all it holds: linear however many aliases
+                held = inside.pop()
+                if id(held) not in twice:
+                    twice.add(id(held))
+                    inside.extend(_children(held))
             continue
         seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+        stack.extend(_children(node))
     return frozenset(twice)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _container(value: object) -> bool:
+    return isinstance(value, yaml.MappingNode | yaml.SequenceNode | dict | list)
+
+
+def _held(value: object) -> list[object]:
+    """What a container (a node, or a loaded value) holds."""
+    if isinstance(value, yaml.Node):
+        return list(_children(value))
+    return list(value.values()) if isinstance(value, dict) else list(value) if isinstance(value, list) else []
+
+
+def alias_growth(roots: Sequence[object]) -> int:
+    """How many more values ``roots`` (composed nodes, or loaded data) hold with each shared container counted
+    wherever it is used than with it counted once: 0 without aliases, ``MAX_ALIAS_GROWTH + 1`` or more past the
+    limit or for a recursive alias. Linear: each container is sized once (scalars count where they stand, so
+    ``true`` written a million times, one object in Python, adds nothing)."""
+    cap = MAX_ALIAS_GROWTH + 1
+    expanded: dict[int, int] = {}  # container id -> values under it with aliases expanded, itself included
+    written = 0  # the same, each container counted once
+    for root in (r for r in roots if _container(r)):
+        stack: list[tuple[object, bool]] = [(root, False)]
+        open_: set[int] = set()  # containers being sized: the ancestors of the one on top
+        while stack:
+            value, sized = stack.pop()
+            if sized:
+                open_.discard(id(value))
+                held = _held(value)
+                inner = [expanded[id(h)] if _container(h) else 1 for h in held]
+                expanded[id(value)] = min(1 + sum(inner), 2**62)
+                written += 1 + sum(not _container(h) for h in held)  # a container held counts for itself
+                continue
+            if id(value) in expanded:
+                continue
+            if id(value) in open_:
+                return cap  # an alias inside the node it names: infinite
+            open_.add(id(value))
+            stack.append((value, True))
+            stack.extend((h, False) for h in _held(value) if _container(h))
+    total = sum(expanded[id(r)] for r in {id(r): r for r in roots if _container(r)}.values())
+    return min(max(total - written, 0), cap)
 
 
 @dataclass(frozen=True)
@@ -178,11 +269,15 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> str:
         if current.start < previous.end or current.start == previous.start:
             raise YamlEditError(f"edits at {previous.start} and {current.start} overlap")
     replacements: list[tuple[int, int, str]] = []
+    edited: set[int] = set()  # each edit rewrites its whole scalar: two in one scalar would undo each other
     for edit in ordered:
         found = next((s for s in scalars if s.inner_start <= edit.start <= edit.end <= s.inner_end), None)
         where = ".".join(edit.parent)
         if found is None or found.path[:-1] != edit.parent or not edit.key_matches(found.path[-1]):
             raise YamlEditError(f"the value edited in `{where}` is not where it was read; re-scan")
+        if found.start in edited:
+            raise YamlEditError(f"`{'.'.join(found.path)}` is edited twice")
+        edited.add(found.start)
         if not found.exact or found.shared:
             raise YamlEditError(f"`{'.'.join(found.path)}` is written in a form depup does not edit")
         if text[edit.start : edit.end] != edit.old:

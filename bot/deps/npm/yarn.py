@@ -128,7 +128,11 @@ def _tokens(text: str) -> Iterator[_Token]:
             while end < n and "0" <= text[end] <= "9":
                 end += 1
             chop = end - i
-            yield _Token("number", int(text[i:end]), line, column)
+            try:
+                number: float = int(text[i:end])
+            except ValueError:  # past Python's int/str digit limit; yarn's JavaScript reads every number as a double
+                number = float(text[i:end])
+            yield _Token("number", number, line, column)
         elif text.startswith("true", i):
             chop = 4
             yield _Token("boolean", True, line, column)

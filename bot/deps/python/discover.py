@@ -407,7 +407,7 @@ def _uv_workspaces(checkout: Checkout, manifests: Mapping[str, Manifest]) -> dic
             continue
         try:
             data = tomllib.loads(checkout.read(path) or "")
-        except (tomllib.TOMLDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # TOMLDecodeError, or an integer past Python's int/str digit limit
             continue
         workspace = data.get("tool", {}).get("uv", {}).get("workspace") if isinstance(data.get("tool"), dict) else None
         if not isinstance(workspace, dict):

@@ -62,6 +62,8 @@ def _toml(text: str) -> dict[str, Any]:
         found = re.search(r"\(at line (\d+), column (\d+)\)$", str(exc))
         line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
         raise LockReadError(f"not valid TOML: {exc}", line, column) from exc
+    except ValueError as exc:  # an integer past Python's int/str digit limit: no TOMLDecodeError, no position
+        raise LockReadError(f"not valid TOML: {exc}") from exc
     except RecursionError as exc:  # tomllib recurses once per nested array or inline table
         raise LockReadError("not readable: arrays or tables nested too deeply") from exc
 

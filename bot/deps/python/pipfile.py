@@ -185,6 +185,8 @@ def parse_pipfile_lock(text: str) -> PipfileLock:
         raise PipfileLockError(f"not valid JSON: {exc.msg}", exc.lineno, exc.colno) from exc
     except RecursionError as exc:
         raise PipfileLockError("not readable: nested too deeply") from exc
+    except ValueError as exc:  # an integer past Python's int/str digit limit: no JSONDecodeError, no position
+        raise PipfileLockError(f"not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("_meta"), dict):
         raise PipfileLockError("not a Pipfile.lock: no _meta object at the top")
     sections: dict[str, dict[str, str]] = {}

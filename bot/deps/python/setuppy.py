@@ -20,6 +20,7 @@ read but skipped as ``unusual-string``.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
@@ -34,6 +35,7 @@ KIND = "setup.py"
 _LISTS = {"install_requires": Role.RUNTIME, "setup_requires": Role.BUILD, "tests_require": Role.DEV}
 _MUTATORS = frozenset({"append", "extend", "insert", "update", "setdefault", "pop", "remove", "clear", "__setitem__"})
 _PREFIXES = ("", "u", "U", "r", "R")
+_LINE_END = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True)
@@ -122,11 +124,8 @@ def read_setup_py(path: str, text: str) -> SetupPy:
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            starts.append(index + 1)
-    return starts
+    """Where each line starts, as Python's tokenizer ends lines (``\\r\\n``, ``\\r``, ``\\n``): ast's line numbers."""
+    return [0, *(match.end() for match in _LINE_END.finditer(text))]
 
 
 def _setup_call(tree: ast.Module) -> ast.Call | None:
