@@ -213,7 +213,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "bot.cli",
+                    "bot.process.cli",
                     "web",
                     "--bind",
                     f"127.0.0.1:{depup_port}",

@@ -133,7 +133,7 @@ def main() -> None:
         env = {"DEPUP_PYPI_URL": registry_url, "DEPUP_NPM_REGISTRY": registry_url, "REDIS_URL": url, "PATH": ""}
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "bot.cli", "plan", str(repo), "--json"],
+            [sys.executable, "-m", "bot.process.cli", "plan", str(repo), "--json"],
             env=env,
             check=True,
             capture_output=True,

@@ -2,7 +2,7 @@
 
 Starts, in this process, the fake GitHub (tests/fakegithub, a real HTTP server), the registry replay server,
 the local OSV server and the web app (werkzeug on loopback); then N real worker processes
-(``python -m bot.cli worker``: rq's forking worker, JSON serializer, the app's queue, with the scheduler).
+(``python -m bot.process.cli worker``: rq's forking worker, JSON serializer, the app's queue, with the scheduler).
 It creates REPOS small repositories (a requirements.txt and/or a package.json drawn from the peer samples in
 tests/fixtures/peers/samples, in VARIANTS combinations) spread over INSTALLATIONS accounts, installs the App on
 every account (installation webhooks -> web -> queue -> workers record the repositories and queue one scan
@@ -21,7 +21,7 @@ request GitHub would reject; and that the re-scans wrote nothing.
     python -m bench.scale [--repos 200] [--workers 1 2 4] [--installations 20] [--variants 12]
                           [--write-spacing 0] [--scans-per-installation 1] [--validate-responses]
 
-Writes of one installation are serialised across all workers by a Redis lock (bot.github.WriteGate)
+Writes of one installation are serialised across all workers by a Redis lock (bot.github.client.WriteGate)
 whatever the spacing; the default spacing of a deployment is 1 s between writes (DEPUP_WRITE_SPACING), the
 benchmark uses 0 unless told, so its figures are an upper bound of what GitHub's pacing allows.
 """
@@ -50,13 +50,13 @@ from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
-from bot import runtime
+from bot.core.queue import make_queue
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
+from bot.lifecycle.requests import request_scan
 from bot.lifecycle.state import DASHBOARD_LABEL
-from bot.queue import make_queue
-from bot.scans import request_scan
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
-from bot.web import WEBHOOK_PATH, create_app
+from bot.process import runtime
+from bot.process.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import Call, FakeGitHub
 from tests.support import redisdb
 from tests.support.harness import settings_for
@@ -205,7 +205,7 @@ def start_workers(s: Stack, count: int, timeout: float = 60) -> None:
         log = (s.log_dir / f"worker-{len(s.workers)}.log").open("wb")
         s.workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "worker"], env=s.worker_env, cwd=ROOT, stdout=log, stderr=log
+                [sys.executable, "-m", "bot.process.cli", "worker"], env=s.worker_env, cwd=ROOT, stdout=log, stderr=log
             )
         )
     deadline = time.monotonic() + timeout

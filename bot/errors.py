@@ -1,7 +1,7 @@
 """The one exception hierarchy of depup.
 
 Library and network errors are translated into these at a single seam per boundary
-(``bot.github`` for GitHub); code above that seam only ever sees ``DepupError``s.
+(``bot.github.client`` for GitHub); code above that seam only ever sees ``DepupError``s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ class SettingsError(DepupError):
 
 
 class RedisUnavailable(DepupError):
-    """Redis could not be reached or did not answer (``bot.runtime.redis_unavailable`` makes one from redis-py's
+    """Redis could not be reached or did not answer (``bot.process.runtime.redis_unavailable`` makes one from redis-py's
     errors, naming the server without its credentials)."""
 
 

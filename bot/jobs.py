@@ -15,18 +15,20 @@ from redis.exceptions import RedisError
 from rq import get_current_job
 from rq.job import Job
 
-from bot import logs, metrics, runtime
-from bot.context import Context
+from bot.core import logs, metrics
+from bot.core.delivery import Delivery
+from bot.core.payload import MalformedPayload
+from bot.core.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
 from bot.errors import DepupError, RateLimited
-from bot.installations import reconcile
+from bot.events.context import Context
+from bot.events.router import handler_name
 from bot.lifecycle.lock import InstallationBusy, ScanBusy
+from bot.lifecycle.requests import due_scans, interleaved, queued_key, request_scan, wake_waiting_scan
 from bot.lifecycle.scan import scan_repository
-from bot.payload import MalformedPayload
-from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_key, delivery_kwargs, job_options
-from bot.recovery import JOB_RECOVER_REPO, RECOVERY_REASON, find_repo
-from bot.repos import RepoRegistry
-from bot.router import Delivery, handler_name
-from bot.scans import due_scans, interleaved, queued_key, request_scan, wake_waiting_scan
+from bot.process import runtime
+from bot.repos.installations import reconcile
+from bot.repos.recovery import JOB_RECOVER_REPO, RECOVERY_REASON, find_repo
+from bot.repos.registry import RepoRegistry
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +278,7 @@ def probe_round(full_name: str, deployment_id: int, number: int) -> dict[str, An
 
 
 def recover_after_data_loss() -> dict[str, int]:
-    """Enqueued by cron when Redis lost its data (bot.recovery): the registry rebuilt from GitHub, then one
+    """Enqueued by cron when Redis lost its data (bot.repos.recovery): the registry rebuilt from GitHub, then one
     ``recover_repo`` job per repository, installations taken in turn."""
     rt = runtime.current()
     job = get_current_job()

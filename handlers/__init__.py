@@ -1,6 +1,6 @@
 """Webhook handlers, one module per concern; ``router`` combines them for the worker."""
 
-from bot.router import Router
+from bot.events.router import Router
 from handlers import commands, deployments, installation, results, upgrades
 
 router = Router()

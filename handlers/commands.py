@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from bot.commands.run import CommentEvent, handle_comment
-from bot.context import Context
-from bot.router import Delivery, Router
+from bot.core.delivery import Delivery
+from bot.events.context import Context
+from bot.events.router import Router
 
 router = Router()
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
-from bot.context import Context
+from bot.core.delivery import Delivery
+from bot.core.payload import MalformedPayload
+from bot.events.context import Context
+from bot.events.router import Router
 from bot.health.watch import DeploymentReport, on_deployment_status
-from bot.payload import MalformedPayload
-from bot.router import Delivery, Router
 
 router = Router()
 _SHA = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256 object ids

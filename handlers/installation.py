@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.context import Context
-from bot.installations import fetch_repo_records, list_installation_repos
-from bot.payload import MalformedPayload
-from bot.router import Delivery, Router
+from bot.core.delivery import Delivery
+from bot.core.payload import MalformedPayload
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.repos.installations import fetch_repo_records, list_installation_repos
 
 router = Router()
 

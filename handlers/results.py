@@ -3,13 +3,14 @@ on a depup PR's head updates that PR's sticky test-results comment."""
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.github import json_body
+from bot.core.delivery import Delivery
+from bot.core.payload import Fields
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.github.client import json_body
 from bot.lifecycle.results import read_results, render, results_comment_key, sync_comment
 from bot.lifecycle.state import BRANCH_PREFIX
-from bot.payload import Fields
-from bot.repos import RepoRecord
-from bot.router import Delivery, Router
+from bot.repos.registry import RepoRecord
 
 router = Router()
 

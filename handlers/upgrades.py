@@ -3,11 +3,12 @@ the repository (the scan reads GitHub's state itself, so handlers only decide wh
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.core.delivery import Delivery
+from bot.core.payload import Fields
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.lifecycle.snapshot import wanted
 from bot.lifecycle.state import BRANCH_PREFIX
-from bot.payload import Fields
-from bot.router import Delivery, Router
-from bot.snapshot import wanted
 
 router = Router()
 

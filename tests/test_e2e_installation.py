@@ -6,10 +6,10 @@ from __future__ import annotations
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
-from bot.cron import build_scheduler
-from bot.queue import delivery_job_id
-from bot.repos import RepoRecord, RepoRegistry
-from bot.serializer import JSONSerializer
+from bot.core.queue import delivery_job_id
+from bot.core.serializer import JSONSerializer
+from bot.process.cron import build_scheduler
+from bot.repos.registry import RepoRecord, RepoRegistry
 from tests.support.harness import Depup
 
 
@@ -80,7 +80,7 @@ def test_installation_tokens_are_shared_through_redis_across_jobs_and_workers(de
     fake.create_repo("octo-org/app", files={"requirements.txt": "x==1\n"})
     installation = fake.create_installation(account="octo-org", repos=["octo-org/app"], emit=False)
     # Two independently built client factories, as in two forked jobs (or two worker machines).
-    from bot.github import GitHubClients
+    from bot.github.client import GitHubClients
 
     for _ in range(2):
         clients = GitHubClients(depup.settings, depup.redis)

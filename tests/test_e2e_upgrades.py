@@ -10,9 +10,9 @@ from pathlib import Path
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from bot.core.serializer import JSONSerializer
+from bot.lifecycle.requests import request_scan
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState
-from bot.scans import request_scan
-from bot.serializer import JSONSerializer
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup
 

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from redis import Redis
 
-from bot.github import GitHubClients
+from bot.github.client import GitHubClients
+from bot.lifecycle.requests import SCHEDULES, due_scans, request_scan
 from bot.lifecycle.state import DASHBOARD_LABEL
-from bot.repos import RepoRecord
-from bot.scans import SCHEDULES, due_scans, request_scan
+from bot.repos.registry import RepoRecord
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup, settings_for
 
@@ -82,7 +82,7 @@ def test_dry_run_writes_nothing(depup: Depup) -> None:
     fake = depup.fake
     fake.create_repo(REPO, files={"requirements.txt": REQUIREMENTS})
     fake.create_installation(account="octo-org", repos=[REPO])
-    from bot import runtime
+    from bot.process import runtime
 
     runtime.install(depup.rt)
     depup.run_worker()

@@ -11,12 +11,14 @@ from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from bot import logs, runtime
-from bot.context import Context
+from bot.core import logs
+from bot.core.delivery import Delivery
+from bot.core.queue import enqueue_delivery
+from bot.core.settings import Settings
 from bot.errors import RateLimited
-from bot.queue import enqueue_delivery
-from bot.router import Delivery, Router
-from bot.settings import Settings
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.process import runtime
 from tests.support.worker import build_runtime, drain, installed
 
 calls: list[tuple[str, str]] = []

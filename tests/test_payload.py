@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.payload import Fields, MalformedPayload
 from bot.errors import DepupError
-from bot.payload import Fields, MalformedPayload
 
 PAYLOAD = Fields(
     {

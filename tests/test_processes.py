@@ -14,8 +14,8 @@ from contextlib import contextmanager
 import httpx
 from redis import Redis
 
-from bot.repos import RepoRegistry
-from bot.web import WEBHOOK_PATH
+from bot.process.web import WEBHOOK_PATH
+from bot.repos.registry import RepoRegistry
 from tests.fakegithub import FakeGitHub
 
 
@@ -40,7 +40,7 @@ def free_port() -> int:
 
 @contextmanager
 def process(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-m", "bot.process.cli", *args], env=env, stderr=subprocess.PIPE)
     try:
         yield proc
     finally:
@@ -76,7 +76,7 @@ def test_web_worker_and_cron_processes(fake_github: FakeGitHub, redis_url: str, 
         assert 'depup_webhook_deliveries_total{event="installation",outcome="accepted"} 1.0' in metrics
 
     worker = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, timeout=120, capture_output=True
+        [sys.executable, "-m", "bot.process.cli", "worker", "--burst"], env=env, timeout=120, capture_output=True
     )
     assert worker.returncode == 0, worker.stderr.decode()[-2000:]
     registry = RepoRegistry(redis_client)
@@ -89,7 +89,7 @@ def test_web_worker_and_cron_processes(fake_github: FakeGitHub, redis_url: str, 
         while not redis_client.llen("rq:queue:depup") and time.monotonic() < deadline:
             time.sleep(0.1)
     worker = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, timeout=120, capture_output=True
+        [sys.executable, "-m", "bot.process.cli", "worker", "--burst"], env=env, timeout=120, capture_output=True
     )
     assert worker.returncode == 0, worker.stderr.decode()[-2000:]
     assert registry.names(installation.id) == ["octo-org/app"]  # rebuilt by the cron job

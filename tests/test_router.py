@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from bot.context import Context
-from bot.router import Delivery, Router, handler_name
+from bot.core.delivery import Delivery
+from bot.events.context import Context
+from bot.events.router import Router, handler_name
 
 calls: list[str] = []
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import main
+from bot.core.settings import Role, Settings
 from bot.errors import SettingsError
-from bot.settings import Role, Settings
+from bot.process.cli import main
 from tests.support.keys import rsa_private_key_pem
 
 BASE = {"REDIS_URL": "redis://127.0.0.1:6379/3"}

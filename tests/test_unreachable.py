@@ -15,11 +15,11 @@ import pytest
 from redis import Redis
 from rq import Queue, Worker
 
-from bot.queue import enqueue_delivery
-from bot.repos import RepoRecord, RepoRegistry
-from bot.router import Delivery
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
+from bot.core.delivery import Delivery
+from bot.core.queue import enqueue_delivery
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
+from bot.repos.registry import RepoRecord, RepoRegistry
 from tests.fakegithub import FakeGitHub
 from tests.support.redis_restart import RedisServer, depup_process, wait_until
 from tests.test_processes import env_for, free_port
@@ -29,7 +29,7 @@ CLOSED = f"127.0.0.1:{free_port()}"  # nothing listens here
 
 def depup(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bot.process.cli", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -22,8 +22,8 @@ import httpx
 import pytest
 from redis import Redis
 
-from bot.settings import MAX_WEBHOOK_BYTES
-from bot.web import WEBHOOK_PATH
+from bot.core.settings import MAX_WEBHOOK_BYTES
+from bot.process.web import WEBHOOK_PATH
 from tests.support.http import webhook_headers
 from tests.support.slow_clients import SlowClients
 from tests.test_processes import free_port
@@ -93,7 +93,7 @@ def depup_web(redis_url: str, tmp_path: Path, *, workers: int, **env: str) -> It
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     with stderr.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "web", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
+            [sys.executable, "-m", "bot.process.cli", "web", "--bind", f"127.0.0.1:{port}", "--workers", str(workers)],
             env=full_env,
             stderr=err,
             stdout=subprocess.DEVNULL,

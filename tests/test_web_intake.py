@@ -14,9 +14,9 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from bot.queue import delivery_job_id, delivery_key
-from bot.settings import MAX_WEBHOOK_BYTES, Settings
-from bot.web import create_app
+from bot.core.queue import delivery_job_id, delivery_key
+from bot.core.settings import MAX_WEBHOOK_BYTES, Settings
+from bot.process.web import create_app
 from tests.support.http import webhook_headers
 
 SECRET = "intake-secret"

@@ -12,8 +12,8 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from bot.settings import Settings
-from bot.web import create_app
+from bot.core.settings import Settings
+from bot.process.web import create_app
 from tests.support.http import LiveServer, send_webhook, webhook_headers
 
 SECRET = "payload-secret"

@@ -9,8 +9,8 @@ from typing import Any
 from redis import Redis
 
 from bot.errors import NotFound
-from bot.github import InstallationClient, json_body
-from bot.repos import RepoRecord
+from bot.github.client import InstallationClient, json_body
+from bot.repos.registry import RepoRecord
 from config.model import Config
 
 CACHE_SECONDS = 60  # a revoked permission stops counting within a minute

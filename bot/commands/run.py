@@ -24,9 +24,10 @@ from redis import Redis
 from bot import audit
 from bot.commands.auth import is_bot, may_run, role, who_may
 from bot.commands.parse import Command, Invalid, help_text, parse, signatures
+from bot.core.settings import Settings
 from bot.deps.npm import semver
 from bot.errors import GitHubRequestError, NotFound
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle import approval
 from bot.lifecycle.dashboard import store_state
 from bot.lifecycle.lock import repo_lock
@@ -34,9 +35,8 @@ from bot.lifecycle.reads import find_dashboard
 from bot.lifecycle.repo_config import current_config
 from bot.lifecycle.scan import Directives, ScanResult, scan_held
 from bot.lifecycle.state import BRANCH_PREFIX, DashboardState, Ignore, Merge, Pause, parse_pr_meta, same_package
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from bot.rollback.service import Evidence, rollback
-from bot.settings import Settings
 from config.model import Config
 
 log = logging.getLogger(__name__)

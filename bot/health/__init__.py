@@ -1,6 +1,6 @@
 """Post-deploy health probes (see docs/health.md).
 
-- ``bot.health.guard``: the SSRF guard (``NetPolicy``, ``check_address``);
+- ``bot.core.netguard``: the SSRF guard (``NetPolicy``, ``check_address``);
 - ``bot.health.probe``: one probe of a configured URL (``probe`` -> ``ProbeResult``);
 - ``bot.health.store``: the probe rounds of a deployment in Redis and the soak verdict they add up to.
 

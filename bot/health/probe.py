@@ -32,8 +32,8 @@ from ipaddress import ip_address
 from typing import Literal, cast
 from urllib.parse import quote, urljoin, urlsplit
 
+from bot.core.netguard import NetPolicy, check_address
 from bot.errors import DepupError
-from bot.health.guard import NetPolicy, check_address
 from config.model import HealthUrl
 
 MAX_REDIRECTS = 3

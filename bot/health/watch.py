@@ -26,21 +26,21 @@ from datetime import UTC, datetime, timedelta
 from redis import Redis
 
 from bot import audit
+from bot.core.netguard import NetPolicy
+from bot.core.queue import job_options, make_queue
+from bot.core.settings import Settings
 from bot.errors import NotFound
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.health import store
-from bot.health.guard import NetPolicy
 from bot.health.probe import probe
 from bot.lifecycle.dashboard import store_state
 from bot.lifecycle.lock import repo_lock
 from bot.lifecycle.reads import find_dashboard
 from bot.lifecycle.repo_config import current_config
+from bot.lifecycle.requests import request_scan
 from bot.lifecycle.state import DashboardState, Merge
-from bot.queue import job_options, make_queue
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from bot.rollback.service import Evidence, rollback
-from bot.scans import request_scan
-from bot.settings import Settings
 from config.model import Config
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.github import InstallationClient, json_body
-from bot.repos import RepoRecord
+from bot.github.client import InstallationClient, json_body
+from bot.repos.registry import RepoRecord
 
 CHECK = "depup/approval"
 _BLOCK = re.compile(r"<!-- depup:approvals (\{.*?\}) -->", re.DOTALL)

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from redis import Redis
 
 from bot.audit import Entry
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.approval import Approval
 from bot.lifecycle.gate import Gate
 from bot.lifecycle.reads import OpenPr, find_dashboard, remember_dashboard
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState, Merge
 from bot.plan.model import Plan
 from bot.plan.render import plan_markdown
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 
 TITLE = "Dependency dashboard (depup)"
 

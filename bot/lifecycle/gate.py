@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.github import InstallationClient
+from bot.github.client import InstallationClient
 from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.results import read_results
 from bot.lifecycle.state import DashboardState, Merge
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from config.model import Phase
 
 NO_CI_GRACE = timedelta(minutes=10)  # a merge with no CI at all after this long counts as passed

@@ -20,8 +20,8 @@ from contextlib import contextmanager
 from redis import Redis
 from redis.exceptions import LockError, RedisError
 
+from bot.core.settings import Settings
 from bot.errors import DepupError
-from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 LOCK_TTL_SECONDS = 60
@@ -85,7 +85,7 @@ return 1
 def installation_slot(redis: Redis, installation_id: int, limit: int) -> Iterator[None]:
     """Hold one of the installation's ``limit`` scan slots; InstallationBusy when all are taken.
 
-    An installation's writes are serialised and spaced (bot.github.WriteGate): more scans of one installation
+    An installation's writes are serialised and spaced (bot.github.client.WriteGate): more scans of one installation
     than its write rate keeps busy only hold workers waiting for each other's writes, while the scans of other
     installations wait in the queue behind them.
     """

@@ -17,12 +17,12 @@ from bot.deps.apply import ChangeSet, Selected, apply_updates, refresh_lockfiles
 from bot.deps.model import Manifest
 from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
 from bot.errors import GitHubRequestError, NotFound
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.reads import OpenPr
+from bot.lifecycle.snapshot import Snapshot, blob_sha
 from bot.plan.model import PlanGroup
 from bot.plan.render import risk_details, risk_table
-from bot.repos import RepoRecord
-from bot.snapshot import Snapshot, blob_sha
+from bot.repos.registry import RepoRecord
 
 BOT_AUTHOR = "depup[bot]"
 

@@ -8,9 +8,9 @@ from typing import Any
 from redis import Redis
 
 from bot.errors import NotFound
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.state import BRANCH_PREFIX, DASHBOARD_LABEL, DASHBOARD_PREFIX, PrMeta, parse_pr_meta
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 
 _DASHBOARD_CACHE = "depup:dashboard:"
 

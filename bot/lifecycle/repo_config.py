@@ -10,9 +10,9 @@ from typing import Any
 from redis import Redis
 
 from bot.errors import ConfigInvalid, DepupError, NotFound
-from bot.github import InstallationClient, json_body
-from bot.repos import RepoRecord
-from bot.snapshot import CONFIG_PATHS, blob
+from bot.github.client import InstallationClient, json_body
+from bot.lifecycle.snapshot import CONFIG_PATHS, blob
+from bot.repos.registry import RepoRecord
 from config.loader import default_config, load_config
 from config.model import Config
 

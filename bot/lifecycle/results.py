@@ -10,9 +10,9 @@ from typing import Any
 
 from redis import Redis
 
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.state import parse_pr_meta
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 
 MARKER = "<!-- depup:test-results -->"
 OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})  # depup's checks, not test results

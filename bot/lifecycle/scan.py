@@ -20,14 +20,15 @@ from zoneinfo import ZoneInfo
 from croniter import croniter
 from redis import Redis
 
-from bot import audit, metrics
-from bot.changelog import ChangelogReader
+from bot import audit
+from bot.core import metrics
+from bot.core.settings import Settings
 from bot.deps.model import Manifest
 from bot.deps.registry.client import RegistryClient
 from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
 from bot.errors import ConfigInvalid, GitHubRequestError
-from bot.github import GitHubClients, InstallationClient, json_body
+from bot.github.client import GitHubClients, InstallationClient, json_body
 from bot.health.store import health_lines
 from bot.lifecycle import approval, pulls
 from bot.lifecycle.dashboard import TITLE, DashboardView, render
@@ -43,6 +44,7 @@ from bot.lifecycle.reads import (
 )
 from bot.lifecycle.repo_config import last_valid
 from bot.lifecycle.results import read_results
+from bot.lifecycle.snapshot import CONFIG_PATHS, Snapshot, read_snapshot
 from bot.lifecycle.state import (
     DASHBOARD_LABEL,
     ROLLBACK_PREFIX,
@@ -55,14 +57,13 @@ from bot.lifecycle.state import (
 from bot.plan import Sources, make_plan, policy_for, scope_for
 from bot.plan.model import Plan, PlanGroup, riskiest
 from bot.plan.render import group_markdown
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from bot.risk.assess import with_ci
+from bot.risk.changelog import ChangelogReader
 from bot.risk.facts import Audit
 from bot.risk.imports import index_imports
 from bot.rollback.service import Evidence, merge_auto, rollback
 from bot.security.audit import Auditor, audit_for
-from bot.settings import Settings
-from bot.snapshot import CONFIG_PATHS, Snapshot, read_snapshot
 from config.loader import default_config, load_config
 from config.model import Config
 

@@ -34,10 +34,10 @@ from typing import Any
 from redis import Redis
 
 from bot.errors import DepupError, GitHubError, GitHubRequestError, NotFound
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.pulls import BOT_AUTHOR
-from bot.repos import RepoRecord
-from bot.snapshot import blob
+from bot.lifecycle.snapshot import blob
+from bot.repos.registry import RepoRecord
 
 BOT_EMAIL = f"{BOT_AUTHOR}@users.noreply.github.com"
 _MERGEABLE_MODES = frozenset({"100644", "100755"})

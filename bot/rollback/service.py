@@ -21,15 +21,18 @@ from typing import Any
 
 from redis import Redis
 
-from bot import audit, metrics
+from bot import audit
+from bot.core import metrics
+from bot.core.settings import Settings
 from bot.deps.apply import Selected, apply_updates
 from bot.deps.model import Dependency, Manifest
 from bot.deps.proposals import Update
 from bot.deps.scan import scan
 from bot.errors import GitHubRequestError
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.lifecycle import pulls
 from bot.lifecycle.reads import OpenPr
+from bot.lifecycle.snapshot import read_snapshot
 from bot.lifecycle.state import (
     ROLLBACK_PREFIX,
     Carried,
@@ -40,10 +43,8 @@ from bot.lifecycle.state import (
     same_package,
 )
 from bot.plan.render import META_PREFIX
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from bot.rollback.revert import Revert, RevertRefused, build_revert, push_revert
-from bot.settings import Settings
-from bot.snapshot import read_snapshot
 from config.model import Config
 
 log = logging.getLogger(__name__)

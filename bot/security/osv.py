@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import httpx
 
+from bot.core.tls import tls_context
 from bot.security.model import OSV_ECOSYSTEM, AuditError, Pair
-from bot.tls import tls_context
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import json
 import pytest
 
 from bot import audit
-from bot.cli import main
 from bot.lifecycle.state import DASHBOARD_LABEL
+from bot.process.cli import main
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup
 

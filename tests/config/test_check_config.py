@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.process.cli import main
 
 FILES = Path(__file__).parent / "files"
 

@@ -11,9 +11,9 @@ import pytest
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
+from bot.core.serializer import JSONSerializer
+from bot.lifecycle.requests import request_scan
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState
-from bot.scans import request_scan
-from bot.serializer import JSONSerializer
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.state import Pull
 from tests.rollback.test_e2e_rollback import REQUIREMENTS, App, app, config

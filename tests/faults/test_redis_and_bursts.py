@@ -14,8 +14,8 @@ import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from bot import runtime
-from bot.web import WEBHOOK_PATH, create_app
+from bot.process import runtime
+from bot.process.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup, settings_for
 from tests.support.http import LiveServer

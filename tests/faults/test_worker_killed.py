@@ -28,7 +28,7 @@ def worker(depup: Depup, *, burst: bool) -> subprocess.Popen[bytes]:
         "DEPUP_OSV_URL": depup.settings.osv_url,
         "DEPUP_PROBE_ALLOW": "http,loopback",
     }
-    args = [sys.executable, "-m", "bot.cli", "worker", *(["--burst"] if burst else [])]
+    args = [sys.executable, "-m", "bot.process.cli", "worker", *(["--burst"] if burst else [])]
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import logs
-from bot.scans import request_scan
+from bot.core import logs
+from bot.lifecycle.requests import request_scan
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup
 from tests.support.http import send_webhook

@@ -35,9 +35,9 @@ from rq.job import Job
 from werkzeug.http import parse_options_header
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from bot.serializer import JSONSerializer
-from bot.settings import MAX_WEBHOOK_BYTES, Settings
-from bot.web import MAX_PAYLOAD_DEPTH, WEBHOOK_PATH, create_app
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import MAX_WEBHOOK_BYTES, Settings
+from bot.process.web import MAX_PAYLOAD_DEPTH, WEBHOOK_PATH, create_app
 from tests.fuzz.budget import Budget, bounded, budgets
 from tests.fuzz.mutate import (
     deep_json_texts,
@@ -380,7 +380,7 @@ def _object_payload(body: bytes, content_type: str) -> dict[str, Any] | None:
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
-    """The test's own depth count (objects and arrays, the root included), independent of bot.web's."""
+    """The test's own depth count (objects and arrays, the root included), independent of bot.process.web's."""
     pending = [(value, 1)]
     while pending:
         current, depth = pending.pop()

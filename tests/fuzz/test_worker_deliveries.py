@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from bot.errors import DepupError
 from bot.jobs import HandlersFailed, process_delivery
-from bot.scans import queued_key, request_scan
+from bot.lifecycle.requests import queued_key, request_scan
 from handlers import router
 from tests.fakegithub import FakeGitHub
 from tests.fuzz.budget import Budget, budgets

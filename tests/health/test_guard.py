@@ -6,9 +6,9 @@ from ipaddress import ip_network
 
 import pytest
 
+from bot.core.netguard import NetPolicy, check_address, classify
+from bot.core.settings import Settings
 from bot.errors import SettingsError
-from bot.health.guard import NetPolicy, check_address, classify
-from bot.settings import Settings
 
 DEFAULT = NetPolicy()
 EVERY_CLASS = NetPolicy.parse("http, loopback, private, link-local")

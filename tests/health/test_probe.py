@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.health.guard import NetPolicy
+from bot.core.netguard import NetPolicy
 from bot.health.probe import BODY_LIMIT, ProbeResult, probe
 from config.model import HealthUrl
 from tests.health.conftest import TLS_HOST, Pki

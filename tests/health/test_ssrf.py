@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 import pytest
 
 import bot.health.probe as probe_module
-from bot.health.guard import NetPolicy
+from bot.core.netguard import NetPolicy
 from bot.health.probe import probe
 from config.model import HealthUrl
 from tests.health.conftest import Pki

@@ -9,16 +9,16 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot import logs
-from bot.scans import request_scan
+from bot.core import logs
+from bot.lifecycle.requests import request_scan
 from tests.support.harness import Depup
 from tests.test_e2e_upgrades import REPO, REQUIREMENTS, files
 
 FIELDS = ("delivery", "installation", "repo", "job")
 OWN = ("bot", "handlers", "config")
 WRITER = "maint"
-# Known exception: bot/changelog.py logs the upstream project's repository under the same "repo" key, which then wins
-# over the bound one on that line (the field is present, its value names another repository).
+# Known exception: bot/risk/changelog.py logs the upstream project's repository under the same "repo" key, which then
+# wins over the bound one on that line (the field is present, its value names another repository).
 UPSTREAM_REPO = frozenset({"release notes unavailable"})
 
 
@@ -35,8 +35,8 @@ def captured(run: Callable[[], None]) -> list[dict[str, Any]]:
 
 
 def split(lines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    web = [line for line in lines if line["logger"] == "bot.web"]
-    return web, [line for line in lines if line["logger"] != "bot.web"]
+    web = [line for line in lines if line["logger"] == "bot.process.web"]
+    return web, [line for line in lines if line["logger"] != "bot.process.web"]
 
 
 def without(lines: list[dict[str, Any]], fields: tuple[str, ...]) -> list[tuple[str, str, list[str]]]:

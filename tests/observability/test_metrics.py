@@ -13,14 +13,15 @@ import pytest
 from prometheus_client import REGISTRY
 from redis import Redis
 
-from bot import metrics
-from bot.context import Context
+from bot.core import metrics
+from bot.core.delivery import Delivery
+from bot.core.queue import enqueue_delivery
+from bot.core.settings import Settings
 from bot.errors import RateLimited
-from bot.github import RATELIMIT_PREFIX, Metered, ratelimit_states
-from bot.queue import enqueue_delivery
-from bot.router import Delivery, Router
-from bot.scans import request_scan
-from bot.settings import Settings
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.github.client import RATELIMIT_PREFIX, Metered, ratelimit_states
+from bot.lifecycle.requests import request_scan
 from tests.rollback import test_e2e_rollback as rollback
 from tests.support.harness import Depup
 from tests.support.worker import build_runtime, drain, installed
@@ -243,7 +244,7 @@ def test_runtime(redis_url: str, redis_client: Redis) -> Iterator[tuple[Settings
 def test_a_failing_handler_counts_each_attempt_then_the_failure(
     test_runtime: tuple[Settings, dict[str, int]], redis_client: Redis
 ) -> None:
-    from bot import runtime
+    from bot.process import runtime
 
     rt = runtime.current()
     name = "tests.observability.test_metrics.failing_router.<locals>.broken"
@@ -258,7 +259,7 @@ def test_a_failing_handler_counts_each_attempt_then_the_failure(
 
 
 def test_a_rate_limited_handler_postpones_the_job(test_runtime: tuple[Settings, dict[str, int]]) -> None:
-    from bot import runtime
+    from bot.process import runtime
 
     rt = runtime.current()
     test_runtime[1]["limited"] = 1

@@ -13,14 +13,15 @@ import pytest
 from redis import Redis
 from rq import Worker
 
-from bot import cli
-from bot.context import Context
-from bot.github import Metered
-from bot.queue import enqueue_delivery
-from bot.repos import RepoRecord, RepoRegistry
-from bot.router import Delivery, Router
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
+from bot.core.delivery import Delivery
+from bot.core.queue import enqueue_delivery
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
+from bot.events.context import Context
+from bot.events.router import Router
+from bot.github.client import Metered
+from bot.process import cli
+from bot.repos.registry import RepoRecord, RepoRegistry
 from tests.support.worker import build_runtime, drain, installed
 
 SECRET = "payload-marker-8c1f"  # stands for anything a payload carries: it must never be printed
@@ -125,7 +126,7 @@ def test_a_failed_job_is_requeued_as_docs_operations_says(
     from pathlib import Path
 
     rq = Path(sys.executable).parent / "rq"
-    args = [str(rq), "requeue", "-u", redis_url, "-S", "bot.serializer.JSONSerializer", "--queue", "depup"]
+    args = [str(rq), "requeue", "-u", redis_url, "-S", "bot.core.serializer.JSONSerializer", "--queue", "depup"]
     done = subprocess.run([*args, state["failed"]], capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert cli.main(["status", "--json"]) == 0

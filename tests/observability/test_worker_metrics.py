@@ -20,10 +20,10 @@ from prometheus_client.mmap_dict import MmapedDict, mmap_key
 from prometheus_client.multiprocess import MultiProcessCollector
 from redis import Redis
 
-from bot import metrics
-from bot.queue import make_queue
-from bot.scans import request_scan
-from bot.web import WEBHOOK_PATH, create_app
+from bot.core import metrics
+from bot.core.queue import make_queue
+from bot.lifecycle.requests import request_scan
+from bot.process.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import settings_for
 from tests.support.http import LiveServer
@@ -36,7 +36,7 @@ from tests.test_processes import env_for, free_port
 @contextmanager
 def process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, stderr=err)
+        proc = subprocess.Popen([sys.executable, "-m", "bot.process.cli", *args], env=env, stderr=err)
         try:
             yield proc
         finally:
@@ -125,7 +125,7 @@ def test_worker_serves_the_metrics_of_its_job_processes(
 
 
 def test_cron_serves_queue_gauges(fake_github: FakeGitHub, redis_url: str, redis_client: Redis, tmp_path: Path) -> None:
-    from bot.repos import RepoRecord, RepoRegistry
+    from bot.repos.registry import RepoRecord, RepoRegistry
 
     RepoRegistry(redis_client).add([RepoRecord("octo-org/shop", 1, 7, "main")])
     redis_client.rpush("rq:queue:depup", "some-job-id")
@@ -141,7 +141,7 @@ def test_cron_serves_queue_gauges(fake_github: FakeGitHub, redis_url: str, redis
 
 def test_a_bad_metrics_port_is_a_settings_error(fake_github: FakeGitHub, redis_url: str) -> None:
     env = {**env_for(fake_github, redis_url), "DEPUP_METRICS_PORT": "http"}
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, capture_output=True)
+    done = subprocess.run([sys.executable, "-m", "bot.process.cli", "worker", "--burst"], env=env, capture_output=True)
     assert done.returncode == 2
     assert done.stderr.decode().strip() == "depup: DEPUP_METRICS_PORT must be a port number (1-65535), not 'http'"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from redis import Redis
 
-from bot.changelog import ChangelogReader
 from bot.deps.model import Ecosystem, PackageInfo
-from bot.github import GitHubClients
+from bot.github.client import GitHubClients
+from bot.risk.changelog import ChangelogReader
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import settings_for
 

@@ -14,8 +14,8 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from bot import audit
+from bot.core.serializer import JSONSerializer
 from bot.lifecycle.state import DASHBOARD_LABEL, DashboardState
-from bot.serializer import JSONSerializer
 from tests.fakegithub import FakeGitHub
 from tests.support.harness import Depup
 

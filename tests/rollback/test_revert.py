@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import pytest
 from redis import Redis
 
-from bot.github import GitHubClients, InstallationClient
+from bot.github.client import GitHubClients, InstallationClient
 from bot.lifecycle.pulls import BOT_AUTHOR
-from bot.repos import RepoRecord
+from bot.repos.registry import RepoRecord
 from bot.rollback import Revert, RevertRefused, build_revert, push_revert
 from bot.rollback.revert import three_way_merge
 from tests.fakegithub import FakeGitHub

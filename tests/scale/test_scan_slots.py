@@ -14,11 +14,11 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 from rq.serializers import JSONSerializer
 
-from bot import runtime
+from bot.core.settings import Settings
 from bot.lifecycle import lock
 from bot.lifecycle.lock import InstallationBusy, installation_slot, scan_slots_key
-from bot.scans import request_scan
-from bot.settings import Settings
+from bot.lifecycle.requests import request_scan
+from bot.process import runtime
 from tests.support.harness import Depup
 
 REPO = "octo-org/app"

@@ -1,6 +1,6 @@
 """REDIS_URL with Redis Sentinel: ``redis+sentinel://HOST[:PORT][,HOST[:PORT]...]/SERVICE[/DB]`` is read into the
 Sentinels to ask and the master to use, checked at start-up (a mistake is a one-line error that never shows a
-password), and turned into a client of the master by bot.runtime.connect. The last test runs a real Sentinel
+password), and turned into a client of the master by bot.process.runtime.connect. The last test runs a real Sentinel
 in front of a Redis of its own, and a `depup worker` (rq with its scheduler, which rebuilds its connection in
 a forked process) works a job through it."""
 
@@ -20,12 +20,12 @@ from redis import Redis, RedisError
 from redis.sentinel import SentinelConnectionPool
 from rq.job import Job, JobStatus
 
-from bot import runtime
+from bot.core.delivery import Delivery
+from bot.core.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_kwargs, enqueue_delivery, make_queue
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Role, SentinelUrl, Settings, parse_sentinel_url, redact_url
 from bot.errors import SettingsError
-from bot.queue import JOB_PROCESS_DELIVERY, delivery_job_id, delivery_kwargs, enqueue_delivery, make_queue
-from bot.router import Delivery
-from bot.serializer import JSONSerializer
-from bot.settings import Role, SentinelUrl, Settings, parse_sentinel_url, redact_url
+from bot.process import runtime
 from tests.support.keys import rsa_private_key_pem
 
 
@@ -210,7 +210,7 @@ def test_a_worker_works_jobs_through_a_real_sentinel(sentinel: int) -> None:
         datetime.now(UTC) - timedelta(seconds=1), JOB_PROCESS_DELIVERY, kwargs=delivery_kwargs(later), job_id="due"
     )
     worker = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "worker", "--burst"], env=env, timeout=60, capture_output=True
+        [sys.executable, "-m", "bot.process.cli", "worker", "--burst"], env=env, timeout=60, capture_output=True
     )
     assert worker.returncode == 0, worker.stderr.decode()[-2000:]
     for job_id in (delivery_job_id("sentinel-1"), "due"):

@@ -1,6 +1,6 @@
 """Scale-out safety: several `depup worker` processes (rq's forking worker, as on several machines) share one
 Redis and one GitHub. Scans of one repository never run at once (the repository lock), the writes of one
-installation never overlap and keep their spacing (bot.github.WriteGate), redelivered webhooks run once, and
+installation never overlap and keep their spacing (bot.github.client.WriteGate), redelivered webhooks run once, and
 every repository ends with exactly one dashboard and exactly the pull requests of its twin repository (same
 files), no branch, comment or check run twice."""
 
@@ -26,8 +26,8 @@ from bench.scale import (
     variants,
     worker_logs,
 )
-from bot.repos import RepoRecord, RepoRegistry
-from bot.scans import request_scan
+from bot.lifecycle.requests import request_scan
+from bot.repos.registry import RepoRecord, RepoRegistry
 from tests.fakegithub import FakeGitHub
 from tests.support.osv_server import OsvServer
 from tests.support.registry_server import RegistryServer

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pytest
 from redis import Redis
 
-from bot import runtime
-from bot.settings import Settings
-from bot.web import WEBHOOK_PATH, create_app
+from bot.core.settings import Settings
+from bot.process import runtime
+from bot.process.web import WEBHOOK_PATH, create_app
 from tests.fakegithub import FakeGitHub
 from tests.support.http import LiveServer
 from tests.support.osv_server import OsvServer

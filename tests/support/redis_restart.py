@@ -20,9 +20,9 @@ from redis.exceptions import RedisError
 from rq import Queue, Worker
 from rq.job import Job, JobStatus
 
-from bot.recovery import epoch
-from bot.repos import RepoRegistry
-from bot.serializer import JSONSerializer
+from bot.core.serializer import JSONSerializer
+from bot.repos.recovery import epoch
+from bot.repos.registry import RepoRegistry
 from tests.test_processes import free_port
 
 HANG_GUARD = 120.0
@@ -89,7 +89,7 @@ def wait_until(condition: Callable[[], bool], what: str, guard: float = HANG_GUA
 @contextmanager
 def depup_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], env=env, stderr=err)
+        proc = subprocess.Popen([sys.executable, "-m", "bot.process.cli", *args], env=env, stderr=err)
     try:
         yield proc
     finally:
@@ -100,7 +100,7 @@ def depup_process(args: list[str], env: dict[str, str], log: Path) -> Iterator[s
 
 def status(env: dict[str, str]) -> dict[str, object]:
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "status", "--json", "--failed", "0"],
+        [sys.executable, "-m", "bot.process.cli", "status", "--json", "--failed", "0"],
         env=env, capture_output=True, timeout=60, check=True,
     )  # fmt: skip
     report: dict[str, object] = json.loads(done.stdout)

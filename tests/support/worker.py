@@ -8,12 +8,12 @@ from contextlib import contextmanager
 from redis import Redis
 from rq import SimpleWorker
 
-from bot import runtime
-from bot.github import GitHubClients
-from bot.queue import make_queue
-from bot.router import Router
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
+from bot.core.queue import make_queue
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
+from bot.events.router import Router
+from bot.github.client import GitHubClients
+from bot.process import runtime
 
 
 def build_runtime(settings: Settings, redis: Redis, router: Router | None = None) -> runtime.Runtime:

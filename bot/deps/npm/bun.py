@@ -53,9 +53,8 @@ from bot.deps.model import Problem
 from bot.deps.npm import semver
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.jsonspan import Document, JsonError, Member, load_document
-from bot.deps.npm.lockfile import npmrc_registry_lines
 from bot.deps.npm.locks import JsLock, Patch, unreadable
-from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files
+from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files, npmrc_registry_lines
 from bot.deps.npm.tools import Tool
 
 __all__ = ["BUN", "parse_jsonc", "read_bun_lock"]

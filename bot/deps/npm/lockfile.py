@@ -17,8 +17,7 @@ run programs the repository chooses.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
 from bot.deps.confine import Outside
@@ -26,14 +25,13 @@ from bot.deps.model import Dependency
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.locks import LOCKFILES, Manager
 from bot.deps.npm.manifest import workspace_globs
-from bot.deps.npm.relock import Job, LockResult, Relocker, Step, run_relock
+from bot.deps.npm.relock import Job, LockResult, Relocker, Step, npmrc_registry_lines, run_relock
 from bot.deps.npm.tools import Tool, Wanted, declared, tool_for
 from bot.deps.npm.workspaces import workspace_match
 
 __all__ = ["LOCKFILE_NAMES", "LockResult", "install_spec", "regenerate_lock", "relocker_for"]
 
 LOCKFILE_NAMES = tuple(LOCKFILES)
-_NPMRC_REGISTRY = re.compile(r"^\s*(?:@[^:\s]+:)?registry\s*=", re.MULTILINE)
 
 
 def install_spec(dependency: Dependency, version: str) -> str:
@@ -197,20 +195,3 @@ class _Npm:
 
 
 NPM = _Npm()
-
-
-def npmrc_registry_lines(project: Path) -> list[str]:
-    """The ``registry`` and ``@scope:registry`` lines of the project's ``.npmrc`` (the only ones tools are given)."""
-    npmrc = project / ".npmrc"
-    if not npmrc.is_file() or npmrc.is_symlink():
-        return []
-    return [line for line in npmrc.read_text(errors="replace").splitlines() if _NPMRC_REGISTRY.match(line)]
-
-
-def registry_settings(lines: Sequence[str]) -> Mapping[str, str]:
-    """``{"registry": url, "@scope:registry": url}`` from kept ``.npmrc`` lines."""
-    settings: dict[str, str] = {}
-    for line in lines:
-        key, _, value = line.partition("=")
-        settings[key.strip()] = value.strip()
-    return settings

@@ -58,7 +58,7 @@ from bot.deps.npm import semver, yamledit
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.edit import ManifestEditError
 from bot.deps.npm.locks import JsLock, Patch
-from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files
+from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files, npmrc_registry_lines
 from bot.deps.npm.specs import classify
 from bot.deps.npm.tools import Tool
 
@@ -828,8 +828,6 @@ class _Pnpm:
         return "^5"
 
     def outside(self, project: Path, lock_name: str) -> list[Outside]:
-        from bot.deps.npm.lockfile import npmrc_registry_lines
-
         found = references_outside(project, lock_name, npmrc_registry_lines(project))
         for path in _package_files(project):
             document = _read_json(path)
@@ -861,8 +859,6 @@ class _Pnpm:
         return found
 
     def prepare(self, project: Path, work: Path, job: Job) -> None:
-        from bot.deps.npm.lockfile import npmrc_registry_lines
-
         workspace = _workspace_data(project)
         kept = {k: v for k, v in workspace.items() if k in _WORKSPACE_KEPT} if workspace else {}
         if isinstance(kept.get("lockfile"), dict):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -30,6 +31,7 @@ from bot.deps.confine import Outside, refusal, tool_environment
 from bot.deps.npm.tools import Tool
 
 _TAIL = 2000
+_NPMRC_REGISTRY = re.compile(r"^\s*(?:@[^:\s]+:)?registry\s*=", re.MULTILINE)
 SKIPPED_DIRS = frozenset({"node_modules", ".git", ".hg", ".svn"})
 
 
@@ -201,3 +203,11 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 def tail(output: bytes | None) -> str:
     return (output or b"").decode("utf-8", "replace")[-_TAIL:].strip()
+
+
+def npmrc_registry_lines(project: Path) -> list[str]:
+    """The ``registry`` and ``@scope:registry`` lines of the project's ``.npmrc`` (the only ones tools are given)."""
+    npmrc = project / ".npmrc"
+    if not npmrc.is_file() or npmrc.is_symlink():
+        return []
+    return [line for line in npmrc.read_text(errors="replace").splitlines() if _NPMRC_REGISTRY.match(line)]

@@ -20,6 +20,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from bot.deps.model import Dependency
 from bot.deps.python.errors import ManifestEditError
+from bot.deps.python.parse import parse_python_manifest
 from bot.deps.python.tomlscan import TomlPath, TomlScanError, scan_strings
 
 
@@ -68,8 +69,6 @@ def _check_span(text: str, dep: Dependency, new: str) -> None:
 
 
 def _verify_reparse(path: str, old: str, new: str, edits: Sequence[tuple[Dependency, str]]) -> None:
-    from bot.deps.python import parse_python_manifest  # the package imports this module
-
     before = parse_python_manifest(path, old).dependencies
     after = parse_python_manifest(path, new).dependencies
     if len(before) != len(after):

@@ -31,7 +31,7 @@ from types import TracebackType
 import orjson
 from redis import Redis
 
-from bot import metrics
+from bot.core import metrics
 from bot.deps.model import Ecosystem, PackageInfo
 from bot.deps.registry import npm, pypi
 from bot.deps.registry.cache import CacheKey, Entry, RegistryCache

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import httpx
 
+from bot.core.tls import tls_context
 from bot.deps.model import Ecosystem
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.registry.urls import redact
-from bot.tls import tls_context
 
 USER_AGENT = "depup (dependency upgrades; registry metadata lookups)"
 MAX_BODY_BYTES = 128 * 1024 * 1024

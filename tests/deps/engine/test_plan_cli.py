@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.cli import main
+from bot.process.cli import main
 from tests.support.registry_server import RegistryServer
 
 ROOT = Path(__file__).resolve().parents[3]

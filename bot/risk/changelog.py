@@ -21,7 +21,7 @@ from redis import Redis
 from bot.deps.model import PackageInfo
 from bot.deps.registry.links import url_kind
 from bot.errors import GitHubError
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.risk.model import BreakingNotes
 from bot.risk.notes import breaking_notes
 

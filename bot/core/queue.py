@@ -13,9 +13,9 @@ from redis import Redis
 from redis.exceptions import WatchError
 from rq import Queue, Retry
 
-from bot.router import Delivery
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
+from bot.core.delivery import Delivery
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
 
 JOB_PROCESS_DELIVERY = "bot.jobs.process_delivery"
 

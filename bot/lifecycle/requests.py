@@ -25,9 +25,9 @@ from rq import Queue
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.registry import ScheduledJobRegistry
 
-from bot.queue import job_options
-from bot.repos import RepoRecord
-from bot.settings import Settings
+from bot.core.queue import job_options
+from bot.core.settings import Settings
+from bot.repos.registry import RepoRecord
 
 JOB_SCAN = "bot.jobs.scan_repo"
 SCHEDULES = "depup:schedules"  # hash: full name -> "cron|timezone|enabled", written by each scan

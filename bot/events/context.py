@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from redis import Redis
 
+from bot.core.queue import make_queue
+from bot.core.settings import Settings
 from bot.errors import DepupError
-from bot.github import GitHubClients, InstallationClient
-from bot.queue import make_queue
-from bot.recovery import find_repo
-from bot.repos import RepoRecord, RepoRegistry
-from bot.scans import request_scan
-from bot.settings import Settings
+from bot.github.client import GitHubClients, InstallationClient
+from bot.lifecycle.requests import request_scan
+from bot.repos.recovery import find_repo
+from bot.repos.registry import RepoRecord, RepoRegistry
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Context:
 
     def repo(self, full_name: str) -> RepoRecord | None:
         """The registry's record of ``full_name``, the registry rebuilt from GitHub first when it has none and is
-        not known to be complete (Redis lost its data): ``bot.recovery.find_repo``."""
+        not known to be complete (Redis lost its data): ``bot.repos.recovery.find_repo``."""
         return find_repo(self.redis, self.settings, self.clients, full_name)
 
     def request_scan(self, full_name: str, reason: str, delivery: str = "") -> bool:

@@ -130,8 +130,9 @@ class Settings:
 
 SENTINEL_SCHEMES = {"redis+sentinel": False, "rediss+sentinel": True}  # scheme -> TLS
 DEFAULT_SENTINEL_PORT = 26379
-# The processes that connect through bot.runtime.connect, which knows Sentinel URLs. The web process and the
-# operator tools still call Redis.from_url (bot/web.py, bot/cli.py): they join once they use bot.runtime.connect.
+# The processes that connect through bot.process.runtime.connect, which knows Sentinel URLs. The web process and
+# the operator tools still call Redis.from_url (bot/process/web.py, bot/process/cli.py): they join once they use
+# bot.process.runtime.connect.
 SENTINEL_ROLES = frozenset({Role.WORKER, Role.CRON})
 
 
@@ -234,7 +235,7 @@ def _check_redis_url(url: str, role: Role) -> None:
 
 def _probe_allow(value: str) -> str:
     """Checked at start-up, so that a typo stops the process instead of the first health probe."""
-    from bot.health.guard import NetPolicy
+    from bot.core.netguard import NetPolicy
 
     NetPolicy.parse(value)
     return value

@@ -20,7 +20,7 @@ from bot.deps.npm.discover import reads as npm_reads
 from bot.deps.python.discover import reads as python_reads
 from bot.deps.scan import DEFAULT_IGNORED_DIRS
 from bot.errors import GitHubError
-from bot.github import InstallationClient, json_body
+from bot.github.client import InstallationClient, json_body
 from bot.risk.imports import SKIP_SOURCE_DIRS, SOURCE_SUFFIXES
 
 CONFIG_PATH = ".github/depup.yml"

@@ -18,11 +18,11 @@ from redis.exceptions import RedisError
 from redis.sentinel import Sentinel
 from rq import Queue
 
+from bot.core.queue import make_queue
+from bot.core.settings import Settings, parse_sentinel_url, redact_url
 from bot.errors import DepupError, RedisUnavailable
-from bot.github import GitHubClients
-from bot.queue import make_queue
-from bot.router import Router
-from bot.settings import Settings, parse_sentinel_url, redact_url
+from bot.events.router import Router
+from bot.github.client import GitHubClients
 
 log = logging.getLogger(__name__)
 BACKOFF_START_SECONDS = 1.0
@@ -46,7 +46,7 @@ def connect(url: str, **options: Any) -> Redis:
 
     ``redis://``, ``rediss://`` and ``unix://`` URLs are redis-py's own; a ``redis+sentinel://`` URL gives a
     client of the master the Sentinels name for the service, which finds the new master after a failover
-    (bot.settings.parse_sentinel_url reads the URL).
+    (bot.core.settings.parse_sentinel_url reads the URL).
     """
     target = parse_sentinel_url(url)
     if target is None:
@@ -102,7 +102,7 @@ def load_router(module_name: str) -> Router:
     module = importlib.import_module(module_name)
     router = getattr(module, "router", None)
     if not isinstance(router, Router):
-        raise DepupError(f"{module_name}.router must be a bot.router.Router")
+        raise DepupError(f"{module_name}.router must be a bot.events.router.Router")
     return router
 
 

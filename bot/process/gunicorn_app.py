@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from bot.settings import MAX_WEBHOOK_BYTES, Settings
+from bot.core.settings import MAX_WEBHOOK_BYTES, Settings
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-log = logging.getLogger("bot.web")
+log = logging.getLogger("bot.process.web")
 
 WORKER_CLASS = "gevent"
 DEFAULT_CONNECTIONS = 1000  # per worker process (gunicorn's worker_connections)
@@ -115,7 +115,7 @@ class BufferedBody:
 
 
 def _refused(outcome: str, seconds: float) -> None:
-    from bot import logs, metrics
+    from bot.core import logs, metrics
 
     metrics.observe("unverified", outcome, seconds)
     logs.throttled(log, f"refused:{outcome}", f"webhook refused: {outcome.replace('_', ' ')}")
@@ -132,7 +132,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> WSGIApplication:
-        from bot.web import create_app
+        from bot.process.web import create_app
 
         app: Flask = create_app(self._settings)
         return BufferedBody(

@@ -1,7 +1,7 @@
 """The web process: receives GitHub's webhooks, checks them, and hands them to the queue in milliseconds.
 
 It never calls GitHub. Under ``depup web`` the body has been read already, within a deadline (408) and the size limit
-(413), by ``bot.gunicorn_app.BufferedBody``. Order of checks on ``POST /api/github/webhooks``: size (413, before
+(413), by ``bot.process.gunicorn_app.BufferedBody``. Order of checks on ``POST /api/github/webhooks``: size (413, before
 reading the body; chunked bodies are read one byte past the limit),
 signature over the raw body (401, constant-time), headers (400), body (400: not a JSON object, or nested more
 than ``MAX_PAYLOAD_DEPTH`` levels), then ``ping`` (200), dedup and enqueue (202 accepted / 200 duplicate), or
@@ -26,10 +26,10 @@ from redis.exceptions import RedisError
 from rq import Queue
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from bot import logs, metrics
-from bot.queue import Enqueued, enqueue_delivery, make_queue
-from bot.router import Delivery
-from bot.settings import MAX_WEBHOOK_BYTES, Role, Settings
+from bot.core import logs, metrics
+from bot.core.delivery import Delivery
+from bot.core.queue import Enqueued, enqueue_delivery, make_queue
+from bot.core.settings import MAX_WEBHOOK_BYTES, Role, Settings
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ so jobs are enqueued here through a JSON queue; the schedule bookkeeping is rq's
 
 The loop is depup's (``JsonCronScheduler.start``): rq's ends the process on the first Redis error. Here a Redis
 error is logged in one line and retried with backoff (1 s doubling to 30 s); every ``CHECK_SECONDS`` the loop also
-looks for the epoch mark (``bot.recovery.check_epoch``), so an emptied Redis is noticed within that time and the
+looks for the epoch mark (``bot.repos.recovery.check_epoch``), so an emptied Redis is noticed within that time and the
 recovery job enqueued; rq's heartbeat registers the scheduler again in an emptied Redis.
 """
 
@@ -27,11 +27,11 @@ from rq.job import Job
 from rq.webhook import Webhook
 
 from bot import jobs
-from bot.queue import make_queue
-from bot.recovery import CHECK_SECONDS, check_epoch
-from bot.runtime import BACKOFF_MAX_SECONDS, BACKOFF_START_SECONDS, redis_unavailable
-from bot.serializer import JSONSerializer
-from bot.settings import Settings
+from bot.core.queue import make_queue
+from bot.core.serializer import JSONSerializer
+from bot.core.settings import Settings
+from bot.process.runtime import BACKOFF_MAX_SECONDS, BACKOFF_START_SECONDS, redis_unavailable
+from bot.repos.recovery import CHECK_SECONDS, check_epoch
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from githubkit_schemas.latest.models import FullRepository, Repository
 
 from bot.errors import NotFound
-from bot.github import AppClient, GitHubClients, InstallationClient
-from bot.repos import RepoRecord, RepoRegistry
+from bot.github.client import AppClient, GitHubClients, InstallationClient
+from bot.repos.registry import RepoRecord, RepoRegistry
 
 log = logging.getLogger(__name__)
 

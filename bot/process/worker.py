@@ -28,10 +28,10 @@ from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.job_lifecycle import call_exception_handlers, format_exc_info
 
-from bot import logs
-from bot.metrics import MeteredWorker
-from bot.runtime import redis_unavailable, wait_for_redis
-from bot.serializer import JSONSerializer
+from bot.core import logs
+from bot.core.metrics import MeteredWorker
+from bot.core.serializer import JSONSerializer
+from bot.process.runtime import redis_unavailable, wait_for_redis
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def run(
 
 
 def make_probe(url: str) -> Redis:
-    from bot.runtime import connect
+    from bot.process.runtime import connect
 
     return connect(url, socket_connect_timeout=2, socket_timeout=2)
 

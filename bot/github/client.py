@@ -37,10 +37,11 @@ from githubkit.exception import (
 from githubkit.retry import RetryOption
 from redis import Redis, RedisError
 
-from bot import __version__, metrics
+from bot import __version__
+from bot.core import metrics
+from bot.core.settings import Settings
+from bot.core.tls import tls_context
 from bot.errors import GitHubError, GitHubRequestError, GitHubUnavailable, NotFound, RateLimited, RedisUnavailable
-from bot.settings import Settings
-from bot.tls import tls_context
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ deliveries and scans, probe rounds) and the registry of installed repositories. 
   (``bot.health.watch.rederive``) and queues a scan. Scans are level-triggered (they read the repository, its pull
   requests, CI and dashboard from GitHub and do what is due), so a scan stands in for every lost delivery,
   retry or postponed scan that would have led to one.
-* ``depup:repos:complete`` (``bot.repos``): set by every full rebuild of the registry. A lookup that misses while it
-  is gone rebuilds the registry first (``find_repo``, one worker at a time), so a push that arrives before the
+* ``depup:repos:complete`` (``bot.repos.registry``): set by every full rebuild of the registry. A lookup that misses
+  while it is gone rebuilds the registry first (``find_repo``, one worker at a time), so a push that arrives before the
   recovery job ran is not skipped as "repository not installed".
 
 What cannot be brought back is listed in docs/operations.md ("When Redis loses its data").
@@ -25,10 +25,10 @@ from datetime import UTC, datetime
 from redis import Redis
 from rq import Queue
 
-from bot.github import GitHubClients
-from bot.installations import reconcile
-from bot.repos import RepoRecord, RepoRegistry
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.github.client import GitHubClients
+from bot.repos.installations import reconcile
+from bot.repos.registry import RepoRecord, RepoRegistry
 
 log = logging.getLogger(__name__)
 

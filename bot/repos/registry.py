@@ -3,7 +3,7 @@
 It is a cache of what GitHub knows (GitHub stays the source of truth): webhooks keep it current, and the
 ``reconcile_installations`` cron job rebuilds it from the API, so losing Redis loses nothing. A full rebuild leaves
 a mark (``complete``): a lookup that misses while the mark is gone (Redis lost its data, or no rebuild ever ran)
-rebuilds the registry first (``bot.recovery.find_repo``) instead of taking the repository for not installed.
+rebuilds the registry first (``bot.repos.recovery.find_repo``) instead of taking the repository for not installed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The ``depup`` command: the Procfile's processes and operator tools.
 
-    depup web        the webhook receiver (gunicorn serving bot.web:create_app)
+    depup web        the webhook receiver (gunicorn serving bot.process.web:create_app)
     depup worker     an rq worker with the scheduler, running handlers (JSON serializer)
     depup cron       the one periodic-job scheduler
     depup reconcile  rebuild the installed-repository registry from GitHub now
@@ -22,8 +22,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.core.settings import Role, Settings
 from bot.errors import GitHubUnavailable, RedisUnavailable, SettingsError
-from bot.settings import Role, Settings
 
 EXIT_SETTINGS = 2  # a missing or bad setting
 EXIT_UNREACHABLE = 2  # a dependency (Redis, GitHub) an operator command needs did not answer
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         redis_exceptions = sys.modules.get("redis.exceptions")
         if redis_exceptions is None or not isinstance(e, redis_exceptions.RedisError):
             raise
-        from bot.runtime import redis_unavailable
+        from bot.process.runtime import redis_unavailable
 
         print(f"depup: {redis_unavailable(e, os.environ.get('REDIS_URL', ''))}", file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -117,6 +117,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     from redis import Redis
 
+    from bot.core.progress import Progress
     from bot.deps.registry.client import RegistryClient
     from bot.deps.report import to_json, to_text
     from bot.deps.survey import survey
@@ -124,7 +125,6 @@ def _plan(args: argparse.Namespace) -> int:
     from bot.plan import Sources, make_plan, policy_for, scope_for
     from bot.plan.export import plan_json, plan_text
     from bot.plan.render import plan_markdown
-    from bot.progress import Progress
     from bot.risk.imports import index_imports
     from config.loader import default_config, load_config
 
@@ -216,9 +216,10 @@ def _status(args: argparse.Namespace) -> int:
 
     from redis import Redis, RedisError
 
-    from bot import metrics
-    from bot.github import ratelimit_states
-    from bot.repos import RepoRegistry
+    from bot.core import metrics
+    from bot.github.client import ratelimit_states
+    from bot.process import status
+    from bot.repos.registry import RepoRegistry
 
     settings = Settings.from_env(role=Role.TOOL)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
@@ -229,9 +230,9 @@ def _status(args: argparse.Namespace) -> int:
         repos = RepoRegistry(redis)
         known, installations = len(repos.all()), len(repos.installations())
         alive = metrics.workers(redis, settings.queue_name)
-        parts = metrics.liveness(redis, settings.queue_name)
+        parts = status.liveness(redis, settings.queue_name)
     except RedisError as e:
-        from bot.runtime import redis_unavailable
+        from bot.process.runtime import redis_unavailable
 
         raise redis_unavailable(e, settings.redis_url) from e
     if args.json:
@@ -289,7 +290,7 @@ def _metrics_port(args: argparse.Namespace) -> int | None:
 
 
 def _settings(role: Role) -> Settings:
-    from bot import logs
+    from bot.core import logs
 
     settings = Settings.from_env(role=role)
     logs.configure(settings.log_level, settings.log_format)
@@ -301,8 +302,8 @@ def _web(args: argparse.Namespace) -> int:
     workers = args.workers or _positive("WEB_CONCURRENCY", os.environ.get("WEB_CONCURRENCY", "").strip() or "2")
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Whatever the number of workers: a replaced worker's counters must survive it, and the arbiter clears a dead
-        # worker's gauges there. Set before prometheus_client is imported by the workers (bot.web is loaded after
-        # fork); removed when depup web stops.
+        # worker's gauges there. Set before prometheus_client is imported by the workers (bot.process.web is loaded
+        # after fork); removed when depup web stops.
         import atexit
         import shutil
 
@@ -316,7 +317,7 @@ def _web(args: argparse.Namespace) -> int:
 
         atexit.register(remove)
     bind = args.bind or f"0.0.0.0:{os.environ.get('PORT', '3000')}"
-    from bot.gunicorn_app import DEFAULT_CONNECTIONS, serve
+    from bot.process.gunicorn_app import DEFAULT_CONNECTIONS, serve
 
     return serve(settings, bind=bind, workers=workers, connections=args.connections or DEFAULT_CONNECTIONS)
 
@@ -345,7 +346,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     import time
 
-    from bot import metrics, runtime
+    from bot.core import metrics
+    from bot.process import runtime
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
@@ -355,7 +357,7 @@ def _worker(args: argparse.Namespace) -> int:
 
         metrics.use_worker_directory(directory)
         start_http_server(port, registry=metrics.worker_registry(directory))
-    from bot import worker
+    from bot.process import worker
 
     # Redis unreachable (at the start or later): retried with backoff, one line per attempt, never an exit: a
     # long-running process should outlive a Redis restart (under honcho one exit stops all three processes).
@@ -369,8 +371,8 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _cron(args: argparse.Namespace) -> int:
-    from bot.cron import build_scheduler
-    from bot.runtime import redis_for_worker
+    from bot.process.cron import build_scheduler
+    from bot.process.runtime import redis_for_worker
 
     port = _metrics_port(args)
     settings = _settings(Role.CRON)
@@ -378,10 +380,10 @@ def _cron(args: argparse.Namespace) -> int:
     if port is not None:
         from prometheus_client import start_http_server
 
-        from bot import metrics
+        from bot.process import status
 
-        start_http_server(port, registry=metrics.cron_registry(redis, settings.queue_name))
-    build_scheduler(settings, redis).start()  # retries Redis with backoff: see bot.cron
+        start_http_server(port, registry=status.cron_registry(redis, settings.queue_name))
+    build_scheduler(settings, redis).start()  # retries Redis with backoff: see bot.process.cron
     return 0
 
 
@@ -390,9 +392,9 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     from redis.exceptions import RedisError
 
-    from bot import runtime
-    from bot.installations import reconcile
-    from bot.repos import RepoRegistry
+    from bot.process import runtime
+    from bot.repos.installations import reconcile
+    from bot.repos.registry import RepoRegistry
 
     settings = _settings(Role.WORKER)
     rt = runtime.build(settings)
@@ -402,7 +404,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     except GitHubUnavailable as e:
         raise GitHubUnavailable(f"GitHub unreachable at {settings.github_api_url}: {e}") from e
     except RedisError as e:
-        from bot.runtime import redis_unavailable
+        from bot.process.runtime import redis_unavailable
 
         raise redis_unavailable(e, settings.redis_url) from e
     print(json.dumps(result))

@@ -1,0 +1,1 @@
+"""Process entry points: the CLI, the web app under gunicorn, the worker, cron and their runtime."""

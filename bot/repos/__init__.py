@@ -1,0 +1,1 @@
+"""The registry of installed repositories, installation reconciling, and recovery when Redis lost it."""
