@@ -445,6 +445,15 @@ def test_regression_yamledit_two_edits_of_one_value_are_refused() -> None:
     assert one == "catalog:\n  a: x1.2.3   # comment\nb: x\n"
 
 
+def test_an_override_edited_to_an_alias_reads_back_as_the_alias() -> None:
+    """npm reads ``npm:`` whatever its case: an entry edited to ``NPM:b@^2`` is an alias of b, range ``^2``."""
+    text = '{"overrides": {"cookie": "^1.1.1"}}'
+    [dependency] = parse_package_json("package.json", text).dependencies
+    edited = npm_edit.apply_edits(text, [(dependency, "NPM:b@^2")])
+    [again] = parse_package_json("package.json", edited).dependencies
+    assert edited == '{"overrides": {"cookie": "NPM:b@^2"}}' and (again.key, again.constraint) == ("b", "^2")
+
+
 def test_regression_yarn_v1_number_too_long_for_python_is_read_as_yarn_reads_it() -> None:
     """``int()`` refuses more than 4,300 digits (ValueError out of read_yarn_lock); yarn's JavaScript reads every
     number as a double, so depup does too."""

@@ -92,14 +92,15 @@ def test_pipfile(budget: Budget) -> None:
         path=st.sampled_from(["Pipfile", "sub/Pipfile"]),
         data=st.data(),
     )
-    def check(text: str, path: str, data: st.DataObject) -> None:
+    @example(text="[packages]\n0 = 0x" + "f" * 3600 + "\n", path="Pipfile", data=None)  # found at 3,000: fixed
+    def check(text: str, path: str, data: st.DataObject | None) -> None:
         budget.count()
         manifest = bounded(lambda: parse_pipfile(path, text))
         assert isinstance(manifest, Manifest) and manifest.kind == pipfile.KIND
         check_manifest(manifest, path, text)
-        check_edits_reparse(
-            text, manifest, data, functools.partial(parse_pipfile, path), python_edit, str, PYTHON_VALUES
-        )
+        if data is not None:
+            parse = functools.partial(parse_pipfile, path)
+            check_edits_reparse(text, manifest, data, parse, python_edit, str, PYTHON_VALUES)
 
     budget.run("manifests: Pipfile and its editor", check)
 
@@ -250,6 +251,18 @@ def test_python_lockfiles(budget: Budget) -> None:
 # -- regressions: what the fuzzing found (each with its minimal input) -------------------------------------
 
 TOO_LONG = "1" * 5000  # Python refuses int <-> str past 4,300 digits: json and tomllib raise a bare ValueError
+
+
+def test_regression_pipfile_value_that_cannot_be_printed_is_a_problem() -> None:
+    """A value neither a string nor a table was reported with its repr: a hexadecimal integer past 4,300 decimal
+    digits (tomlkit reads it) has none, and parse_pipfile raised ValueError. Found by the Pipfile target at 3,000
+    examples. The problem names the value's type now."""
+    [problem] = parse_pipfile("Pipfile", "[packages]\nrequests = 0x" + "f" * 3600 + "\n").problems
+    assert (problem.line, problem.column, problem.message) == (
+        2,
+        1,
+        "[packages] requests: unsupported value of type int",
+    )
 
 
 def test_regression_pipfile_lock_number_too_long_for_python_is_a_lock_error() -> None:

@@ -91,8 +91,9 @@ def parse_pipfile(path: str, text: str) -> Manifest:
                 deps.append(_with_string(base, layout.strings.get((category, name)), text))
             elif isinstance(spec, dict):
                 deps.append(_from_table(base, spec, layout.strings.get((category, name, "version")), text))
-            else:
-                problems.append(Problem(path, line, column, f"[{category}] {name}: unsupported value {spec!r}"))
+            else:  # its type: a repr may be megabytes long, or fail (an integer past Python's int/str digit limit)
+                message = f"[{category}] {name}: unsupported value of type {type(spec).__name__}"
+                problems.append(Problem(path, line, column, message))
     requires = data.get("requires")
     python = None
     if isinstance(requires, dict):
