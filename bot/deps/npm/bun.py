@@ -391,7 +391,7 @@ def bunfig_install(project: Path) -> dict[str, Any]:
         return {}
     try:
         document = tomllib.loads(_read(path))
-    except (tomllib.TOMLDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # TOMLDecodeError, or a number past Python's digit limit
         return {}
     install = document.get("install")
     if not isinstance(install, dict):

@@ -1101,7 +1101,7 @@ def _rc_outside(project: Path) -> list[Outside]:
     if rc.is_file() and not rc.is_symlink():
         try:
             settings = yaml.safe_load(rc.read_bytes().decode("utf-8", "replace"))
-        except (yaml.YAMLError, RecursionError):
+        except (yaml.YAMLError, RecursionError, ValueError):  # ValueError: a date or number PyYAML cannot build
             settings = None  # yarn stops at it too
         found.extend(outside_strings(project, project, ".yarnrc.yml", walk_strings(settings, "")))
         if isinstance(settings, dict):
@@ -1124,7 +1124,7 @@ def _berry_settings(project: Path) -> dict[str, object]:
         return {}
     try:
         settings = yaml.safe_load(rc.read_bytes().decode("utf-8", "replace"))
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, ValueError):  # ValueError: a date or number PyYAML cannot build
         return {}
     if not isinstance(settings, dict):
         return {}

@@ -294,7 +294,7 @@ def _files(work: Path, names: Sequence[str]) -> Iterable[Path]:
 def _toml(path: Path) -> dict[str, Any] | None:
     try:
         return tomllib.loads(path.read_bytes().decode("utf-8", "replace"))
-    except (OSError, tomllib.TOMLDecodeError, RecursionError):
+    except (OSError, ValueError, RecursionError):  # TOMLDecodeError, or a number past Python's digit limit
         return None
 
 

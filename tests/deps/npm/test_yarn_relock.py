@@ -244,3 +244,14 @@ def test_yarn_environment_holds_no_secret(tmp_path: Path, monkeypatch: pytest.Mo
         assert seen["env"]["YARN_NPM_REGISTRY_SERVER"] == "http://127.0.0.1:9"
         assert "--mode=update-lockfile" in seen["argv"] and seen["env"]["YARN_RC_FILENAME"] == ".depup-yarnrc.yml"
         assert "depup-yarn-" in seen["env"]["YARN_CACHE_FOLDER"] and str(repo) not in seen["env"]["YARN_CACHE_FOLDER"]
+
+
+def test_settings_files_with_values_python_cannot_build_are_read_as_invalid(tmp_path: Path) -> None:
+    from bot.deps.npm.bun import bunfig_install
+    from bot.deps.npm.yarn import _berry_settings, _rc_outside
+    from bot.deps.python.confine import _toml
+
+    (tmp_path / ".yarnrc.yml").write_text("nodeLinker: 2001-13-01\n")  # a date that does not exist
+    (tmp_path / "bunfig.toml").write_text("[install]\nx = " + "9" * 5000 + "\n")  # past Python's digit limit
+    assert _berry_settings(tmp_path) == {} and _rc_outside(tmp_path) == []
+    assert bunfig_install(tmp_path) == {} and _toml(tmp_path / "bunfig.toml") is None
