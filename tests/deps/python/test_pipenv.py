@@ -88,6 +88,7 @@ def test_pipenv_upgrade_lock_only_moves_only_the_named_package(tmp_path: Path, s
     assert snapshot(repo) == before, "the checkout, its Pipfile included, is never modified"
 
 
+@pytest.mark.slow  # lockfile maintenance with pipenv: ~10 s; the upgrade test runs pipenv by default
 def test_pipenv_lock_refreshes_every_package(tmp_path: Path, simple_index: str, wheels: Path) -> None:
     tool("pipenv")
     repo = tmp_path / "repo"
