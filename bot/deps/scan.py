@@ -8,6 +8,8 @@ nothing of the file could be used); the rest proceeds. Each ecosystem finds its 
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,8 +95,23 @@ class ScanResult:
         return tuple(d for m in self.manifests for d in m.dependencies)
 
 
+# Dependency files by name: one that no manifest depup read uses (as itself or as its lockfile) is listed as unread.
+_DEPENDENCY_FILE = re.compile(
+    r"^(package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|pyproject\.toml|"
+    r"setup\.py|setup\.cfg|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock|pylock(\.[^./]+)?\.toml)$"
+)
+
+
 def scan(root: Path, ignored_dirs: Iterable[str] = DEFAULT_IGNORED_DIRS) -> ScanResult:
     checkout = Checkout.walk(root, ignored_dirs)
     manifests = python_manifests(checkout) + npm_manifests(checkout)
     manifests.sort(key=lambda m: m.path)
+    locks = {m.lockfile for m in manifests if m.lockfile}
+    used = {m.path for m in manifests} | locks
+    for path in checkout.files:
+        if _DEPENDENCY_FILE.match(posixpath.basename(path)) and path not in used:
+            folder = posixpath.dirname(path)
+            beside = sorted(lock for lock in locks if posixpath.dirname(lock) == folder)
+            why = f"{beside[0]} beside it is the lockfile used" if beside else "no manifest depup reads uses it"
+            checkout.not_read(path, f"not used: {why}")
     return ScanResult(str(root), tuple(manifests), tuple(checkout.problems), tuple(checkout.unread))

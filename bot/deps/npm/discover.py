@@ -98,6 +98,11 @@ def npm_manifests(checkout: Checkout) -> list[Manifest]:
             own = lock
             if own is None and directory != root:
                 own = _project_lock(checkout, directory, {path: data[path]})  # a member with a lockfile of its own
+            elif lock is not None and directory != root:
+                for name in LOCKFILES:  # a member's own lockfile: the package manager uses the root's
+                    mine = posixpath.join(directory, name)
+                    if checkout.has(mine):
+                        checkout.not_read(mine, f"not used: {path} is a workspace member, locked by {lock.path}")
             manifest = parse_package_json(path, texts[path], own.locked_for(path) if own else None)
             manifest = _settled(manifest, own, local, path)
             if directory != root:

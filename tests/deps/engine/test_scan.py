@@ -243,3 +243,21 @@ def test_workspace_globs_match_folder_by_folder(tmp_path: Path) -> None:
     assert manifests["packages/a/package.json"].lockfile == "package-lock.json"
     assert manifests["tools/lint/rules/package.json"].lockfile == "package-lock.json"
     assert manifests["tools/old/package.json"].lockfile is None
+
+
+def test_every_dependency_file_no_manifest_uses_is_listed_unread(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "package.json": json.dumps({"name": "root", "workspaces": ["packages/*"]}),
+            "yarn.lock": "# yarn lockfile v1\n\n",
+            "packages/a/package.json": json.dumps({"name": "a"}),
+            "packages/a/package-lock.json": _lock({"": {"name": "a"}}),
+            "tools/pylock.toml": 'lock-version = "1.0"\ncreated-by = "x"\n',
+        },
+    )
+    unread = {u.path: u.reason for u in scan(tmp_path).unread}
+    assert sorted(unread) == ["packages/a/package-lock.json", "tools/pylock.toml"]
+    assert unread["packages/a/package-lock.json"] == (
+        "not used: packages/a/package.json is a workspace member, locked by yarn.lock"
+    )

@@ -262,4 +262,7 @@ def test_bun_lockb_is_reported_unread_and_bun_lock_preferred(tmp_path: Path) -> 
     assert [u.path for u in result.unread] == ["bun.lockb"]
     shutil.copyfile(FIXTURES / "elysiajs__elysia__bun.lock", tmp_path / "bun.lock")
     result = scan(tmp_path)
-    assert result.unread == () and result.manifests[0].lockfile == "bun.lock"
+    assert result.manifests[0].lockfile == "bun.lock"  # bun prefers its text lockfile: the binary one is not used
+    assert [(u.path, u.reason) for u in result.unread] == [
+        ("bun.lockb", "not used: bun.lock beside it is the lockfile used")
+    ]
