@@ -97,8 +97,8 @@ class ScanResult:
 
 # Dependency files by name: one that no manifest depup read uses (as itself or as its lockfile) is listed as unread.
 _DEPENDENCY_FILE = re.compile(
-    r"^(package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|pyproject\.toml|"
-    r"setup\.py|setup\.cfg|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock|pylock(\.[^./]+)?\.toml)$"
+    r"^(package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|pnpm-workspace\.yaml|"
+    r"bun\.lockb?|pyproject\.toml|setup\.py|setup\.cfg|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock|pylock(\.[^./]+)?\.toml)$"
 )
 
 
