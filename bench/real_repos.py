@@ -41,7 +41,7 @@ def present(root: Path) -> set[str]:
 
 def measure(root: Path) -> dict[str, object]:
     started = time.perf_counter()
-    done = subprocess.run(  # noqa: S603 - our own CLI
+    done = subprocess.run(
         [sys.executable, "-m", "bot.process.cli", "plan", str(root), "--json"],
         capture_output=True,
         text=True,

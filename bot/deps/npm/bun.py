@@ -35,7 +35,6 @@ rewrites the ranges in package.json).
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
 import re
@@ -54,7 +53,7 @@ from bot.deps.npm import semver
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.jsonspan import Document, JsonError, Member, load_document
 from bot.deps.npm.locks import JsLock, Patch, unreadable
-from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files, npmrc_registry_lines
+from bot.deps.npm.relock import Job, Step, copy_files, npmrc_registry_lines, package_files, read_json
 from bot.deps.npm.tools import Tool
 
 __all__ = ["BUN", "parse_jsonc", "read_bun_lock"]
@@ -311,8 +310,8 @@ class _Bun:
 
     def outside(self, project: Path, lock_name: str) -> list[Outside]:
         found = references_outside(project, lock_name, npmrc_registry_lines(project))
-        for path in _package_files(project):
-            document = _json(path)
+        for path in package_files(project):
+            document = read_json(path)
             if isinstance(document, dict):
                 relative = Path(os.path.relpath(path, project)).as_posix()
                 strings = (p for key in _PACKAGE_SECTIONS if key in document for p in walk_strings(document[key], key))
@@ -419,7 +418,7 @@ def _spec_name(spec: str) -> str:
 
 
 def _direct_dependencies(manifest: Path) -> set[str]:
-    document = _json(manifest)
+    document = read_json(manifest)
     if not isinstance(document, dict):
         return set()
     sections = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies")
@@ -453,7 +452,7 @@ def _lock_strings(text: str) -> Iterable[tuple[str, str]]:
 def _patch_files(project: Path, lock_name: str) -> list[str]:
     """Project-relative patch files named by the root package.json and the lockfile (bun reads them)."""
     files: list[str] = []
-    document = _json(project / "package.json")
+    document = read_json(project / "package.json")
     patched = document.get("patchedDependencies") if isinstance(document, dict) else None
     if isinstance(patched, dict):
         files += [value for value in patched.values() if isinstance(value, str)]
@@ -468,22 +467,8 @@ def _patch_files(project: Path, lock_name: str) -> list[str]:
     return [f for f in relative if not f.startswith(("/", "../")) and f != ".."]  # outside() refuses the others
 
 
-def _package_files(project: Path) -> Iterable[Path]:
-    for folder, dirnames, filenames in os.walk(project):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
-        if "package.json" in filenames and not os.path.islink(os.path.join(folder, "package.json")):
-            yield Path(folder) / "package.json"
-
-
 def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8", "replace")
     except OSError:
         return ""
-
-
-def _json(path: Path) -> object:
-    try:
-        return json.loads(_read(path).removeprefix("\ufeff"))
-    except (ValueError, RecursionError):
-        return None

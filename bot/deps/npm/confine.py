@@ -10,45 +10,30 @@ registry lines of ``.npmrc``. Scripts are not checked: npm runs none (``--ignore
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from bot.deps.confine import Outside, outside_strings, walk_strings
+from bot.deps.npm.relock import package_files, read_json
 
 _SECTIONS = ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "overrides", "workspaces")
-_SKIPPED_DIRS = frozenset({"node_modules", ".git"})
 
 
 def references_outside(project: Path, lock_name: str, npmrc_lines: Iterable[str] = ()) -> list[Outside]:
     """Every reference leading outside ``project`` (the workspace root) that npm would follow there."""
     found: list[Outside] = []
-    for path in _package_files(project):
-        document = _json(path)
+    for path in package_files(project):
+        document = read_json(path)
         if isinstance(document, dict):
             strings = (pair for key in _SECTIONS if key in document for pair in walk_strings(document[key], key))
             found.extend(outside_strings(project, path.parent, _relative(project, path), strings))
-    lock = _json(project / lock_name)
+    lock = read_json(project / lock_name)
     if lock is not None:
         found.extend(outside_strings(project, project, lock_name, walk_strings(lock, "")))
     registries = ((str(number), line.split("=", 1)[1]) for number, line in enumerate(npmrc_lines, 1) if "=" in line)
     found.extend(outside_strings(project, project, ".npmrc", registries))
     return found
-
-
-def _package_files(project: Path) -> Iterable[Path]:
-    for folder, dirnames, filenames in os.walk(project):
-        dirnames[:] = sorted(d for d in dirnames if d not in _SKIPPED_DIRS)
-        if "package.json" in filenames and not os.path.islink(os.path.join(folder, "package.json")):
-            yield Path(folder) / "package.json"
-
-
-def _json(path: Path) -> object:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff"))
-    except (OSError, ValueError, RecursionError):
-        return None  # missing or not JSON: npm stops at it without following anything
 
 
 def _relative(project: Path, path: Path) -> str:

@@ -42,7 +42,7 @@ SECTIONS: Mapping[str, Role] = {
 # edited like any other; an entry naming a direct dependency moves with it in the same pull request.
 OVERRIDE_SECTIONS = ("overrides", "resolutions")
 
-_SKIP_REASONS = {
+SKIP_REASONS = {
     "file": "local path",
     "workspace": "workspace protocol",
     "catalog": "catalog",
@@ -198,8 +198,8 @@ class _Reader:
                 skip = "dist-tag" if spec.detail == "tag" else "alias"
             else:
                 start, constraint = entry.inner_start + spec.range_offset, spec.range_text
-        elif spec.kind in _SKIP_REASONS:
-            skip = _SKIP_REASONS[spec.kind]
+        elif spec.kind in SKIP_REASONS:
+            skip = SKIP_REASONS[spec.kind]
             if spec.kind == "invalid":
                 self.problem_at(entry, f'`{section}`: "{entry.key}": {_invalid_message(spec)}')
         line, column = self.document.position(entry.key_start)

@@ -38,7 +38,6 @@ from __future__ import annotations
 import functools
 import json
 import operator
-import os
 import posixpath
 import re
 import subprocess
@@ -58,7 +57,8 @@ from bot.deps.npm import semver, yamledit
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.edit import ManifestEditError
 from bot.deps.npm.locks import JsLock, Patch
-from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files, npmrc_registry_lines
+from bot.deps.npm.manifest import SKIP_REASONS, override_target
+from bot.deps.npm.relock import Job, Step, copy_files, npmrc_registry_lines, package_files, read_json
 from bot.deps.npm.specs import classify
 from bot.deps.npm.tools import Tool
 
@@ -621,8 +621,6 @@ class _WorkspaceReader:
         return replace(dep, patched=patch.file) if patch is not None else dep
 
     def read_overrides(self, entry: yamledit.Entry) -> None:
-        from bot.deps.npm.manifest import override_target
-
         if not isinstance(entry.node, yaml.MappingNode):
             self.problem_at(entry, "`overrides` should be a mapping of package selectors to versions")
             return
@@ -682,8 +680,8 @@ class _WorkspaceReader:
                 skip = skip or ("dist-tag" if spec.detail == "tag" else "alias")
             else:
                 start, constraint = found.inner_start + spec.range_offset, spec.range_text
-        elif spec.kind in _SKIPS and skip is None:
-            skip = _SKIPS[spec.kind]
+        elif spec.kind in SKIP_REASONS and skip is None:
+            skip = SKIP_REASONS[spec.kind]
             if spec.kind == "invalid":
                 message = f'`{section}`: "{written}": {spec.detail}'
                 self.problems.append(Problem(self.path, found.line, found.column, message))
@@ -703,21 +701,7 @@ class _WorkspaceReader:
 
 
 def _overrides_key(name: str, key: str) -> bool:
-    from bot.deps.npm.manifest import override_target
-
     return override_target(key) == name
-
-
-_SKIPS = {
-    "file": "local path",
-    "workspace": "workspace protocol",
-    "catalog": "catalog",
-    "patch": "patch protocol",
-    "git": "git",
-    "url": "url",
-    "tag": "dist-tag",
-    "invalid": "invalid",
-}
 
 
 def apply_workspace_edits(text: str, edits: Sequence[tuple[Dependency, str]]) -> str:
@@ -829,8 +813,8 @@ class _Pnpm:
 
     def outside(self, project: Path, lock_name: str) -> list[Outside]:
         found = references_outside(project, lock_name, npmrc_registry_lines(project))
-        for path in _package_files(project):
-            document = _read_json(path)
+        for path in package_files(project):
+            document = read_json(path)
             if not isinstance(document, dict):
                 continue
             relative = path.relative_to(project).as_posix()
@@ -938,7 +922,7 @@ def _node_refusal(tool: Tool) -> str | None:
     if len(tool.argv) < 2 or not tool.argv[1].endswith((".cjs", ".js", ".mjs")):
         return None
     manifest = Path(tool.argv[1]).parent.parent / "package.json"
-    engines = _read_json(manifest)
+    engines = read_json(manifest)
     wanted = engines.get("engines", {}).get("node") if isinstance(engines, dict) else None
     if not isinstance(wanted, str):
         return None
@@ -961,8 +945,8 @@ def _node_version(node: str) -> str | None:
 
 def _code_refusal(work: Path) -> str | None:
     """pnpm's config dependencies are packages whose code pnpm loads: never installed for depup."""
-    for path in _package_files(work):
-        document = _read_json(path)
+    for path in package_files(work):
+        document = read_json(path)
         pnpm = document.get("pnpm") if isinstance(document, dict) else None
         if isinstance(pnpm, dict) and pnpm.get("configDependencies"):
             relative = path.relative_to(work).as_posix()
@@ -995,7 +979,7 @@ def _patch_files(project: Path, lock_name: str, workspace: Mapping[str, Any]) ->
     """The patch files the project's configuration and lockfile name (relative to the project)."""
     files: list[str] = []
     sources: list[object] = [workspace.get("patchedDependencies")]
-    root = _read_json(project / "package.json")
+    root = read_json(project / "package.json")
     pnpm = root.get("pnpm") if isinstance(root, dict) else None
     if isinstance(pnpm, dict):
         sources.append(pnpm.get("patchedDependencies"))
@@ -1085,7 +1069,7 @@ def _references(project: Path, base: Path, file: str, strings: Iterable[tuple[st
 def _pin(work: Path, member: PurePosixPath | None, specs: Sequence[str]) -> str | None:
     """Write each ``name@version`` spec as an exact version where the workspace asks for ``name``: the edited
     package.json's entry, or every package.json entry using the catalog entry it comes from."""
-    documents = {path: _read_json(path) for path in _package_files(work)}
+    documents = {path: read_json(path) for path in package_files(work)}
     target = work / (str(member) if member is not None else "") / "package.json"
     catalogs = _catalog_ranges(_workspace_data(work))
     changed: set[Path] = set()
@@ -1163,24 +1147,6 @@ def _admits(range_: str | None, version: str) -> bool:
         return False
     spec = classify(range_)
     return semver.satisfies(version, spec.range_text if spec.kind == "alias" else range_)
-
-
-def _package_files(root: Path) -> list[Path]:
-    found = []
-    for folder, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(folder, d))
-        )
-        if "package.json" in filenames and not os.path.islink(os.path.join(folder, "package.json")):
-            found.append(Path(folder) / "package.json")
-    return found
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff"))
-    except (OSError, ValueError, RecursionError):
-        return None
 
 
 def _strings(value: object) -> list[str]:

@@ -15,6 +15,7 @@ that is how an in-range update is recorded (install ``name@version``, restore th
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.deps.confine import Outside, refusal, tool_environment
 from bot.deps.npm.tools import Tool
@@ -102,7 +103,7 @@ def run_relock(relocker: Relocker, tool: Tool, project: Path, job: Job, timeout:
         steps = relocker.steps(tool, work, job)
         if isinstance(steps, str):
             return LockResult(None, tool.label, steps, lockfile)
-        originals = {path: path.read_bytes() for path in _package_files(work)}
+        originals = {path: path.read_bytes() for path in package_files(work)}
         for step in steps:
             if step.restore_manifests:
                 for path, content in originals.items():
@@ -156,13 +157,25 @@ def copy_files(source: Path, target: Path, paths: Iterable[str]) -> None:
         shutil.copyfile(origin, target / relative)
 
 
-def _package_files(work: Path) -> list[Path]:
+def package_files(root: Path) -> list[Path]:
+    """Every ``package.json`` under ``root``, in folder order, outside node_modules and VCS folders; links left out
+    (a link can lead anywhere on the worker)."""
     found = []
-    for folder, dirnames, filenames in os.walk(work):
-        dirnames[:] = [d for d in dirnames if d not in SKIPPED_DIRS]
-        if "package.json" in filenames:
+    for folder, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(folder, d))
+        )
+        if "package.json" in filenames and not os.path.islink(os.path.join(folder, "package.json")):
             found.append(Path(folder) / "package.json")
     return found
+
+
+def read_json(path: Path) -> Any:
+    """The JSON of a file (a BOM allowed), or None when it is missing or not JSON (the tool stops at it too)."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff"))
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def run(argv: Sequence[str], cwd: Path, deadline: float, env: Mapping[str, str], label: str) -> str | None:

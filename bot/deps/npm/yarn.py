@@ -46,7 +46,7 @@ from bot.deps.model import Problem
 from bot.deps.npm import semver
 from bot.deps.npm.confine import references_outside
 from bot.deps.npm.locks import JsLock, Patch
-from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files
+from bot.deps.npm.relock import SKIPPED_DIRS, Job, Step, copy_files, package_files, read_json
 from bot.deps.npm.semver import valid_range
 from bot.deps.npm.specs import classify
 from bot.deps.npm.tools import Tool
@@ -832,8 +832,8 @@ class _Yarn:
 
     def outside(self, project: Path, lock_name: str) -> list[Outside]:
         found = references_outside(project, lock_name)
-        for path in _package_files(project):
-            document = _json(path)
+        for path in package_files(project):
+            document = read_json(path)
             if not isinstance(document, dict):
                 continue
             relative = _relative(project, path)
@@ -946,7 +946,7 @@ def _spec(spec: str) -> tuple[str, str]:
 
 
 def _pin(work: Path, manifest: Path, specs: Sequence[tuple[str, str]]) -> str | None:
-    document = _json(manifest)
+    document = read_json(manifest)
     if not isinstance(document, dict):
         return f"{_relative(work, manifest)} cannot be read"
     for name, exact in specs:
@@ -961,7 +961,7 @@ def _pin(work: Path, manifest: Path, specs: Sequence[tuple[str, str]]) -> str | 
 
 
 def _move(work: Path, manifest: Path, lock: Path, specs: Sequence[tuple[str, str]]) -> str | None:
-    document = _json(manifest)
+    document = read_json(manifest)
     text = lock.read_text(encoding="utf-8") if lock.is_file() else ""
     berry = _BERRY.search(text) is not None and not _V1_HEADER.match(text)
     moves = []
@@ -995,8 +995,8 @@ def _berry_refusal(tool: Tool, work: Path, job: Job) -> str | None:
         loaded = parse_berry(text)
         if not isinstance(loaded, Problem):
             locked = {d for key in loaded[0] for d in _MULTIPLE_KEYS.split(key.strip())}
-    for path in _package_files(work):
-        for name, raw in _all_specs(_json(path)):
+    for path in package_files(work):
+        for name, raw in _all_specs(read_json(path)):
             if _protocol(raw) == "exec" or "exec:" in unquote(raw):
                 return f"{_relative(work, path)}: {name} uses exec:, which runs a program of the repository"
             old_yarn = not _at_least(tool.version, (4, 14))
@@ -1177,9 +1177,9 @@ def _v1_registries(project: Path) -> list[tuple[str, str]]:
 def _patch_files(project: Path, lock_name: str) -> list[str]:
     """Project-relative patch files the lock and package.json files refer to (inside the project)."""
     specs: list[tuple[str, str]] = []  # (folder of the declaring package.json, range)
-    for path in _package_files(project):
+    for path in package_files(project):
         folder = _relative(project, path.parent)
-        specs.extend((folder, raw) for _, raw in _all_specs(_json(path)) if "patch:" in raw)
+        specs.extend((folder, raw) for _, raw in _all_specs(read_json(path)) if "patch:" in raw)
     lock = project / lock_name
     if lock.is_file() and not lock.is_symlink():
         text = lock.read_bytes().decode("utf-8", "replace")
@@ -1200,8 +1200,8 @@ def _patch_files(project: Path, lock_name: str) -> list[str]:
 def _file_folders(project: Path) -> list[str]:
     """Folders that ``file:`` dependencies name inside the project (Berry checksums their whole content)."""
     folders = set()
-    for path in _package_files(project):
-        for _, raw in _all_specs(_json(path)):
+    for path in package_files(project):
+        for _, raw in _all_specs(read_json(path)):
             if _protocol(raw) == "file":
                 target = _project_path(_relative(project, path.parent), None, unquote(raw[5:].split("#", 1)[0]))
                 if target and (project / target).is_dir() and not (project / target).is_symlink():
@@ -1219,22 +1219,6 @@ def _copy_tree(source: Path, target: Path) -> None:
             destination = target / here.relative_to(source) / name
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(here / name, destination)
-
-
-def _package_files(project: Path) -> Iterator[Path]:
-    for folder, dirnames, filenames in os.walk(project):
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in SKIPPED_DIRS and not os.path.islink(os.path.join(folder, d))
-        )
-        if "package.json" in filenames and not os.path.islink(os.path.join(folder, "package.json")):
-            yield Path(folder) / "package.json"
-
-
-def _json(path: Path) -> object:
-    try:
-        return json.loads(path.read_bytes().decode("utf-8", "replace").removeprefix("\ufeff"))
-    except (OSError, ValueError, RecursionError):
-        return None
 
 
 def _relative(project: Path, path: Path) -> str:

@@ -40,7 +40,7 @@ from bot.deps.python import locks, pipfile
 from bot.deps.python.pyproject import parse_pyproject
 from bot.deps.python.requirements import CompiledHeader, RequirementsFile, compiled_header, parse_requirements_file
 from bot.deps.python.roles import role_for_path
-from bot.deps.python.runtime import RuntimeEvidence, is_evidence
+from bot.deps.python.runtime import RuntimeEvidence, ancestors, is_evidence
 from bot.deps.python.setupcfg import parse_setup_cfg
 from bot.deps.python.setuppy import read_setup_py
 
@@ -199,7 +199,7 @@ def _compiled_sources(
         stem = posixpath.splitext(path)[0]
         return [stem + ".in"] if checkout.has(stem + ".in") else []
     output = _output(header.args)
-    for base in _ancestors(folder):
+    for base in ancestors(folder):
         if output is not None and posixpath.normpath(posixpath.join(base, output)) != path:
             continue
         resolved = [posixpath.normpath(posixpath.join(base, s)) if base else posixpath.normpath(s) for s in sources]
@@ -221,7 +221,7 @@ def _multi_source(checkout: Checkout, path: str, problems: Sequence[Problem], qu
     for line in text.splitlines():  # "# via -r requirements/base.in": the input, named from the run's folder
         match = _VIA.match(line)
         if match is not None:
-            for base in _ancestors(posixpath.dirname(path)):
+            for base in ancestors(posixpath.dirname(path)):
                 candidate = posixpath.normpath(posixpath.join(base, match.group(1)) if base else match.group(1))
                 if checkout.has(candidate) and posixpath.splitext(posixpath.basename(candidate))[0] == (
                     posixpath.basename(stem)
@@ -241,14 +241,6 @@ def _output(args: Sequence[str]) -> str | None:
         if arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
             return arg[2:]
     return None
-
-
-def _ancestors(folder: str) -> list[str]:
-    out = [folder]
-    while folder:
-        folder = posixpath.dirname(folder)
-        out.append(folder)
-    return out
 
 
 def _pins(

@@ -132,7 +132,7 @@ class RuntimeEvidence:
             (".tool-versions", tool_versions_file),
         )
         for name, reader in readers:
-            for directory in _ancestors(folder):
+            for directory in ancestors(folder):
                 path = posixpath.join(directory, name) if directory else name
                 text = self._text(path)
                 version = reader(text) if text is not None else None
@@ -153,7 +153,8 @@ class RuntimeEvidence:
         return self._read[path]
 
 
-def _ancestors(folder: str) -> list[str]:
+def ancestors(folder: str) -> list[str]:
+    """``a/b`` -> [``a/b``, ``a``, ``""``]."""
     out = [folder]
     while folder:
         folder = posixpath.dirname(folder)
