@@ -8,7 +8,7 @@
 // {"command": "api", "jobs": [{"root": dir, "entries": {".": "index.d.ts", "./client": "client.d.ts"}}, ...]}
 //   -> {"jobs": [{"entries": {".": {"symbols": {name: {kind, sigs, deprecated}}, "returns": {name: type}}}}, ...]}
 // {"command": "uses", "package": "express", "files": [path, ...]}
-//   -> {"files": {path: [[line, kind, path], ...]}}
+//   -> {"files": {path: [[line, kind, path], [line, "call", path, argument count or -1], ...]}}
 "use strict";
 
 const fs = require("fs");
@@ -301,6 +301,13 @@ function usesIn(pkg, source) {
     return members.length ? base + "." + members.join(".") : base;
   };
 
+  // whether an expression starts at a value the package made (app, req), not at the package itself
+  const fromInstance = (node) => {
+    let cur = node;
+    while (ts.isPropertyAccessExpression(cur)) cur = cur.expression;
+    return ts.isIdentifier(cur) && bindings.has(cur.text) && bindings.get(cur.text).instance;
+  };
+
   const bindPattern = (pattern, base) => {
     for (const element of pattern.elements) {
       if (!ts.isBindingElement(element) || element.dotDotDotToken) continue;
@@ -412,7 +419,7 @@ function usesIn(pkg, source) {
         declared.add(node.name);
       } else if (ts.isVariableDeclaration(node) && node.initializer) {
         const init = node.initializer;
-        if ((ts.isCallExpression(init) || ts.isNewExpression(init)) && requiredSpec(init) === null) {
+        if ((ts.isCallExpression(init) || ts.isNewExpression(init)) && requiredSpec(init) === null && !fromInstance(init.expression)) {
           const callee = pathOf(init.expression);
           if (callee !== null) {
             bindings.set(node.name.text, { path: callee + (ts.isNewExpression(init) ? "" : "()"), instance: true });
@@ -440,13 +447,21 @@ function usesIn(pkg, source) {
   };
   instances(source);
 
-  // pass 3: references
+  // pass 3: references; a call also says how many arguments it passes
+  const emitRef = (node, top, p) => {
+    const call = top.parent;
+    if (call && (ts.isCallExpression(call) || ts.isNewExpression(call)) && call.expression === top) {
+      const args = call.arguments || [];
+      const spread = args.some((a) => ts.isSpreadElement(a));
+      found.push([line(node), "call", p, spread ? -1 : args.length]);
+    } else emit(node, "ref", p);
+  };
   const refs = (node) => {
     if (ts.isIdentifier(node) && bindings.has(node.text) && !declared.has(node) && isReference(node)) {
       let top = node;
       while (ts.isPropertyAccessExpression(top.parent) && top.parent.expression === top) top = top.parent;
       const p = pathOf(top);
-      if (p !== null) emit(node, "ref", p);
+      if (p !== null) emitRef(node, top, p);
     } else if (ts.isTypeReferenceNode(node)) {
       const p = typeName(node);
       if (p !== null) emit(node, "ref", p);
@@ -455,7 +470,7 @@ function usesIn(pkg, source) {
       let top = node;
       while (ts.isPropertyAccessExpression(top.parent) && top.parent.expression === top) top = top.parent;
       const p = pathOf(top);
-      if (p !== null) emit(node, "ref", p);
+      if (p !== null) emitRef(node, top, p);
       return;
     }
     ts.forEachChild(node, refs);
