@@ -245,15 +245,21 @@ def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, deadlin
         and _untyped_name(name) in imported
     )[:MAX_TYPE_DEPENDENCIES]
     for name in wanted:
-        packument = npm_packument(name, timeout=_left(deadline))
-        versions = packument.get("versions")
-        if not isinstance(versions, dict):
-            continue
-        chosen = semver.max_satisfying(list(versions), dependencies[name])
-        if chosen is None or not isinstance(versions.get(chosen), dict):
-            continue
-        target = folder / "node_modules" / name
-        _unpack_declarations(_tarball(versions[chosen], name, chosen, deadline), target, f"{name} {chosen}")
+        # A dependency that cannot be read leaves its types unknown (members inherited from it are not seen);
+        # only running out of time ends the analysis.
+        try:
+            packument = npm_packument(name, timeout=_left(deadline))
+            versions = packument.get("versions")
+            if not isinstance(versions, dict):
+                continue
+            chosen = semver.max_satisfying(list(versions), dependencies[name])
+            if chosen is None or not isinstance(versions.get(chosen), dict):
+                continue
+            target = folder / "node_modules" / name
+            _unpack_declarations(_tarball(versions[chosen], name, chosen, deadline), target, f"{name} {chosen}")
+        except AnalysisError:
+            if deadline - time.monotonic() <= 0:
+                raise
 
 
 def _untyped_name(types_name: str) -> str:
