@@ -73,8 +73,8 @@ def js_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...], i
                     occurrences.append((relative, item[0], str(item[1]), str(item[2]), arguments))
     matcher = _Matcher(package, diff)
     uses: dict[tuple[str, int, str], Use] = {}
-    for relative, line, kind, path, arguments in occurrences:
-        change = matcher.match(kind, path, arguments)
+    for relative, line, kind, written, arguments in occurrences:
+        change = matcher.match(kind, written, arguments)
         if change is not None:
             uses.setdefault((relative, line, change.symbol), Use(relative, line, change.symbol, change.detail))
     return tuple(sorted(uses.values(), key=lambda u: (u.file, u.line, u.symbol))), len(files)

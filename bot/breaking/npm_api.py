@@ -16,12 +16,14 @@ Symbols are what a user writes: ``react-dom.render``, ``react-dom/client.Root.re
 
 from __future__ import annotations
 
+import gzip
 import io
 import posixpath
 import re
 import tarfile
 import tempfile
 import time
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -290,32 +292,35 @@ def _unpack_declarations(tarball: bytes, folder: Path, what: str) -> None:
     ``MAX_UNPACKED_BYTES`` of them. Skipped: links, devices, absolute paths and paths with ``..``.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    total = files = 0
     try:
-        archive = tarfile.open(fileobj=io.BytesIO(tarball), mode="r:*")
-    except tarfile.TarError as exc:
+        with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:*") as archive:
+            _extract(archive, folder, what)
+    except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
         raise AnalysisError(f"the tarball of {what} is not a readable tar.gz ({exc})") from exc
-    with archive:
-        for count, member in enumerate(archive, start=1):
-            if count > MAX_MEMBERS:
-                raise AnalysisError(f"the tarball of {what} has more than {MAX_MEMBERS} files")
-            if not member.isfile():
-                continue  # directories are made as needed; links and devices are never unpacked
-            relative = _inside(member.name)
-            if relative is None or not (relative == "package.json" or _DECLARATION.search(relative)):
-                continue
-            files += 1
-            total += member.size
-            if files > MAX_DECLARATION_FILES:
-                raise AnalysisError(f"{what} has more than {MAX_DECLARATION_FILES} declaration files")
-            if total > MAX_UNPACKED_BYTES:
-                raise AnalysisError(f"the declarations of {what} are larger than {MAX_UNPACKED_BYTES // 2**20} MB")
-            source = archive.extractfile(member)
-            if source is None:
-                continue
-            destination = folder / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(source.read(member.size + 1)[: member.size])
+
+
+def _extract(archive: tarfile.TarFile, folder: Path, what: str) -> None:
+    total = files = 0
+    for count, member in enumerate(archive, start=1):
+        if count > MAX_MEMBERS:
+            raise AnalysisError(f"the tarball of {what} has more than {MAX_MEMBERS} files")
+        if not member.isfile():
+            continue  # directories are made as needed; links and devices are never unpacked
+        relative = _inside(member.name)
+        if relative is None or not (relative == "package.json" or _DECLARATION.search(relative)):
+            continue
+        files += 1
+        total += member.size
+        if files > MAX_DECLARATION_FILES:
+            raise AnalysisError(f"{what} has more than {MAX_DECLARATION_FILES} declaration files")
+        if total > MAX_UNPACKED_BYTES:
+            raise AnalysisError(f"the declarations of {what} are larger than {MAX_UNPACKED_BYTES // 2**20} MB")
+        source = archive.extractfile(member)
+        if source is None:
+            continue
+        destination = folder / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(source.read(member.size + 1)[: member.size])
 
 
 def _inside(name: str) -> str | None:
@@ -422,9 +427,7 @@ def _with_declaration_suffix(path: str) -> str:
 # -- comparing what the checker read ------------------------------------------------------------------------
 
 
-def _declaration_changes(
-    package: str, old: Mapping[str, Any], new: Mapping[str, Any]
-) -> Iterable[ApiChange]:
+def _declaration_changes(package: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterable[ApiChange]:
     for subpath in sorted(old):
         base = _subpath_symbol(package, subpath)
         before = _symbols(old[subpath])

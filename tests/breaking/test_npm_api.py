@@ -210,12 +210,12 @@ def test_unpacking_refuses_too_many_declaration_bytes(tmp_path: Path, monkeypatc
     monkeypatch.setattr(npm_api, "MAX_UNPACKED_BYTES", 100)
     tarball = _tarball([tarfile.TarInfo("package/index.d.ts")], {"package/index.d.ts": b"x" * 200})
 
-    with pytest.raises(AnalysisError, match="declarations of x 1.0.0 are larger"):
+    with pytest.raises(AnalysisError, match=r"declarations of x 1\.0\.0 are larger"):
         npm_api._unpack_declarations(tarball, tmp_path, "x 1.0.0")
 
 
 def test_a_corrupt_tarball(tmp_path: Path) -> None:
-    with pytest.raises(AnalysisError, match="is not a readable tar.gz"):
+    with pytest.raises(AnalysisError, match=r"is not a readable tar\.gz"):
         npm_api._unpack_declarations(b"\x1f\x8b not gzip", tmp_path, "x 1.0.0")
 
 

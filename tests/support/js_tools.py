@@ -76,7 +76,9 @@ def typescript_installed() -> Path | str:
     """The installed compiler's ``typescript.js``, or why it is not there (never installs)."""
     from bot.breaking.typescript import TYPESCRIPT_VERSION
 
-    compiler = tools_dir() / f"typescript@{TYPESCRIPT_VERSION}" / "node_modules" / "typescript" / "lib" / "typescript.js"
+    compiler = (
+        tools_dir() / f"typescript@{TYPESCRIPT_VERSION}" / "node_modules" / "typescript" / "lib" / "typescript.js"
+    )
     if compiler.is_file():
         return compiler
     return f"typescript {TYPESCRIPT_VERSION} is not installed in {tools_dir()} (scripts/test installs it)"
