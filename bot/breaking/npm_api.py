@@ -85,7 +85,8 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         changes.setdefault(change.symbol, change)
     with tempfile.TemporaryDirectory(prefix="depup-npm-api-") as scratch:
         folders = {current: Path(scratch, "current"), target: Path(scratch, "target")}
-        sources = {v: _declarations(package, v, documents[v], folders[v], deadline) for v in (current, target)}
+        packuments = _Packuments(deadline)
+        sources = {v: _declarations(package, v, documents[v], folders[v], packuments) for v in (current, target)}
         entries = {v: _entries(folders[v], sources[v][1]) for v in (current, target)}
         for version in (current, target):
             if not entries[version]:
@@ -198,16 +199,36 @@ def pick_types_version(versions: Iterable[str], version: str) -> str | None:
     return same_minor or semver.max_satisfying(valid, f">={major}.0.0 <{major + 1}.0.0-0")
 
 
+class _Packuments:
+    """The packuments one diff reads, each downloaded once (both releases usually need the same @types one)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self._read: dict[str, dict[str, Any] | AnalysisError] = {}
+
+    def get(self, name: str) -> dict[str, Any]:
+        if name not in self._read:
+            try:
+                self._read[name] = npm_packument(name, timeout=_left(self.deadline))
+            except AnalysisError as exc:
+                self._read[name] = exc
+        found = self._read[name]
+        if isinstance(found, AnalysisError):
+            raise found
+        return found
+
+
 def _declarations(
-    package: str, version: str, document: Mapping[str, Any], folder: Path, deadline: float
+    package: str, version: str, document: Mapping[str, Any], folder: Path, packuments: _Packuments
 ) -> tuple[str, Mapping[str, Any]]:
     """Unpack one release's declarations into ``folder``: ``(what they are, the package.json they came with)``."""
+    deadline = packuments.deadline
     if declares_types(document):
         _unpack_declarations(_tarball(document, package, version, deadline), folder, f"{package} {version}")
         return f"{package} {version}", document
     types_name = types_package(package)
     try:
-        packument = npm_packument(types_name, timeout=_left(deadline))
+        packument = packuments.get(types_name)
     except AnalysisError as exc:
         if "HTTP 404" not in str(exc):
             raise
@@ -222,7 +243,7 @@ def _declarations(
         raise AnalysisError(f"no type declarations in {package} {version} or {types_name}")
     types_document = versions[chosen]
     _unpack_declarations(_tarball(types_document, types_name, chosen, deadline), folder, f"{types_name} {chosen}")
-    _unpack_type_dependencies(types_document, folder, deadline)
+    _unpack_type_dependencies(types_document, folder, packuments)
     return f"{types_name} {chosen}", types_document
 
 
@@ -231,7 +252,7 @@ def _tarball(document: Mapping[str, Any], name: str, version: str, deadline: flo
     return download(url, max_bytes=MAX_TARBALL_BYTES, timeout=_left(deadline), what=f"the tarball of {name} {version}")
 
 
-def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, deadline: float) -> None:
+def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, packuments: _Packuments) -> None:
     """The ``@types/`` dependencies the declarations import, into ``node_modules/@types`` (one level)."""
     dependencies = document.get("dependencies")
     if not isinstance(dependencies, dict):
@@ -250,7 +271,7 @@ def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, deadlin
         # A dependency that cannot be read leaves its types unknown (members inherited from it are not seen);
         # only running out of time ends the analysis.
         try:
-            packument = npm_packument(name, timeout=_left(deadline))
+            packument = packuments.get(name)
             versions = packument.get("versions")
             if not isinstance(versions, dict):
                 continue
@@ -258,9 +279,10 @@ def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, deadlin
             if chosen is None or not isinstance(versions.get(chosen), dict):
                 continue
             target = folder / "node_modules" / name
-            _unpack_declarations(_tarball(versions[chosen], name, chosen, deadline), target, f"{name} {chosen}")
+            tarball = _tarball(versions[chosen], name, chosen, packuments.deadline)
+            _unpack_declarations(tarball, target, f"{name} {chosen}")
         except AnalysisError:
-            if deadline - time.monotonic() <= 0:
+            if packuments.deadline - time.monotonic() <= 0:
                 raise
 
 
