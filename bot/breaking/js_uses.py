@@ -132,16 +132,30 @@ class _Matcher:
     def match(self, kind: str, path: str, arguments: int | None = None) -> ApiChange | None:
         if kind == "module":
             return self.changes.get(path)
-        resolved = self._resolve_calls(path)
-        if resolved is None:
-            return None
-        if f"{self.package}.?" in resolved:
-            found = self._unknown_member(resolved, arguments)
-        else:
-            found = self._longest_prefix(resolved)
-        if found is not None and kind == "call" and not _call_affected(found, arguments):
-            return None
-        return found
+        for candidate in self._spellings(path):
+            resolved = self._resolve_calls(candidate)
+            if resolved is None:
+                continue
+            if f"{self.package}.?" in resolved:
+                found = self._unknown_member(resolved, arguments)
+            else:
+                found = self._longest_prefix(resolved)
+            if found is not None:
+                return found if kind != "call" or _call_affected(found, arguments) else None
+        return None
+
+    def _spellings(self, path: str) -> list[str]:
+        """A default import (``X.default``) is the package's ``export default``, else (CommonJS ``export =``,
+        esModuleInterop) the module itself: ``express.default.json`` is ``express.json``."""
+        head = _module_part(self.package, path)
+        marker = head + ".default"
+        if path == marker or path.startswith(marker + ".") or path.startswith(marker + "()"):
+            itself = head + path[len(marker) :]
+            return [path, itself] if self._names_default(marker) else [itself, path]
+        return [path]
+
+    def _names_default(self, marker: str) -> bool:
+        return any(s == marker or s.startswith(marker + ".") for s in (*self.changes, *self.returns))
 
     def _resolve_calls(self, path: str) -> str | None:
         """``express().get`` -> ``express.Express.get``; an unknown return type makes an unknown value."""

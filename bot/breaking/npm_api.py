@@ -148,14 +148,13 @@ def _exports_changes(package: str, old: Mapping[str, Any], new: Mapping[str, Any
         for subpath in sorted(before - after):
             if not subpath.endswith("package.json"):  # a package's own metadata, not its API
                 yield ApiChange("removed", _subpath_symbol(package, subpath), "removed from the exports map")
-    elif before is None and after is not None:
-        for field in ("main", "module", "browser"):
-            path = old.get(field)
-            if isinstance(path, str) and path and "." not in after:
-                yield ApiChange("removed", package, f"'{field}' entry is no longer exported")
-    for field in ("main", "module"):
-        if isinstance(old.get(field), str) and old.get(field) and not new.get(field) and after is None:
-            yield ApiChange("removed", f"{package} ({field})", f"the '{field}' entry {old[field]!r} is gone")
+        return
+    had_root = any(isinstance(old.get(f), str) and old.get(f) for f in ("main", "module"))
+    if before is None and after is not None and had_root and "." not in after:
+        yield ApiChange("removed", package, "the package root is no longer exported (its exports map has no '.')")
+    elif after is None and had_root and not any(isinstance(new.get(f), str) and new.get(f) for f in ("main", "module")):
+        gone = ", ".join(f"'{f}'" for f in ("main", "module") if isinstance(old.get(f), str) and old.get(f))
+        yield ApiChange("removed", package, f"the {gone} entry is gone and no exports map replaces it")
 
 
 def _subpath_symbol(package: str, subpath: str) -> str:

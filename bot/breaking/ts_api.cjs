@@ -328,7 +328,8 @@ function usesIn(pkg, source) {
         emit(node, "module", base);
         const clause = node.importClause;
         if (clause && clause.name) {
-          bindings.set(clause.name.text, { path: base, instance: false });
+          // `default` marks a default import: the package's `export default`, or (CommonJS) the module itself
+          bindings.set(clause.name.text, { path: base + ".default", instance: false });
           declared.add(clause.name);
         }
         const named = clause && clause.namedBindings;
@@ -338,7 +339,7 @@ function usesIn(pkg, source) {
         } else if (named && ts.isNamedImports(named)) {
           for (const spec of named.elements) {
             const key = (spec.propertyName || spec.name).text;
-            const p = key === "default" ? base : base + "." + key;
+            const p = base + "." + key;
             bindings.set(spec.name.text, { path: p, instance: false });
             declared.add(spec.name);
             emit(spec, "import", p);

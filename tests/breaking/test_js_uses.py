@@ -93,6 +93,41 @@ def test_import_forms_and_subpaths(registry_server: RegistryServer, tmp_path: Pa
     ]
 
 
+def test_esm_default_import_of_a_commonjs_package(registry_server: RegistryServer, tmp_path: Path) -> None:
+    diff = npm_api_diff("express", "4.21.2", "5.1.0")
+    (tmp_path / "server.mts").write_text(
+        "import express from 'express';\n"
+        "import type { Request } from 'express';\n"
+        "const app = express();\n"
+        "app.param('id', (req, res, next) => next());\n"
+        "app.use(express.query({}));\n"
+        "export const who = (req: Request) => req.param('who');\n"
+        "app.get('/', (req, res) => res.sendfile('index.html'));\n"
+    )
+
+    uses, _ = js_uses(tmp_path, "express", diff)
+
+    assert found(uses) == [
+        ("server.mts", 5, "express.query"),
+        ("server.mts", 6, "express.Request.param"),
+        ("server.mts", 7, "express.Response.sendfile"),
+    ]
+
+
+def test_esm_default_export() -> None:
+    diff = ApiDiff(
+        "npm",
+        "chart",
+        "1.0.0",
+        "2.0.0",
+        analysed=True,
+        changes=(ApiChange("removed", "chart.default.legacyPlugin", "property removed"),),
+    )
+    root = APPS.parent / "default-export"
+    uses, scanned = js_uses(root, "chart", diff)
+    assert (found(uses), scanned) == ([("index.js", 3, "chart.default.legacyPlugin")], 1)
+
+
 SYNTHETIC = ApiDiff(
     "npm",
     "lib",

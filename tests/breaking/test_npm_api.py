@@ -249,3 +249,15 @@ def test_live_registry_express_4_to_5() -> None:
 
     assert diff.analysed, diff.why_not
     assert by_symbol(diff)["express.Request.param"].kind == "removed"
+
+
+def test_the_package_root_leaving_the_exports() -> None:
+    changes = npm_api._exports_changes
+    assert list(changes("p", {"main": "index.js"}, {"main": "index.js", "exports": {"./x": "./x.js"}})) == [
+        ApiChange("removed", "p", "the package root is no longer exported (its exports map has no '.')")
+    ]
+    assert list(changes("p", {"main": "index.js"}, {"main": "index.js", "exports": "./index.js"})) == []
+    assert list(changes("p", {"main": "a.js", "module": "a.mjs"}, {})) == [
+        ApiChange("removed", "p", "the 'main', 'module' entry is gone and no exports map replaces it")
+    ]
+    assert list(changes("p", {"main": "a.js"}, {"module": "a.mjs"})) == []
