@@ -99,7 +99,9 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
     old, new = (r.get("entries", {}) if isinstance(r, dict) else {} for r in results)
     for change in _declaration_changes(package, old, new):
         changes.setdefault(change.symbol, change)
-    ordered = sorted(changes.values(), key=lambda c: (c.symbol, c.kind, c.detail))[:MAX_CHANGES]
+    ordered = sorted(changes.values(), key=lambda c: (c.symbol, c.kind, c.detail))
+    capped = f" (the first {MAX_CHANGES} of {len(ordered)} changes)" if len(ordered) > MAX_CHANGES else ""
+    ordered = ordered[:MAX_CHANGES]
     old_source, new_source = sources[current][0], sources[target][0]
     source = (
         f"type declarations of {old_source.rsplit(' ', 1)[0]}"
@@ -113,7 +115,7 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         target,
         analysed=True,
         changes=tuple(ordered),
-        source=f"{source} and the exports maps",
+        source=f"{source} and the exports maps{capped}",
         returns=_returns(package, old),
     )
 

@@ -261,3 +261,13 @@ def test_the_package_root_leaving_the_exports() -> None:
         ApiChange("removed", "p", "the 'main', 'module' entry is gone and no exports map replaces it")
     ]
     assert list(changes("p", {"main": "a.js"}, {"module": "a.mjs"})) == []
+
+
+def test_changes_are_capped_and_say_so(registry_server: RegistryServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    full = npm_api_diff("react-dom", "18.3.1", "19.1.0")
+    monkeypatch.setattr(npm_api, "MAX_CHANGES", 5)
+
+    capped = npm_api_diff("react-dom", "18.3.1", "19.1.0")
+
+    assert capped.changes == full.changes[:5]
+    assert capped.source.endswith(f"(the first 5 of {len(full.changes)} changes)")
