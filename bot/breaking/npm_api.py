@@ -22,9 +22,11 @@ import posixpath
 import re
 import tarfile
 import tempfile
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,14 +81,21 @@ def npm_api_diff(package: str, current: str, target: str, *, deadline: float | N
 
 
 def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
-    documents = {v: npm_version_document(package, v, timeout=_left(deadline)) for v in (current, target)}
+    with ThreadPoolExecutor(2, thread_name_prefix="npm-api") as pool:  # the two releases are read side by side
+        read = {v: pool.submit(_version_document, package, v, deadline) for v in (current, target)}
+        documents = {v: future.result() for v, future in read.items()}
     changes: dict[str, ApiChange] = {}
     for change in _exports_changes(package, documents[current], documents[target]):
         changes.setdefault(change.symbol, change)
     with tempfile.TemporaryDirectory(prefix="depup-npm-api-") as scratch:
         folders = {current: Path(scratch, "current"), target: Path(scratch, "target")}
         packuments = _Packuments(deadline)
-        sources = {v: _declarations(package, v, documents[v], folders[v], packuments) for v in (current, target)}
+        with ThreadPoolExecutor(2, thread_name_prefix="npm-api") as pool:
+            unpacking = {
+                v: pool.submit(_declarations, package, v, documents[v], folders[v], packuments)
+                for v in (current, target)
+            }
+            sources = {v: future.result() for v, future in unpacking.items()}
         entries = {v: _entries(folders[v], sources[v][1]) for v in (current, target)}
         for version in (current, target):
             if not entries[version]:
@@ -118,6 +127,10 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         source=f"{source} and the exports maps{capped}",
         returns=_returns(package, old),
     )
+
+
+def _version_document(package: str, version: str, deadline: float) -> dict[str, Any]:
+    return npm_version_document(package, version, timeout=_left(deadline))
 
 
 def _left(deadline: float) -> float:
@@ -206,14 +219,19 @@ class _Packuments:
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
         self._read: dict[str, dict[str, Any] | AnalysisError] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
 
     def get(self, name: str) -> dict[str, Any]:
-        if name not in self._read:
-            try:
-                self._read[name] = npm_packument(name, timeout=_left(self.deadline))
-            except AnalysisError as exc:
-                self._read[name] = exc
-        found = self._read[name]
+        with self._lock:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:  # the other release's thread waits for the same packument instead of reading it again
+            if name not in self._read:
+                try:
+                    self._read[name] = npm_packument(name, timeout=_left(self.deadline))
+                except AnalysisError as exc:
+                    self._read[name] = exc
+            found = self._read[name]
         if isinstance(found, AnalysisError):
             raise found
         return found
