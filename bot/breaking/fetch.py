@@ -22,6 +22,7 @@ USER_AGENT = "depup (breaking-change detection; reads release files, never insta
 MAX_METADATA_BYTES = 64 * 1024 * 1024
 MAX_RELEASE_BYTES = 20 * 1024 * 1024
 TIMEOUT = 30.0
+ABBREVIATED = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8"
 
 
 class AnalysisError(DepupError):
@@ -38,9 +39,17 @@ class ReleaseFile:
     size: int | None
 
 
-def download(url: str, *, max_bytes: int = MAX_RELEASE_BYTES, timeout: float = TIMEOUT, what: str = "") -> bytes:
+def download(
+    url: str,
+    *,
+    max_bytes: int = MAX_RELEASE_BYTES,
+    timeout: float = TIMEOUT,
+    what: str = "",
+    accept: str | None = None,
+) -> bytes:
     """The body at ``url``, at most ``max_bytes`` (more is refused, not truncated)."""
     label = what or redact(url)
+    headers = {"User-Agent": USER_AGENT} | ({"Accept": accept} if accept else {})
     try:
         with (
             httpx.Client(
@@ -48,7 +57,7 @@ def download(url: str, *, max_bytes: int = MAX_RELEASE_BYTES, timeout: float = T
                 verify=tls_context(),
                 follow_redirects=True,
                 max_redirects=5,
-                headers={"User-Agent": USER_AGENT},
+                headers=headers,
             ) as client,
             client.stream("GET", url) as response,
         ):
@@ -94,14 +103,24 @@ def python_release_files(name: str, version: str) -> tuple[ReleaseFile, ...]:
     return tuple(files)
 
 
-def npm_version_document(name: str, version: str) -> dict[str, Any]:
+def npm_version_document(name: str, version: str, *, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The registry's document of one version of an npm package (its package.json as published, with ``dist``)."""
     try:
         base = npm_registry_base()
     except RegistryConfigError as exc:
         raise AnalysisError(str(exc)) from exc
     path = quote(name, safe="@")  # a scoped name keeps its @ and has its / escaped, as npm sends it
-    return _json(f"{base}/{path}/{quote(version, safe='')}", f"the release {name} {version}")
+    return _json(f"{base}/{path}/{quote(version, safe='')}", f"the release {name} {version}", timeout=timeout)
+
+
+def npm_packument(name: str, *, timeout: float = TIMEOUT) -> dict[str, Any]:
+    """The registry's abbreviated document of every version of an npm package (versions, dependencies, dist)."""
+    try:
+        base = npm_registry_base()
+    except RegistryConfigError as exc:
+        raise AnalysisError(str(exc)) from exc
+    path = quote(name, safe="@")
+    return _json(f"{base}/{path}", f"the versions of {name}", timeout=timeout, accept=ABBREVIATED)
 
 
 def npm_tarball_url(document: dict[str, Any], name: str, version: str) -> str:
@@ -112,8 +131,8 @@ def npm_tarball_url(document: dict[str, Any], name: str, version: str) -> str:
     return tarball
 
 
-def _json(url: str, what: str) -> dict[str, Any]:
-    body = download(url, max_bytes=MAX_METADATA_BYTES, what=what)
+def _json(url: str, what: str, *, timeout: float = TIMEOUT, accept: str | None = None) -> dict[str, Any]:
+    body = download(url, max_bytes=MAX_METADATA_BYTES, what=what, timeout=timeout, accept=accept)
     try:
         data = json.loads(body)
     except ValueError as exc:

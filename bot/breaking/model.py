@@ -45,6 +45,9 @@ class ApiDiff:
     changes: tuple[ApiChange, ...] = ()
     why_not: str | None = None
     source: str = ""  # what was compared, e.g. "wheels", "sdists", "type declarations of @types/react"
+    # npm: what calling an exported function returns in the current release, as (function symbol, type symbol), e.g.
+    # ("express", "express.Express"), so that uses of ``app.del`` after ``app = express()`` can be found.
+    returns: tuple[tuple[str, str], ...] = ()
 
     @property
     def breaking(self) -> tuple[ApiChange, ...]:

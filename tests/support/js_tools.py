@@ -5,7 +5,8 @@ npm registry npm is configured with, like depup does on a worker) with ``python 
 the tests then find them there through ``DEPUP_TOOLS_DIR``. A test needing one that is not installed is skipped
 with the reason (the suite then says which tool could not be installed).
 
-Fixture ``js_tool``: ``js_tool("pnpm9")`` -> ``bot.deps.npm.tools.Tool``.
+Fixture ``js_tool``: ``js_tool("pnpm9")`` -> ``bot.deps.npm.tools.Tool``. Fixture ``typescript_compiler``: the
+TypeScript compiler ``bot.breaking`` reads declarations with (``bot.breaking.typescript``), installed there too.
 """
 
 from __future__ import annotations
@@ -71,6 +72,28 @@ def js_tool(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Tool]:
     return get
 
 
+def typescript_installed() -> Path | str:
+    """The installed compiler's ``typescript.js``, or why it is not there (never installs)."""
+    from bot.breaking.typescript import TYPESCRIPT_VERSION
+
+    compiler = (
+        tools_dir() / f"typescript@{TYPESCRIPT_VERSION}" / "node_modules" / "typescript" / "lib" / "typescript.js"
+    )
+    if compiler.is_file():
+        return compiler
+    return f"typescript {TYPESCRIPT_VERSION} is not installed in {tools_dir()} (scripts/test installs it)"
+
+
+@pytest.fixture
+def typescript_compiler(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test tools' TypeScript compiler, with ``DEPUP_TOOLS_DIR`` pointing at it (skips when not installed)."""
+    monkeypatch.setenv(TOOLS_ENV, str(tools_dir()))
+    found = typescript_installed()
+    if isinstance(found, str):
+        pytest.skip(found)
+    return found
+
+
 def main() -> int:
     """Install every test tool that is missing; prints one line per tool."""
     os.environ[TOOLS_ENV] = str(tools_dir())
@@ -86,6 +109,14 @@ def main() -> int:
         if isinstance(tool, str):
             failed += 1
             print(f"depup: test tool {name} not installed: {tool}", file=sys.stderr)
+    from bot.breaking.fetch import AnalysisError
+    from bot.breaking.typescript import typescript_js
+
+    try:
+        typescript_js()
+    except AnalysisError as exc:
+        failed += 1
+        print(f"depup: test tool typescript not installed: {exc}", file=sys.stderr)
     return 1 if failed else 0
 
 

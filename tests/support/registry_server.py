@@ -3,7 +3,9 @@
 It answers at the paths the real registries use: PyPI's JSON API ``/pypi/<name>/json`` (any spelling of the
 name, as PyPI) and npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``), the latter also for
 npm's ``Accept: application/vnd.npm.install-v1+json`` so that ``npm install --package-lock-only`` can resolve
-recorded packages. Recorded bodies name ``registry.invalid`` where the registry's host was; the server puts
+recorded packages; and npm version documents ``/<name>/<version>`` and tarballs ``/<name>/-/<file>.tgz`` recorded
+in ``npm-releases/`` and ``npm-tarballs/`` (``record_releases.py``). Recorded bodies name ``registry.invalid`` where
+the registry's host was; the server puts
 its own address there. It gives every document an ETag (the recorded one, else a digest of the body), answers
 ``If-None-Match`` with 304, gzips when asked, answers 404 for what was not recorded (tarballs included), counts
 requests per package, and injects faults per package (status, body, delay).
@@ -163,6 +165,9 @@ class RegistryServer:
         path = str(environ.get("PATH_INFO", ""))
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
         key = _route(path)
+        release = _release(path) if key is None else None
+        if release is not None:
+            key = release[0]
         with self._lock:
             fault = self._faults.get(key) if key else None
             self._total += 1
@@ -171,7 +176,10 @@ class RegistryServer:
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
-            status, response_headers, body = self._answer(method, key, fault, headers)
+            if release is not None:
+                status, response_headers, body = self._answer_release(method, release, fault)
+            else:
+                status, response_headers, body = self._answer(method, key, fault, headers)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -205,6 +213,30 @@ class RegistryServer:
             response.append(("Content-Encoding", "gzip"))
         response.append(("Content-Length", str(len(body))))
         return 200, response, body
+
+    def _answer_release(
+        self, method: str, release: tuple[Key, str, str], fault: Fault | None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A recorded version document (``npm-releases/<name>/<version>.json``) or tarball (``npm-tarballs/``)."""
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and (fault.status is not None or fault.body is not None):
+            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
+            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        (_, name), kind, value = release
+        folder = self._fixtures / ("npm-releases" if kind == "version" else "npm-tarballs")
+        file = (folder / name / f"{value}.json" if kind == "version" else folder / name / "-" / value).resolve()
+        if method not in ("GET", "HEAD") or not file.is_file() or folder.resolve() not in file.parents:
+            body = b'{"error":"Not found"}'
+            return 404, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+        if kind == "tarball":
+            body = file.read_bytes()
+            return 200, [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))], body
+        record = json.loads(file.read_text(encoding="utf-8"))
+        text = json.dumps(record["body"], ensure_ascii=False, separators=(",", ":"))
+        text = text.replace(f"https://{PLACEHOLDER}", self.url).replace(PLACEHOLDER, self.url.split("//")[1])
+        body = text.encode()
+        return 200, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
 
     def _document(self, key: Key) -> _Document | None:
         with self._lock:
@@ -257,6 +289,22 @@ def _route(path: str) -> Key | None:
         return ("npm", parts[0])
     if len(parts) == 2 and parts[0].startswith("@") and len(parts[0]) > 1 and parts[1] and parts[1] != "-":
         return ("npm", f"{parts[0]}/{parts[1]}")
+    return None
+
+
+def _release(path: str) -> tuple[Key, str, str] | None:
+    """``(package, "version", version)`` for ``/<name>/<version>``, ``(package, "tarball", file)`` for
+    ``/<name>/-/<file>.tgz`` (names may be scoped: ``/@types/express/-/express-5.0.3.tgz``)."""
+    parts = path.strip("/").split("/")
+    scoped = bool(parts) and parts[0].startswith("@") and len(parts[0]) > 1
+    name_parts = 2 if scoped else 1
+    if len(parts) < name_parts + 1 or not all(parts[:name_parts]) or parts[0].startswith(("-", ".")):
+        return None
+    name, rest = "/".join(parts[:name_parts]), parts[name_parts:]
+    if len(rest) == 1 and rest[0] and rest[0] not in ("-", "..", "."):
+        return ("npm", name), "version", rest[0]
+    if len(rest) == 2 and rest[0] == "-" and rest[1].endswith(".tgz") and "/" not in rest[1] and rest[1] != ".tgz":
+        return ("npm", name), "tarball", rest[1]
     return None
 
 
