@@ -228,11 +228,14 @@ def _is_int(value: Any) -> TypeGuard[int | float]:
 def _baseline(baseline: Any, defaults: Mapping[str, Any]) -> Iterator[_Found]:
     if not isinstance(baseline, dict):
         return
-    samples, least = baseline.get("samples", defaults.get("samples")), baseline.get("min_samples", defaults.get("min_samples"))
+    samples, least = (
+        baseline.get("samples", defaults.get("samples")),
+        baseline.get("min_samples", defaults.get("min_samples")),
+    )
     if _is_int(samples) and _is_int(least) and least > samples:
         given = "min_samples" if "min_samples" in baseline else "samples"
-        yield _Found(("health_check", "baseline", given),
-                     f"min_samples ({least}) must not be more than samples ({samples}): nothing would be judged")  # fmt: skip
+        message = f"min_samples ({least}) must not be more than samples ({samples}): nothing would be judged"
+        yield _Found(("health_check", "baseline", given), message)
 
 
 def _prometheus(prometheus: Any, document: Document) -> Iterator[_Found]:
