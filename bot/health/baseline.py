@@ -47,7 +47,7 @@ HISTOGRAM_BINS = 8
 HISTOGRAM_WIDTH = 20
 
 Kind = Literal["latency", "error_rate"]
-Outcome = Literal["regressed", "within", "not_judged"]
+Outcome = Literal["regressed", "within", "not_judged", "pending"]  # pending: not ready yet (never stored)
 
 
 @dataclass(frozen=True)
@@ -227,19 +227,30 @@ def judge(redis: Redis, repo: str, deployment_id: int, check: HealthCheck, *, li
     judged = {c.metric.id: c for c in done}
     alpha = check.baseline.significance / max(len(before.metrics), 1)
     fresh: list[Comparison] = []
+    waiting: dict[str, Comparison] = {}
     for metric in before.metrics:
         if metric.id in judged:
             continue
         base = before.sides.get(metric.id, Side())
         canary = after.sides.get(metric.id, Side()) if after else Side()
         if not final and not _ready(metric, base, canary, check, now - live_at):
+            progress = "not judged yet: " + _progress(metric, canary, check)
+            waiting[metric.id] = Comparison(metric, "pending", progress, base, canary)
             continue
         verdict = compare(metric, base, canary, check.baseline, alpha)
         judged[metric.id] = verdict
         fresh.append(verdict)
     if fresh:
         _write_verdicts(redis, repo, deployment_id, [judged[m.id] for m in before.metrics if m.id in judged])
-    return [judged[m.id] for m in before.metrics if m.id in judged]
+    return [judged.get(m.id) or waiting[m.id] for m in before.metrics]
+
+
+def _progress(metric: Metric, canary: Side, check: HealthCheck) -> str:
+    if metric.id.startswith("prom:"):
+        return f"{canary.count} values" if metric.kind == "latency" else f"{canary.total} requests so far"
+    if metric.kind == "error_rate":
+        return f"{canary.total} of {check.baseline.samples} probes"
+    return f"{canary.count} of {check.baseline.samples} samples"
 
 
 def _ready(metric: Metric, base: Side, canary: Side, check: HealthCheck, since: timedelta) -> bool:
@@ -315,19 +326,20 @@ def evidence_lines(comparisons: Sequence[Comparison]) -> tuple[str, ...]:
     for c in comparisons:
         test = ""
         if c.p_value is not None:
-            name = (
-                "Mann-Whitney U"
-                if c.metric.kind == "latency"
-                else ("Fisher's exact, a" if c.method == "fisher" else "z")
-            )
-            test = f" ({name} = {_num(c.statistic or 0.0)}, {c.method}, one-sided, p = {_num(c.p_value)})"
+            statistic = _num(c.statistic or 0.0)
+            test = {
+                "exact": f" (Mann-Whitney U = {statistic}, exact, one-sided)",
+                "normal": f" (Mann-Whitney U = {statistic}, normal approximation with tie correction, one-sided)",
+                "fisher": " (Fisher's exact test, one-sided)",
+                "z": f" (two-proportion z = {statistic}, one-sided)",
+            }.get(c.method, "")
         lines.append(f"- **{c.metric.label}**: {c.reason}{test}")
         if c.metric.kind == "latency" and (c.baseline.values or c.canary.values):
             unit = f" ({c.metric.unit})" if c.metric.unit else ""
             lines.extend(
                 [
                     "",
-                    f"  | {'' if not unit else 'latency' + unit} | n | median | p95 | p99 |",
+                    f"  | {'latency' + unit if unit else 'value'} | n | median | p95 | p99 |",
                     "  |---|---|---|---|---|",
                 ]
             )

@@ -95,7 +95,7 @@ def series(
     resolver: Resolver | None = None,
 ) -> list[float]:
     """The finite values of ``query`` from ``start`` to ``end`` every ``target.step``, oldest first."""
-    step = max(target.step.total_seconds(), 1.0)
+    step = max(target.step.total_seconds(), 0.001)
     if (end - start).total_seconds() / step > MAX_POINTS:
         step = (end - start).total_seconds() / MAX_POINTS
     params = {"query": query, "start": f"{start.timestamp():.3f}", "end": f"{end.timestamp():.3f}", "step": f"{step:g}"}

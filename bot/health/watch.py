@@ -182,6 +182,7 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
         comparisons = baseline.judge(redis, record.full_name, deployment_id, check, live_at=rounds[0].at, now=at,
                                      final=verdict == "healthy")  # fmt: skip
     regressed = [c for c in comparisons if c.outcome == "regressed"]
+    comparisons = [c for c in comparisons if c.outcome != "pending" or regressed]  # shown with a regression only
     if regressed:
         verdict = "failing"
     elif verdict == "pending":

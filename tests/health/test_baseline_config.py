@@ -48,7 +48,9 @@ def test_prometheus_options() -> None:
         "https://prom.example.org",
         (
             PrometheusQuery("p95", "latency", "histogram_quantile(0.95, x)"),
-            PrometheusQuery("errors", "error_rate", "sum(increase(errors[$window]))", "sum(increase(requests[$window]))"),
+            PrometheusQuery(
+                "errors", "error_rate", "sum(increase(errors[$window]))", "sum(increase(requests[$window]))"
+            ),
         ),
         "PROM_TOKEN",
         timedelta(minutes=15),
@@ -83,7 +85,8 @@ INVALID = [
         "f.yml:2:21: health_check.prometheus.url: expected an http:// or https:// URL, got 'file:///etc/passwd'",
     ),
     (
-        "health_check:\n  prometheus: {url: 'https://p', auth: 'Bearer abc', queries: [{name: a, kind: latency, query: up}]}",
+        "health_check:\n  prometheus: {url: 'https://p', auth: 'Bearer abc',\n"
+        "    queries: [{name: a, kind: latency, query: up}]}",
         "f.yml:2:40: health_check.prometheus.auth: expected a secret's name of capital letters, digits and "
         "underscores, like 'PROM_TOKEN', got 'Bearer abc'",
     ),
@@ -97,12 +100,14 @@ INVALID = [
         "error_rate",
     ),
     (
-        "health_check:\n  prometheus:\n    url: https://p\n    queries:\n      - {name: a, kind: error_rate, query: up}",
+        "health_check:\n  prometheus:\n    url: https://p\n    queries:\n"
+        "      - {name: a, kind: error_rate, query: up}",
         "f.yml:5:25: health_check.prometheus.queries[0].kind: an error_rate query needs 'total': the query of all "
         "requests",
     ),
     (
-        "health_check:\n  prometheus:\n    url: https://p\n    queries:\n      - {name: a, kind: latency, query: up, total: up}",
+        "health_check:\n  prometheus:\n    url: https://p\n    queries:\n"
+        "      - {name: a, kind: latency, query: up, total: up}",
         "f.yml:5:52: health_check.prometheus.queries[0].total: only an error_rate query has a 'total'",
     ),
     (
