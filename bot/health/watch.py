@@ -176,7 +176,9 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
         verdict = "failing"  # the probes never settled (failures between passes): unhealthy, not forever
     comparisons: list[baseline.Comparison] = []
     if verdict != "failing" and baseline.enabled(check):
-        if baseline.read_baseline(redis, record.full_name, deployment_id) is not None:
+        taken = baseline.read_baseline(redis, record.full_name, deployment_id)
+        judged = len(baseline.read_verdicts(redis, record.full_name, deployment_id))
+        if taken is not None and judged < len(taken.metrics):  # once all are judged, no more samples are needed
             baseline.sample_round(settings, redis, record.full_name, deployment_id, check, results,
                                   live_at=rounds[0].at, now=at)  # fmt: skip
         comparisons = baseline.judge(redis, record.full_name, deployment_id, check, live_at=rounds[0].at, now=at,
