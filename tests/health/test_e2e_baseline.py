@@ -269,3 +269,19 @@ def test_too_few_samples_are_not_judged_and_the_absolute_limits_decide(depup: De
     [count] = re.findall(rf"latency of {re.escape(app.url)}: not judged: (\d+) samples, need 20", why)
     assert 5 <= int(count) < 20  # per_round 5: the soak ended after 1 to 3 rounds
     assert f"not judged: {count} samples, need 20" in dashboard(fake)
+
+
+def test_the_baseline_is_taken_once_per_watched_deployment(depup: Depup, app: App) -> None:
+    fake, _ = install_and_merge(depup, config(app, None))
+    sha = fake.branch_sha(REPO, "main") or "main"
+    fake.create_deployment(REPO, sha, environment="staging")  # not watched: nothing is sampled
+    depup.run_worker()
+    assert "deploy_baseline" not in actions(depup)
+    deployment = fake.create_deployment(REPO, sha)
+    depup.run_worker()
+    for delivery in fake.events("deployment"):
+        fake.redeliver(delivery.delivery_id)
+    depup.run_worker()
+    entries = [e for e in audit.latest(depup.redis, REPO, 100) if e.action == "deploy_baseline"]
+    assert len(entries) == 1 and f"deployment {deployment.id} of " in entries[0].why
+    assert f"latency of {app.url}: 20 values" in entries[0].why and "0 of 20 failed" in entries[0].why
