@@ -13,6 +13,7 @@ from config.globs import compile_glob
 from config.model import (
     Approvals,
     Automerge,
+    BaselineCheck,
     Commands,
     Config,
     CorePackages,
@@ -22,6 +23,8 @@ from config.model import (
     IgnoreRule,
     Match,
     Phase,
+    Prometheus,
+    PrometheusQuery,
     RiskSettings,
     Rollback,
     Runtime,
@@ -40,6 +43,11 @@ def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any
     for key in MERGED_OBJECTS:
         if key in file:
             merged[key] = {**defaults.get(key, {}), **file[key]}
+    if isinstance(file.get("health_check"), dict) and "baseline" in file["health_check"]:
+        merged["health_check"]["baseline"] = {
+            **defaults.get("health_check", {}).get("baseline", {}),
+            **file["health_check"]["baseline"],
+        }
     if "weights" in file.get("risk", {}):
         merged["risk"]["weights"] = {**defaults.get("risk", {}).get("weights", {}), **file["risk"]["weights"]}
     if "core_packages" in file:
@@ -115,6 +123,8 @@ def build_config(options: Mapping[str, Any]) -> Config:
             probes=int(health["probes"]),
             interval=parse_duration(health["interval"]),
             soak=parse_duration(health["soak"]),
+            baseline=_baseline(health.get("baseline", {})),
+            prometheus=_prometheus(health["prometheus"]) if health.get("prometheus") else None,
         ),
         rollback=Rollback(auto=rollback["auto"], auto_merge=rollback["auto_merge"]),
         security=Security(audit=security["audit"], block_new=security["block_new"]),
@@ -165,4 +175,31 @@ def _health_url(url: Mapping[str, Any]) -> HealthUrl:
         expected_status=int(url.get("expected_status", 200)),
         body_contains=url.get("body_contains"),
         max_latency_ms=int(latency) if latency is not None else None,
+    )
+
+
+def _baseline(options: Mapping[str, Any]) -> BaselineCheck:
+    built_in = BaselineCheck()
+    return BaselineCheck(
+        enabled=bool(options.get("enabled", built_in.enabled)),
+        samples=int(options.get("samples", built_in.samples)),
+        per_round=int(options.get("per_round", built_in.per_round)),
+        spacing_ms=int(options.get("spacing_ms", built_in.spacing_ms)),
+        min_samples=int(options.get("min_samples", built_in.min_samples)),
+        significance=float(options.get("significance", built_in.significance)),
+        tolerance=float(options.get("tolerance", built_in.tolerance)),
+        min_requests=int(options.get("min_requests", built_in.min_requests)),
+    )
+
+
+def _prometheus(options: Mapping[str, Any]) -> Prometheus:
+    return Prometheus(
+        url=options["url"],
+        queries=tuple(
+            PrometheusQuery(name=q["name"], kind=q["kind"], query=q["query"], total=q.get("total"))
+            for q in options["queries"]
+        ),
+        auth=options.get("auth"),
+        window=parse_duration(options.get("window", "10m")),
+        step=parse_duration(options.get("step", "30s")),
     )

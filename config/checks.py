@@ -78,6 +78,9 @@ def _check(config: Any, defaults: Mapping[str, Any], document: Document) -> Iter
     health = config.get("health_check")
     if isinstance(health, dict) and _duration(health.get("interval")) == 0:
         yield _Found(("health_check", "interval"), "the time between probe rounds must be more than 0")
+    if isinstance(health, dict):
+        yield from _baseline(health.get("baseline"), defaults.get("health_check", {}).get("baseline", {}))
+        yield from _prometheus(health.get("prometheus"), document)
     yield from _risk_thresholds(config.get("risk"), defaults.get("risk", {}))
 
 
@@ -220,3 +223,45 @@ def _risk_thresholds(risk: Any, defaults: Mapping[str, Any]) -> Iterator[_Found]
 
 def _is_int(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer()
+
+
+def _baseline(baseline: Any, defaults: Mapping[str, Any]) -> Iterator[_Found]:
+    if not isinstance(baseline, dict):
+        return
+    samples, least = (
+        baseline.get("samples", defaults.get("samples")),
+        baseline.get("min_samples", defaults.get("min_samples")),
+    )
+    if _is_int(samples) and _is_int(least) and least > samples:
+        given = "min_samples" if "min_samples" in baseline else "samples"
+        message = f"min_samples ({least}) must not be more than samples ({samples}): nothing would be judged"
+        yield _Found(("health_check", "baseline", given), message)
+
+
+def _prometheus(prometheus: Any, document: Document) -> Iterator[_Found]:
+    if not isinstance(prometheus, dict):
+        return
+    if _duration(prometheus.get("step")) == 0:
+        yield _Found(("health_check", "prometheus", "step"), "the time between two values must be more than 0")
+    if _duration(prometheus.get("window")) == 0:
+        yield _Found(("health_check", "prometheus", "window"), "the baseline's window must be more than 0")
+    queries = prometheus.get("queries")
+    if not isinstance(queries, list):
+        return
+    first: dict[str, int] = {}
+    for index, query in enumerate(queries):
+        if not isinstance(query, dict):
+            continue
+        where: Path = ("health_check", "prometheus", "queries", index)
+        name = query.get("name")
+        if isinstance(name, str):
+            if name in first:
+                earlier = document.value_at((*where[:-1], first[name], "name"))
+                here = document.value_at((*where, "name"))
+                yield _Found((*where, "name"), f"duplicate query name {name!r}, first at {first_at(earlier, here)}")
+            else:
+                first[name] = index
+        if query.get("kind") == "error_rate" and "total" not in query:
+            yield _Found((*where, "kind"), "an error_rate query needs 'total': the query of all requests")
+        if query.get("kind") == "latency" and "total" in query:
+            yield _Found((*where, "total"), "only an error_rate query has a 'total'")

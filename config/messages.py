@@ -25,6 +25,7 @@ PATTERN_HINTS = {
         "a GitHub login like 'octocat' or a team like 'my-org/reviewers' (without '@')"
     ),
     "^https?://[^\\s/?#@]+(:[0-9]{1,5})?([/?#][^\\s]*)?$": "an http:// or https:// URL",
+    "^[A-Z][A-Z0-9_]{0,39}$": "a secret's name of capital letters, digits and underscores, like 'PROM_TOKEN'",
     "^[a-z0-9_]+$": "a risk factor id of lowercase letters, digits and underscores",
     "^[0-9]+\\.[0-9]+(\\.[0-9]+)?$": "a Python version like '3.11' or '3.11.4'",
     "^v?[0-9]+(\\.[0-9]+){0,2}$": "a Node version like '20', '14.21' or '18.17.1'",
@@ -154,7 +155,7 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
 
 
 def _number_range(schema: Mapping[str, Any]) -> str:
-    noun = "a number of days" if "pattern" in schema else "a whole number"
+    noun = "a number of days" if "pattern" in schema else "a number" if "number" in _types(schema) else "a whole number"
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
         return f"{noun} from {low} to {high}"

@@ -109,12 +109,48 @@ class HealthUrl:
 
 
 @dataclass(frozen=True)
+class BaselineCheck:
+    """Judging a deploy against the version it replaces (docs/health.md, "Against a baseline")."""
+
+    enabled: bool = True
+    samples: int = 30  # probes per URL before the deploy; the deploy is judged once it has as many
+    per_round: int = 10  # probes per URL in each soak round
+    spacing_ms: int = 100  # between two probes of one URL in a burst
+    min_samples: int = 20  # per side: fewer and a metric is not judged
+    significance: float = 0.01  # of the whole comparison: each of K metrics is tested at significance / K
+    tolerance: float = 1.5  # a slowdown or error-rate increase smaller than this ratio is never a regression
+    min_requests: int = 200  # per side, for Prometheus error rates
+
+
+PrometheusKind = Literal["latency", "error_rate"]
+
+
+@dataclass(frozen=True)
+class PrometheusQuery:
+    name: str
+    kind: PrometheusKind
+    query: str  # latency: the value to compare; error_rate: the count of failed requests in $window
+    total: str | None = None  # error_rate: the count of all requests in $window
+
+
+@dataclass(frozen=True)
+class Prometheus:
+    url: str
+    queries: tuple[PrometheusQuery, ...]
+    auth: str | None = None  # the name of the operator's secret DEPUP_PROMETHEUS_AUTH_<NAME>
+    window: timedelta = timedelta(minutes=10)  # the baseline: this long before the deploy
+    step: timedelta = timedelta(seconds=30)  # latency series: one value every step
+
+
+@dataclass(frozen=True)
 class HealthCheck:
     environments: tuple[str, ...] = ("production",)
     urls: tuple[HealthUrl, ...] = ()
     probes: int = 5  # probe rounds during the soak window
     interval: timedelta = timedelta(minutes=2)
     soak: timedelta = timedelta(minutes=30)
+    baseline: BaselineCheck = field(default_factory=BaselineCheck)
+    prometheus: Prometheus | None = None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,8 @@ class Settings:
     scans_per_installation: int = 1  # scans of one installation at once while its writes are spaced
     osv_url: str = DEFAULT_OSV_URL  # the OSV API root (``{osv_url}/v1/query``) vulnerability audits ask
     probe_allow: str = ""  # DEPUP_PROBE_ALLOW: what health probes may reach beyond https to public addresses
+    # DEPUP_PROMETHEUS_AUTH_<NAME>="<origin> <Authorization value>": (NAME, origin, header) per secret
+    prometheus_auth: tuple[tuple[str, str, str], ...] = field(default=(), repr=False)
     web_header_timeout_seconds: int = 5  # a request's line and headers must arrive within this (depup web)
     web_read_timeout_seconds: int = 10  # and its body within this (GitHub gives up after 10 s anyway)
 
@@ -123,6 +125,7 @@ class Settings:
             scans_per_installation=_int(env, "DEPUP_SCANS_PER_INSTALLATION", 1),
             osv_url=osv_url.rstrip("/"),
             probe_allow=_probe_allow(get("DEPUP_PROBE_ALLOW")),
+            prometheus_auth=_prometheus_auth(env),
             web_header_timeout_seconds=_int(env, "DEPUP_WEB_HEADER_TIMEOUT", 5),
             web_read_timeout_seconds=_int(env, "DEPUP_WEB_READ_TIMEOUT", 10),
         )
@@ -239,6 +242,27 @@ def _probe_allow(value: str) -> str:
 
     NetPolicy.parse(value)
     return value
+
+
+PROMETHEUS_AUTH_PREFIX = "DEPUP_PROMETHEUS_AUTH_"
+
+
+def _prometheus_auth(env: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """The operator's Prometheus secrets: ``DEPUP_PROMETHEUS_AUTH_<NAME>`` is ``<origin> <header value>``, e.g.
+    ``https://prom.internal:9090 Bearer abc``; the header goes to that origin only (a repository names the
+    secret, never its value nor where it is sent)."""
+    found = []
+    for key in sorted(env):
+        if not key.startswith(PROMETHEUS_AUTH_PREFIX) or len(key) == len(PROMETHEUS_AUTH_PREFIX):
+            continue
+        origin, _, header = env[key].strip().partition(" ")
+        parts = urlsplit(origin)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"} or not header:
+            raise SettingsError(f"{key} must be '<origin> <Authorization value>', like 'https://prom:9090 Bearer ...'")
+        if any(c in header for c in "\r\n"):
+            raise SettingsError(f"{key}: the header value must be one line")
+        found.append((key[len(PROMETHEUS_AUTH_PREFIX) :], origin.rstrip("/").lower(), header.strip()))
+    return tuple(found)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -159,6 +159,49 @@ def probe(
     return _judge(target, answer, latency_ms, redirects)
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """The answer of ``guarded_get``: its status and (at most ``body_limit`` bytes of) its body."""
+
+    status: int
+    body: bytes
+    truncated: bool
+    address: str
+
+
+class GuardedGetFailed(DepupError):
+    """``guarded_get`` got no answer: ``error`` is the kind (as a probe's), the message says it in one line."""
+
+    def __init__(self, error: ProbeError, detail: str) -> None:
+        super().__init__(detail)
+        self.error = error
+        self.detail = detail
+
+
+def guarded_get(
+    url: str,
+    policy: NetPolicy,
+    *,
+    timeout: float = 10.0,
+    headers: Sequence[tuple[str, str]] = (),
+    body_limit: int = BODY_LIMIT,
+    resolver: Resolver | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> Fetched:
+    """``GET url`` through the same SSRF guard as a probe (scheme, every resolved address checked, the
+    connection pinned, one deadline), with ``headers`` added; redirects are NOT followed (a redirect is an
+    answer like any other, so headers such as ``Authorization`` never travel to another host). Raises
+    ``GuardedGetFailed`` when there is no answer."""
+    context = ssl_context or _default_context()
+    deadline = time.monotonic() + timeout
+    try:
+        hop = _parse(url, policy, 0)
+        answer = _exchange(hop, policy, resolver or system_resolver, context, deadline, timeout, 0, headers, body_limit)
+    except _Failed as failed:
+        raise GuardedGetFailed(failed.error, failed.detail) from None
+    return Fetched(answer.status, answer.body, answer.truncated, answer.address)
+
+
 @functools.cache
 def _default_context() -> ssl.SSLContext:
     """One default TLS context for the process (system trust store, host names checked): it is thread-safe,
@@ -224,6 +267,8 @@ def _exchange(
     deadline: float,
     timeout: float,
     redirects: int,
+    headers: Sequence[tuple[str, str]] = (),
+    body_limit: int = BODY_LIMIT,
 ) -> _Answer:
     where = f"redirect {redirects} to {hop.origin}: " if redirects else ""
     addresses = _addresses(hop, resolve, deadline, timeout, where)
@@ -248,7 +293,7 @@ def _exchange(
             raise _Failed("connection", f"{where}cannot connect to {hop.origin}: {_why(problem)}", address)
         if hop.scheme == "https":
             sock = _handshake(sock, hop.host, context, deadline)
-        return _request(hop, sock, deadline, address)
+        return _request(hop, sock, deadline, address, headers, body_limit)
     except TimeoutError:
         raise _Failed("timeout", f"{where}timed out after {timeout:g} s", address) from None
     except ssl.SSLCertVerificationError as e:
@@ -329,11 +374,19 @@ def _handshake(sock: socket.socket, host: str, context: ssl.SSLContext, deadline
         raise
 
 
-def _request(hop: _Hop, sock: socket.socket, deadline: float, address: str) -> _Answer:
+def _request(
+    hop: _Hop,
+    sock: socket.socket,
+    deadline: float,
+    address: str,
+    headers: Sequence[tuple[str, str]] = (),
+    body_limit: int = BODY_LIMIT,
+) -> _Answer:
     bounded = _DeadlineSocket(sock, deadline)
+    extra = "".join(f"{name}: {value}\r\n" for name, value in headers)
     head = (
         f"GET {hop.target} HTTP/1.1\r\nHost: {hop.host_header}\r\nUser-Agent: {USER_AGENT}\r\n"
-        "Accept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+        f"Accept: */*\r\nAccept-Encoding: identity\r\n{extra}Connection: close\r\n\r\n"
     )
     bounded.sendall(head.encode("ascii"))
     response = HTTPResponse(cast(socket.socket, bounded), method="GET")
@@ -343,13 +396,13 @@ def _request(hop: _Hop, sock: socket.socket, deadline: float, address: str) -> _
             return _Answer(response.status, response.getheader("Location"), b"", False, address)
         chunks: list[bytes] = []
         size = 0
-        while size < BODY_LIMIT:
-            chunk = response.read(BODY_LIMIT - size)
+        while size < body_limit:
+            chunk = response.read(body_limit - size)
             if not chunk:
                 break
             chunks.append(chunk)
             size += len(chunk)
-        truncated = size >= BODY_LIMIT and not response.isclosed()
+        truncated = size >= body_limit and not response.isclosed()
         return _Answer(response.status, None, b"".join(chunks), truncated, address)
     finally:
         response.close()

@@ -17,6 +17,7 @@ from typing import Any, Literal, cast, get_args
 import orjson
 from redis import Redis
 
+from bot.health.baseline import read_verdicts, summary
 from bot.health.probe import ProbeError, ProbeResult
 from bot.lifecycle.state import Merge
 from config.model import HealthCheck
@@ -180,6 +181,9 @@ def health_lines(redis: Redis, full_name: str, merges: Sequence[Merge]) -> list[
             text += f"; {passed} of {len(done)} probe round(s) passed; last at {last.at:%H:%M:%S}Z: " + "; ".join(
                 probe_line(p) for p in last.results
             )
+        against = read_verdicts(redis, full_name, m.deployment)
+        if against:
+            text += "; against the baseline: " + "; ".join(summary(c) for c in against)
         lines.append(text)
     return lines
 

@@ -7,6 +7,9 @@ when the deploy fails (SPEC §7).
   (``bot.jobs.probe_round``) every ``health_check.interval``; the soak is healthy once ``probes`` rounds passed
   and ``soak`` has elapsed, failing at two failed rounds in a row (``bot.health.store.soak_verdict``). With no
   URLs configured, the successful deployment is enough.
+- A ``deployment`` created for a watched environment, whose commit carries depup merges not judged yet, first
+  samples the running version (``bot.health.baseline``); each soak round then measures the deploy the same
+  way, and a metric that regressed against that baseline fails the soak like failed probes do.
 - ``failure``/``error``, or a failing soak: the merges are rolled back (``rollback.auto``; not while paused),
   one revert PR per merge. A revert's own deployment failing is reported, never reverted again; a later
   successful deployment judges such a failing merge again.
@@ -31,7 +34,7 @@ from bot.core.queue import job_options, make_queue
 from bot.core.settings import Settings
 from bot.errors import NotFound
 from bot.github.client import InstallationClient, json_body
-from bot.health import store
+from bot.health import baseline, store
 from bot.health.probe import probe
 from bot.lifecycle.dashboard import store_state
 from bot.lifecycle.lock import repo_lock
@@ -86,7 +89,7 @@ def on_deployment_status(
             fresh = carried
             if not fresh:
                 return []
-            health = "soaking" if config.health_check.urls else "healthy"
+            health = "soaking" if _watched(config) else "healthy"
             state = state.with_merges(*(replace(m, health=health, deployment=deployment_id) for m in fresh))
             _save(settings, gh, record, redis, state)
             for m in fresh:
@@ -94,7 +97,7 @@ def on_deployment_status(
                     redis, record.full_name, actor="depup", action=f"deploy_{health}", target=f"#{m.pr}",
                     why=f"deployment {deployment_id} to {environment} succeeded with {sha[:7]}", delivery=delivery,
                 )  # fmt: skip
-            if config.health_check.urls:
+            if _watched(config):
                 schedule_round(redis, settings, record.full_name, deployment_id, 0, delay=0)
             else:
                 request_scan(
@@ -117,6 +120,43 @@ def on_deployment_status(
         return _fail(settings, redis, gh, record, state, config, carried, evidence, delivery)
 
 
+def on_deployment_created(
+    settings: Settings,
+    redis: Redis,
+    gh: InstallationClient,
+    record: RepoRecord,
+    deployment_id: int,
+    sha: str,
+    environment: str,
+    *,
+    delivery: str = "",
+) -> bool:
+    """Before a deploy goes live: sample the running version as its baseline when the deployed commit carries
+    depup merges not judged yet. Returns whether a baseline was taken (or was there already)."""
+    state, config = _read(gh, record, redis)
+    check = config.health_check
+    if environment not in check.environments or not baseline.enabled(check):
+        return False
+    carried = [m for m in state.merges if m.health == "" and _contains(gh, record, sha, m.sha)]
+    if not carried:
+        return False
+    fresh = baseline.read_baseline(redis, record.full_name, deployment_id) is None
+    taken = baseline.sample_baseline(settings, redis, record.full_name, deployment_id, check)
+    if fresh:
+        counts = ", ".join(f"{m.label}: {_count(taken.sides.get(m.id, baseline.Side()), m)}" for m in taken.metrics)
+        why = f"deployment {deployment_id} of {sha[:7]}: baseline of the running version; {counts}"
+        for m in carried:
+            audit.record(redis, record.full_name, actor="depup", action="deploy_baseline", target=f"#{m.pr}",
+                         why=why[:500], delivery=delivery)  # fmt: skip
+    return True
+
+
+def _count(side: baseline.Side, metric: baseline.Metric) -> str:
+    if side.problem:
+        return f"not measured ({side.problem})"
+    return f"{side.count} values" if metric.kind == "latency" else f"{side.events} of {side.total} failed"
+
+
 def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record: RepoRecord, deployment_id: int,
                 number: int, *, now: datetime | None = None) -> str:  # fmt: skip
     """One probe round of a deployment's soak; schedules the next or decides. Returns the verdict."""
@@ -132,12 +172,24 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
     verdict = store.soak_verdict(rounds, check)
     if verdict == "healthy" and at - rounds[0].at < check.soak:
         verdict = "pending"  # enough rounds passed, but the soak window is not over yet
-    if verdict == "pending":
-        if at >= rounds[0].at + check.soak + check.interval * (2 * check.probes + 2):
-            verdict = "failing"  # the probes never settled (failures between passes): unhealthy, not forever
-        else:
-            schedule_round(redis, settings, record.full_name, deployment_id, number + 1, delay=check.interval)
-            return "pending"
+    if verdict == "pending" and at >= rounds[0].at + check.soak + check.interval * (2 * check.probes + 2):
+        verdict = "failing"  # the probes never settled (failures between passes): unhealthy, not forever
+    comparisons: list[baseline.Comparison] = []
+    if verdict != "failing" and baseline.enabled(check):
+        taken = baseline.read_baseline(redis, record.full_name, deployment_id)
+        judged = len(baseline.read_verdicts(redis, record.full_name, deployment_id))
+        if taken is not None and judged < len(taken.metrics):  # once all are judged, no more samples are needed
+            baseline.sample_round(settings, redis, record.full_name, deployment_id, check, results,
+                                  live_at=rounds[0].at, now=at)  # fmt: skip
+        comparisons = baseline.judge(redis, record.full_name, deployment_id, check, live_at=rounds[0].at, now=at,
+                                     final=verdict == "healthy")  # fmt: skip
+    regressed = [c for c in comparisons if c.outcome == "regressed"]
+    comparisons = [c for c in comparisons if c.outcome != "pending" or regressed]  # shown with a regression only
+    if regressed:
+        verdict = "failing"
+    elif verdict == "pending":
+        schedule_round(redis, settings, record.full_name, deployment_id, number + 1, delay=check.interval)
+        return "pending"
     with repo_lock(redis, settings, record.full_name, wait=LOCK_WAIT_SECONDS):
         state, config = _read(gh, record, redis)
         soaking = [m for m in state.merges if m.deployment == deployment_id and m.health == "soaking"]
@@ -146,19 +198,43 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
         if verdict == "healthy":
             state = state.with_merges(*(replace(m, health="healthy") for m in soaking))
             _save(settings, gh, record, redis, state)
+            against = "; ".join(baseline.summary(c) for c in comparisons)
+            why = f"deployment {deployment_id}: {len(rounds)} probe round(s), soak passed" + (
+                f"; against the baseline: {against}" if against else ""
+            )
             for m in soaking:
                 audit.record(redis, record.full_name, actor="depup", action="deploy_healthy", target=f"#{m.pr}",
-                             why=f"deployment {deployment_id}: {len(rounds)} probe round(s), soak passed")  # fmt: skip
+                             why=why[:1000])  # fmt: skip
             request_scan(make_queue(redis, settings), settings, record.full_name, "soak passed")
             return "healthy"
-        failed = [r for r in rounds if not r.passed][-2:]
-        evidence = Evidence(
-            "probes",
-            f"health probes of deployment {deployment_id} failed during the soak window",
-            tuple(f"- {r.at:%Y-%m-%d %H:%M:%S}Z {store.probe_line(p)}" for r in failed for p in r.results),
-        )
+        if regressed:
+            evidence = Evidence(
+                "baseline",
+                f"deployment {deployment_id} regressed against the version before it: "
+                + ", ".join(c.metric.label for c in regressed),
+                (
+                    f"Measured before the deploy (baseline) and after it; each metric tested once, one-sided, at "
+                    f"significance {check.baseline.significance:g} / {len(comparisons)} metrics, and a regression "
+                    f"also needs a ratio of at least x{check.baseline.tolerance:g} (docs/health.md).",
+                    "",
+                    *baseline.evidence_lines(comparisons),
+                ),
+            )
+        else:
+            failed = [r for r in rounds if not r.passed][-2:]
+            evidence = Evidence(
+                "probes",
+                f"health probes of deployment {deployment_id} failed during the soak window",
+                tuple(f"- {r.at:%Y-%m-%d %H:%M:%S}Z {store.probe_line(p)}" for r in failed for p in r.results),
+            )
         _fail(settings, redis, gh, record, state, config, soaking, evidence, "")
         return "failing"
+
+
+def _watched(config: Config) -> bool:
+    """Whether a successful deployment is soaked (probed, or measured against its baseline) before it is healthy."""
+    check = config.health_check
+    return bool(check.urls) or (check.prometheus is not None and check.baseline.enabled)
 
 
 def schedule_round(redis: Redis, settings: Settings, full_name: str, deployment_id: int, number: int, *,
