@@ -28,6 +28,9 @@ class CheckResult:
     detail: str  # GitHub's conclusion or state, as it said it
     duration: str  # "1m 12s", or "" when unknown
     link: str | None
+    started: datetime | None = None
+    completed: datetime | None = None
+    text: str = ""  # a status's description, or a check run's output title and summary (coverage, CodSpeed)
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,13 @@ def read_results(gh: InstallationClient, record: RepoRecord, head: str) -> Resul
             result, detail = "success", "success"
         else:
             result, detail = "skipped" if conclusion == "skipped" else "neutral", str(conclusion)
+        output = run.get("output") or {}
         checks.append(
             CheckResult(
                 name, result, detail, _duration(run.get("started_at"), run.get("completed_at")),
                 run.get("details_url") or run.get("html_url"),
+                _when(run.get("started_at")), _when(run.get("completed_at")),
+                "\n".join(str(output.get(k) or "") for k in ("title", "summary")).strip(),
             )
         )  # fmt: skip
     for entry in sorted(status.get("statuses", []), key=lambda s: str(s.get("context"))):
@@ -78,7 +84,12 @@ def read_results(gh: InstallationClient, record: RepoRecord, head: str) -> Resul
             continue
         state = str(entry.get("state"))
         result = {"success": "success", "pending": "pending"}.get(state, "failure")
-        checks.append(CheckResult(context, result, state, "", entry.get("target_url")))
+        checks.append(
+            CheckResult(
+                context, result, state, "", entry.get("target_url"), None, None,
+                str(entry.get("description") or ""),  # a status says when it was set, not how long its job ran
+            )
+        )  # fmt: skip
     return Results(head, tuple(checks))
 
 
@@ -91,6 +102,15 @@ def _duration(started: object, completed: object) -> str:
         return ""
     minutes, seconds = divmod(max(seconds, 0), 60)
     return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _time(value)
+    except ValueError:
+        return None
 
 
 def _time(text: str) -> datetime:
