@@ -155,6 +155,8 @@ def _types(schema: Mapping[str, Any]) -> list[str]:
 
 def _number_range(schema: Mapping[str, Any]) -> str:
     noun = "a number of days" if "pattern" in schema else "a whole number"
+    if "number" in _types(schema):
+        noun = "a number"
     low, high = schema.get("minimum"), schema.get("maximum")
     if low is not None and high is not None:
         return f"{noun} from {low} to {high}"
