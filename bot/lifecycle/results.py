@@ -13,6 +13,8 @@ from redis import Redis
 from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.state import parse_pr_meta
 from bot.repos.registry import RepoRecord
+from bot.validation.report import Validation, markdown, validate
+from config.model import Validation as ValidationSettings
 
 MARKER = "<!-- depup:test-results -->"
 OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})  # depup's checks, not test results
@@ -93,6 +95,15 @@ def read_results(gh: InstallationClient, record: RepoRecord, head: str) -> Resul
     return Results(head, tuple(checks))
 
 
+def validate_head(
+    gh: InstallationClient, record: RepoRecord, redis: Redis, results: Results, settings: ValidationSettings
+) -> Validation:
+    """The head's test layers, coverage and benchmarks against the commit the pull request was made on."""
+    return validate(
+        gh, record, redis, results.head, results.checks, lambda sha: read_results(gh, record, sha).checks, settings
+    )
+
+
 def _duration(started: object, completed: object) -> str:
     if not isinstance(started, str) or not isinstance(completed, str):
         return ""
@@ -117,7 +128,9 @@ def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def render(results: Results, pr_body: str) -> str:
+def render(results: Results, pr_body: str, validation: Validation | None = None) -> str:
+    """The comment: every check, then (with ``validation``) the test layers, coverage and benchmarks, the verdict
+    and what depup does next, which names what keeps it from merging the pull request itself."""
     meta = _gates(pr_body)
     lines = [f"### Test results for {results.head[:7]}", ""]
     if results.checks:
@@ -131,7 +144,13 @@ def render(results: Results, pr_body: str) -> str:
     pending = [c for c in results.checks if c.result == "pending"]
     failed = [c for c in results.checks if c.result == "failure"]
     verdict = results.verdict
-    lines.extend(["", f"**Verdict: {verdict}.** " + _next(verdict, len(pending), failed, meta)])
+    if validation is not None:
+        lines.extend(["", *markdown(validation)])
+    then = _next(verdict, len(pending), failed, meta)
+    blockers = validation.blockers if validation is not None else ()
+    if blockers and verdict != "failing":
+        then = "depup does not merge it: " + "; ".join(blockers) + "."
+    lines.extend(["", f"**Verdict: {verdict}.** " + then])
     security = _security_section(pr_body)
     if security:
         lines.extend(["", "#### Security", "", *security])

@@ -6,6 +6,7 @@ calls); ``markdown`` is the part of the results comment it writes."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -50,6 +51,16 @@ class Validation:
         if self.coverage_drop is not None:
             found.append(self.coverage_drop)
         found.extend(self.regression_reasons)
+        return tuple(found)
+
+    @property
+    def risk_findings(self) -> tuple[tuple[str, str], ...]:
+        """Risk factors (id, reason) of what validation found against the PR."""
+        found = []
+        if self.coverage_drop is not None:
+            found.append(("coverage_drop", self.coverage_drop))
+        if self.regression_reasons:
+            found.append(("benchmark_regression", "; ".join(self.regression_reasons)))
         return tuple(found)
 
     @property
@@ -161,10 +172,8 @@ def _codspeed(checks: Sequence[Any], settings: Settings) -> tuple[BenchmarkChang
     rows: list[benchmarks.CodSpeedRow] = []
     for check in checks:
         if "codspeed" in check.name.lower() and check.text:
-            try:
+            with suppress(ValidationInputError):  # a report depup cannot read is not compared; others still are
                 rows.extend(benchmarks.codspeed(check.text, check.name))
-            except ValidationInputError:
-                pass  # a report depup cannot read is not compared; the others still are
     noise = settings.benchmarks.noise_percent / 100
     bound = settings.benchmarks.max_regression_percent / 100
     base = {r.name: benchmarks.Measurement(r.name, r.base, "s") for r in rows}
