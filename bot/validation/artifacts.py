@@ -22,7 +22,7 @@ from typing import Any
 from redis import Redis
 
 from bot.errors import GitHubError, ValidationInputError
-from bot.github.client import InstallationClient, json_body
+from bot.github.client import InstallationClient, TooLarge, download_bounded, json_body
 from bot.repos.registry import RepoRecord
 from bot.validation import benchmarks, coverage
 from bot.validation.benchmarks import Measurement
@@ -33,7 +33,6 @@ MAX_MEMBER_BYTES = 8 * 1024 * 1024
 MAX_RUNS = 20
 CACHE_PREFIX = "depup:artifact:"
 CACHE_TTL = 14 * 24 * 3600
-_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -136,18 +135,11 @@ def _artifact(
 
 def download(gh: InstallationClient, record: RepoRecord, artifact_id: int, max_bytes: int, name: str) -> bytes:
     """The artifact's zip (GitHub redirects to its storage), cut off past ``max_bytes``."""
-    response = gh.rest.actions.download_artifact(record.owner, record.name, artifact_id, "zip", stream=True)
-    raw = response.raw_response
+    path = f"/repos/{record.owner}/{record.name}/actions/artifacts/{artifact_id}/zip"
     try:
-        chunks, total = [], 0
-        for chunk in raw.iter_bytes(_CHUNK):
-            total += len(chunk)
-            if total > max_bytes:
-                raise ValidationInputError(f"artifact `{name}` is larger than the {_mb(max_bytes)} limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        raw.close()
+        return download_bounded(gh, path, max_bytes)
+    except TooLarge:
+        raise ValidationInputError(f"artifact `{name}` is larger than the {_mb(max_bytes)} limit") from None
 
 
 def read_zip(name: str, data: bytes) -> ArtifactContent:
