@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -175,3 +176,15 @@ def test_green_layers_and_a_steady_coverage_merge_and_an_oversized_artifact_is_n
         if c.path.startswith("/_blobs/") and c.path.endswith(f"/{huge.artifacts[0].id}.zip")
     ]
     assert blob == []
+
+
+def test_a_download_larger_than_its_listing_said_is_cut_off_at_the_limit(depup: Depup) -> None:
+    config = CONFIG + "  max_artifact_mb: 1\n"
+    fake, number, head, _ = opened(depup, config)
+    liar = fake.add_workflow_run(REPO, head, artifacts={"coverage": os.urandom(3 * 1024 * 1024)})
+    liar.artifacts[0].size_in_bytes = 1000  # the listing understates it: the stream stops at 1 MB
+    green(fake, head)
+    depup.run_worker()
+    comment = results_comment(fake, number)
+    assert "artifact `coverage` is larger than the 1.0 MB limit" in comment
+    assert "#### Coverage" not in comment and merged(fake, number)
