@@ -188,3 +188,21 @@ def test_a_download_larger_than_its_listing_said_is_cut_off_at_the_limit(depup: 
     comment = results_comment(fake, number)
     assert "artifact `coverage` is larger than the 1.0 MB limit" in comment
     assert "#### Coverage" not in comment and merged(fake, number)
+
+
+def test_a_codspeed_check_run_is_judged_with_the_configured_bounds(depup: Depup) -> None:
+    fake, number, head, _ = opened(depup)
+    report = (FIXTURES / "codspeed-report-lynx-stack-1732.md").read_text()
+    title = "Merging #1732 will degrade performances by 11.11%"
+    fake.create_check_run(REPO, head, name="CodSpeed Performance Analysis", output={"title": title, "summary": report})
+    green(fake, head)
+    depup.run_worker()
+    comment = results_comment(fake, number)
+    assert "#### Benchmarks (codspeed)" in comment
+    rows = [line for line in comment.splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `004-various-update__main-thread-setAttribute__Dataset` | 33.3 µs | 37.4 µs | +12.3% | ±10.0% (configured) "
+        "| ⚠️ regression |"
+    ]  # 12 % is beyond the 10 % noise but under the 20 % bound: reported, not blocking; the others are noise
+    assert "2 benchmarks within the noise band." in comment
+    assert merged(fake, number)
