@@ -150,6 +150,7 @@ def test_a_missing_required_layer_blocks_and_layers_show_verdicts_and_durations(
     comment = results_comment(fake, number)
     assert "| unit (required) | ✅ passing | 1m 35s | `test (3.12)` |" in comment
     assert "| integration (required) | 🚫 missing |  |  |" in comment
+    assert "| security | ⚪ no checks |  |  |" in comment  # a layer nobody requires is not "missing"
     assert "| e2e | ✅ passing | 4m 05s | `Playwright Tests` |" in comment
     assert "depup does not merge it: required test layer `integration` is missing" in comment
     green(fake, head, name="Integration tests", seconds=30)  # the layer reports: nothing holds the PR any more

@@ -196,8 +196,10 @@ def markdown(v: Validation) -> list[str]:
     for layer in v.layers:
         required = " (required)" if layer.name in v.required else ""
         checks = ", ".join(f"`{c}`" for c in layer.checks[:6]) + (" …" if len(layer.checks) > 6 else "")
-        verdict = "missing" if layer.verdict == "missing" else layer.verdict
-        lines.append(f"| {layer.name}{required} | {_ICONS[layer.verdict]} {verdict} | {layer.duration} | {checks} |")
+        shown = f"{_ICONS[layer.verdict]} {layer.verdict}"
+        if layer.verdict == "missing" and not required:
+            shown = "⚪ no checks"  # only a required layer is missing
+        lines.append(f"| {layer.name}{required} | {shown} | {layer.duration} | {checks} |")
     if v.coverage is not None:
         c = v.coverage
         lines.extend(["", "#### Coverage", ""])
@@ -211,13 +213,13 @@ def markdown(v: Validation) -> list[str]:
                 f"({c.head - c.base:+.2f} points{bound}); from {c.source}"
             )
     if v.benchmarks:
-        shown = [b for b in v.benchmarks if b.verdict != "noise"]
-        quiet = len(v.benchmarks) - len(shown)
+        listed = [b for b in v.benchmarks if b.verdict != "noise"]
+        quiet = len(v.benchmarks) - len(listed)
         formats = ", ".join(v.benchmark_formats) or "benchmarks"
         lines.extend(["", f"#### Benchmarks ({formats})", ""])
-        if shown:
+        if listed:
             lines.extend(["| Benchmark | Base | Head | Change | Noise band | Verdict |", "|---|---|---|---|---|---|"])
-            for b in shown:
+            for b in listed:
                 icon = "❌" if b.blocking else "⚠️" if b.verdict == "regression" else "⚡"
                 band = f"±{b.band:.1%} ({'repeated runs' if b.band_from == 'spread' else 'configured'})"
                 name = b.name.replace("|", "\\|")
@@ -225,9 +227,8 @@ def markdown(v: Validation) -> list[str]:
                     f"| `{name}` | {_value(b.base, b.unit)} | {_value(b.head, b.unit)} | {b.change:+.1%} | {band} "
                     f"| {icon} {b.verdict} |"
                 )
-        lines.append(
-            f"{'' if not shown else chr(10)}{quiet} benchmark{'s' if quiet != 1 else ''} within the noise band."
-        )
+        if quiet:
+            lines.extend(["", f"{quiet} benchmark{'s' if quiet != 1 else ''} within the noise band."])
     if v.notes:
         lines.extend(["", "<details><summary>Not read</summary>", "", *[f"- {n}" for n in v.notes], "", "</details>"])
     return lines
