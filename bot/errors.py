@@ -66,3 +66,8 @@ class ConfigInvalid(DepupError):
     def __init__(self, problems: tuple[object, ...]) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+
+
+class ValidationInputError(DepupError):
+    """A CI output depup reads to validate a pull request (a coverage report, benchmark results, an artifact) is
+    malformed, too large, or not one of the known formats. The results comment says so; nothing else fails."""

@@ -14,9 +14,11 @@ from config.model import (
     Approvals,
     Automerge,
     BaselineCheck,
+    BenchmarkGate,
     Commands,
     Config,
     CorePackages,
+    CoverageGate,
     Group,
     HealthCheck,
     HealthUrl,
@@ -30,10 +32,14 @@ from config.model import (
     Runtime,
     Schedule,
     Security,
+    Validation,
 )
 
 # Options whose own options merge one by one over the defaults' (the others replace the default whole).
-MERGED_OBJECTS = ("schedule", "automerge", "approvals", "commands", "health_check", "rollback", "security", "risk")
+MERGED_OBJECTS = (
+    "schedule", "automerge", "approvals", "commands", "health_check", "rollback", "security", "risk", "validation"
+)  # fmt: skip
+MERGED_VALIDATION = ("coverage", "benchmarks")  # validation's own objects merge one by one too
 
 
 def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +54,9 @@ def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any
             **defaults.get("health_check", {}).get("baseline", {}),
             **file["health_check"]["baseline"],
         }
+    for key in MERGED_VALIDATION:
+        if key in file.get("validation", {}):
+            merged["validation"][key] = {**defaults.get("validation", {}).get(key, {}), **file["validation"][key]}
     if "weights" in file.get("risk", {}):
         merged["risk"]["weights"] = {**defaults.get("risk", {}).get("weights", {}), **file["risk"]["weights"]}
     if "core_packages" in file:
@@ -134,6 +143,24 @@ def build_config(options: Mapping[str, Any]) -> Config:
             medium_at=int(risk["medium_at"]),
             high_at=int(risk["high_at"]),
         ),
+        validation=_validation(options["validation"]),
+    )
+
+
+def _validation(options: Mapping[str, Any]) -> Validation:
+    coverage, benchmarks = options["coverage"], options["benchmarks"]
+    max_drop = coverage["max_drop"]
+    return Validation(
+        layers=tuple(sorted((layer, tuple(patterns)) for layer, patterns in options["layers"].items())),
+        required_layers=tuple(options["required_layers"]),
+        coverage=CoverageGate(enabled=coverage["enabled"], max_drop=float(max_drop) if max_drop is not None else None),
+        benchmarks=BenchmarkGate(
+            enabled=benchmarks["enabled"],
+            noise_percent=float(benchmarks["noise_percent"]),
+            max_regression_percent=float(benchmarks["max_regression_percent"]),
+        ),
+        max_artifact_mb=int(options["max_artifact_mb"]),
+        max_artifacts=int(options["max_artifacts"]),
     )
 
 

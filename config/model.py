@@ -175,6 +175,34 @@ class RiskSettings:
         return dict(self.weights).get(factor, default)
 
 
+TestLayer = Literal["unit", "integration", "e2e", "performance", "security", "other"]
+
+
+@dataclass(frozen=True)
+class CoverageGate:
+    enabled: bool = True  # read coverage reports and coverage statuses
+    max_drop: float | None = 1.0  # percentage points the head may lose against the base; None: report only
+
+
+@dataclass(frozen=True)
+class BenchmarkGate:
+    enabled: bool = True  # read benchmark results
+    noise_percent: float = 10.0  # the noise band of results without spread, and the narrowest band of any
+    max_regression_percent: float = 20.0  # a regression beyond the noise and larger than this blocks automerge
+
+
+@dataclass(frozen=True)
+class Validation:
+    """How a pull request's CI is judged beyond green or red: test layers, coverage and benchmarks."""
+
+    layers: tuple[tuple[str, tuple[str, ...]], ...] = ()  # layer -> name patterns, replacing the built-in ones
+    required_layers: tuple[TestLayer, ...] = ()  # layers automerge needs: present and passing
+    coverage: CoverageGate = field(default_factory=CoverageGate)
+    benchmarks: BenchmarkGate = field(default_factory=BenchmarkGate)
+    max_artifact_mb: int = 20  # artifacts larger than this are not downloaded
+    max_artifacts: int = 10  # artifacts read per commit, at most
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The runtime versions the project runs on (``runtime``), None where the project's files decide."""
@@ -211,6 +239,7 @@ class Config:
     security: Security = field(default_factory=Security)
     commit_style: CommitStyle = "plain"
     risk: RiskSettings = field(default_factory=RiskSettings)
+    validation: Validation = field(default_factory=Validation)
 
 
 @dataclass(frozen=True)

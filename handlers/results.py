@@ -8,7 +8,8 @@ from bot.core.payload import Fields
 from bot.events.context import Context
 from bot.events.router import Router
 from bot.github.client import json_body
-from bot.lifecycle.results import read_results, render, results_comment_key, sync_comment
+from bot.lifecycle.repo_config import current_config
+from bot.lifecycle.results import read_results, render, results_comment_key, sync_comment, validate_head
 from bot.lifecycle.state import BRANCH_PREFIX
 from bot.repos.registry import RepoRecord
 
@@ -65,6 +66,8 @@ def _update(ctx: Context, record: RepoRecord, branch: str) -> None:
         results = read_results(gh, record, head)
         if not results.checks and not ctx.redis.exists(results_comment_key(record, int(pull["number"]))):
             return  # nothing to report, and no earlier table to bring up to date
-        text = render(results, str(pull.get("body") or ""))
+        config = current_config(gh, record, ctx.redis, None)
+        validation = validate_head(gh, record, ctx.redis, results, config.validation)
+        text = render(results, str(pull.get("body") or ""), validation)
         if not ctx.settings.dry_run and sync_comment(gh, record, ctx.redis, int(pull["number"]), text):
             ctx.log.info("test results updated", extra={"pr": pull["number"], "verdict": results.verdict})

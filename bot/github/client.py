@@ -382,3 +382,39 @@ def _error_message(exc: RequestFailed) -> str:
 def json_body(response: Response[Any, Any]) -> Any:
     """A response's JSON as plain values (githubkit types it as TypedDicts; depup reads a few keys)."""
     return response.json()
+
+
+class TooLarge(GitHubError):
+    """A download was cut off: the body is larger than the caller allows."""
+
+
+def download_bounded(gh: InstallationClient, path: str, max_bytes: int) -> bytes:
+    """The body of a GET of ``path`` (redirects followed, as GitHub sends downloads to its storage), streamed and
+    cut off past ``max_bytes`` (``TooLarge``); transport errors while reading become ``GitHubUnavailable``.
+    The client is held open for the stream (githubkit closes a per-request client as soon as headers arrive)."""
+    try:
+        gh.__enter__()  # type: ignore[no-untyped-call]
+        entered = True
+    except RuntimeError:  # already inside the client's context: its client stays open anyway
+        entered = False
+    try:
+        try:
+            response = gh.request("GET", path, stream=True)
+        except GitHubException as e:
+            raise_domain_error(e)
+        raw = response.raw_response
+        try:
+            chunks, total = [], 0
+            for chunk in raw.iter_bytes(64 * 1024):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise TooLarge(f"larger than {max_bytes} bytes: GET {path}", method="GET", url=path)
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except httpx.HTTPError as e:
+            raise GitHubUnavailable(f"download interrupted: {type(e).__name__}", method="GET", url=path) from e
+        finally:
+            raw.close()
+    finally:
+        if entered:
+            gh.__exit__(None, None, None)

@@ -13,6 +13,8 @@ from redis import Redis
 from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.state import parse_pr_meta
 from bot.repos.registry import RepoRecord
+from bot.validation.report import Validation, markdown, validate
+from config.model import Validation as ValidationSettings
 
 MARKER = "<!-- depup:test-results -->"
 OWN_CHECKS = frozenset({"depup/config", "depup/risk", "depup/approval"})  # depup's checks, not test results
@@ -28,6 +30,9 @@ class CheckResult:
     detail: str  # GitHub's conclusion or state, as it said it
     duration: str  # "1m 12s", or "" when unknown
     link: str | None
+    started: datetime | None = None
+    completed: datetime | None = None
+    text: str = ""  # a status's description, or a check run's output title and summary (coverage, CodSpeed)
 
 
 @dataclass(frozen=True)
@@ -66,10 +71,13 @@ def read_results(gh: InstallationClient, record: RepoRecord, head: str) -> Resul
             result, detail = "success", "success"
         else:
             result, detail = "skipped" if conclusion == "skipped" else "neutral", str(conclusion)
+        output = run.get("output") or {}
         checks.append(
             CheckResult(
                 name, result, detail, _duration(run.get("started_at"), run.get("completed_at")),
                 run.get("details_url") or run.get("html_url"),
+                _when(run.get("started_at")), _when(run.get("completed_at")),
+                "\n".join(str(output.get(k) or "") for k in ("title", "summary")).strip(),
             )
         )  # fmt: skip
     for entry in sorted(status.get("statuses", []), key=lambda s: str(s.get("context"))):
@@ -78,8 +86,22 @@ def read_results(gh: InstallationClient, record: RepoRecord, head: str) -> Resul
             continue
         state = str(entry.get("state"))
         result = {"success": "success", "pending": "pending"}.get(state, "failure")
-        checks.append(CheckResult(context, result, state, "", entry.get("target_url")))
+        checks.append(
+            CheckResult(
+                context, result, state, "", entry.get("target_url"), None, None,
+                str(entry.get("description") or ""),  # a status says when it was set, not how long its job ran
+            )
+        )  # fmt: skip
     return Results(head, tuple(checks))
+
+
+def validate_head(
+    gh: InstallationClient, record: RepoRecord, redis: Redis, results: Results, settings: ValidationSettings
+) -> Validation:
+    """The head's test layers, coverage and benchmarks against the commit the pull request was made on."""
+    return validate(
+        gh, record, redis, results.head, results.checks, lambda sha: read_results(gh, record, sha).checks, settings
+    )
 
 
 def _duration(started: object, completed: object) -> str:
@@ -93,11 +115,22 @@ def _duration(started: object, completed: object) -> str:
     return f"{minutes}m {seconds:02d}s" if minutes else f"{seconds}s"
 
 
+def _when(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _time(value)
+    except ValueError:
+        return None
+
+
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def render(results: Results, pr_body: str) -> str:
+def render(results: Results, pr_body: str, validation: Validation | None = None) -> str:
+    """The comment: every check, then (with ``validation``) the test layers, coverage and benchmarks, the verdict
+    and what depup does next, which names what keeps it from merging the pull request itself."""
     meta = _gates(pr_body)
     lines = [f"### Test results for {results.head[:7]}", ""]
     if results.checks:
@@ -111,7 +144,13 @@ def render(results: Results, pr_body: str) -> str:
     pending = [c for c in results.checks if c.result == "pending"]
     failed = [c for c in results.checks if c.result == "failure"]
     verdict = results.verdict
-    lines.extend(["", f"**Verdict: {verdict}.** " + _next(verdict, len(pending), failed, meta)])
+    if validation is not None:
+        lines.extend(["", *markdown(validation)])
+    then = _next(verdict, len(pending), failed, meta)
+    blockers = validation.blockers if validation is not None else ()
+    if blockers and verdict != "failing":
+        then = "depup does not merge it: " + "; ".join(blockers) + "."
+    lines.extend(["", f"**Verdict: {verdict}.** " + then])
     security = _security_section(pr_body)
     if security:
         lines.extend(["", "#### Security", "", *security])

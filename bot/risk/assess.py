@@ -28,6 +28,11 @@ vulnerable_target             4       the target itself has known vulnerabilitie
 breaking_notes                3       the release notes announce breaking changes in between
 ci_passed                     -2      the pull request's own CI passed: the upgrade was tried on the project's tests
 ci_failed                     0       the pull request's CI failed: the PR is marked blocked instead of scored
+coverage_drop                 2       the PR's coverage fell by more than validation.coverage.max_drop against its base:
+                                      the upgrade changed what the tests exercise (or skipped some)
+benchmark_regression          3       a benchmark regressed beyond its noise band and validation.benchmarks'
+                                      max_regression_percent: the upgrade made measured code slower (one factor
+                                      per PR, naming every such benchmark)
 imports_wide                  1       imported by 10+ files, or by 3+ files that are half the code: a wide blast
                                       radius; one point only, since it says where a break would hurt, not whether
                                       one happens
@@ -43,7 +48,7 @@ vulnerability does not make an upgrade safer or riskier.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 
@@ -80,6 +85,8 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "imports_few": 0,
     "ci_passed": -2,
     "ci_failed": 0,
+    "coverage_drop": 2,
+    "benchmark_regression": 3,
 }
 FRESH = timedelta(days=7)
 RECENT = timedelta(days=30)
@@ -129,6 +136,24 @@ def with_ci(risk: Assessment, verdict: str, settings: RiskSettings | None = None
             risk, score=score, level=level_for(score, settings), factors=_ordered((factor, *risk.factors)), blocked=True
         )
     return risk
+
+
+def with_validation(
+    risk: Assessment, findings: Sequence[tuple[str, str]], settings: RiskSettings | None = None
+) -> Assessment:
+    """The assessment with what validating the PR's CI found against it: ``(factor id, reason)`` pairs
+    (``coverage_drop``, ``benchmark_regression``); each id counts once."""
+    settings = settings or RiskSettings()
+    known = {f.id for f in risk.factors}
+    added = tuple(
+        Factor(factor_id, settings.weight(factor_id, DEFAULT_WEIGHTS[factor_id]), reason)
+        for factor_id, reason in findings
+        if factor_id not in known
+    )
+    if not added:
+        return risk
+    score = max(0, risk.score + sum(f.weight for f in added))
+    return replace(risk, score=score, level=level_for(score, settings), factors=_ordered((*added, *risk.factors)))
 
 
 def _ordered(factors: tuple[Factor, ...]) -> tuple[Factor, ...]:

@@ -54,3 +54,14 @@ def test_the_effective_config_is_what_the_plan_reads() -> None:
     config = load_config("max_open_prs: 2\nautomerge: {enabled: true, max_risk: medium}")
     assert (config.max_open_prs, config.automerge.enabled, config.automerge.max_risk) == (2, True, "medium")
     assert config.approvals.required("high") == 1
+
+
+def test_validation_and_its_coverage_and_benchmarks_merge_one_by_one() -> None:
+    config = load_config(
+        "validation: {required_layers: [unit], coverage: {max_drop: 2}, benchmarks: {noise_percent: 4}}"
+    )
+    assert config.validation.required_layers == ("unit",)
+    assert config.validation.coverage.max_drop == 2.0 and config.validation.coverage.enabled
+    assert config.validation.benchmarks.noise_percent == 4.0
+    assert config.validation.benchmarks.max_regression_percent == 20.0
+    assert config.validation.max_artifact_mb == 20

@@ -15,7 +15,9 @@ from config.loader import default_config, load_config, validate
 from config.model import (
     Approvals,
     Automerge,
+    BenchmarkGate,
     Config,
+    CoverageGate,
     Group,
     HealthCheck,
     HealthUrl,
@@ -26,6 +28,7 @@ from config.model import (
     Rollback,
     Schedule,
     Security,
+    Validation,
 )
 
 F = "f.yml"
@@ -122,6 +125,30 @@ VALID: list[tuple[str, Callable[[Config], Any], Any]] = [
     ("risk: {medium_at: 2}", lambda c: c.risk, RiskSettings((), 2, 6)),
     ("risk: {high_at: 10}", lambda c: c.risk, RiskSettings((), 3, 10)),
     ("risk: {medium_at: 8, high_at: 9}", lambda c: (c.risk.medium_at, c.risk.high_at), (8, 9)),
+    (
+        "validation: {layers: {integration: ['contract-*', it], e2e: [cypress]}}",
+        lambda c: c.validation.layers,
+        (("e2e", ("cypress",)), ("integration", ("contract-*", "it"))),
+    ),
+    (
+        "validation: {required_layers: [unit, integration]}",
+        lambda c: c.validation.required_layers,
+        ("unit", "integration"),
+    ),
+    ("validation: {coverage: {max_drop: 0.5}}", lambda c: c.validation.coverage, CoverageGate(True, 0.5)),
+    ("validation: {coverage: {max_drop: null}}", lambda c: c.validation.coverage.max_drop, None),
+    ("validation: {coverage: {enabled: false}}", lambda c: c.validation.coverage, CoverageGate(False, 1.0)),
+    ("validation: {benchmarks: {noise_percent: 5}}", lambda c: c.validation.benchmarks, BenchmarkGate(True, 5.0, 20.0)),
+    (
+        "validation: {benchmarks: {enabled: false, max_regression_percent: 35.5}}",
+        lambda c: c.validation.benchmarks,
+        BenchmarkGate(False, 10.0, 35.5),
+    ),
+    (
+        "validation: {max_artifact_mb: 5, max_artifacts: 0}",
+        lambda c: c.validation,
+        Validation(max_artifact_mb=5, max_artifacts=0),
+    ),
 ]
 
 
@@ -394,6 +421,43 @@ INVALID: list[tuple[str, str]] = [
         "f.yml:1:19: runtime.python: expected a Python version like '3.11' or '3.11.4', got '3'",
     ),
     ("runtime: {ruby: '3.3'}", "f.yml:1:11: runtime: unknown option 'ruby' (the options here are python, node)"),
+    (
+        "validation: {required_layers: [units]}",
+        "f.yml:1:32: validation.required_layers[0]: unknown value 'units': expected one of unit, integration, e2e, "
+        "performance, security, other (did you mean 'unit'?)",
+    ),
+    (
+        "validation: {layers: {units: [x]}}",
+        "f.yml:1:23: validation.layers: unknown option 'units' (did you mean 'unit'?)",
+    ),
+    ("validation: {layers: {unit: x}}", "f.yml:1:29: validation.layers.unit: expected a list, got 'x'"),
+    ("validation: {layers: {unit: [1]}}", "f.yml:1:30: validation.layers.unit[0]: expected text, got 1"),
+    (
+        "validation: {coverage: {max_drop: -1}}",
+        "f.yml:1:35: validation.coverage.max_drop: expected a number from 0 to 100, got -1",
+    ),
+    ("validation: {coverage: {enabled: 1}}", "f.yml:1:34: validation.coverage.enabled: expected true or false, got 1"),
+    (
+        "validation: {benchmarks: {noise_percent: ten}}",
+        "f.yml:1:42: validation.benchmarks.noise_percent: expected a number, got 'ten'",
+    ),
+    (
+        "validation: {benchmarks: {max_regression_percent: -5}}",
+        "f.yml:1:51: validation.benchmarks.max_regression_percent: expected a number from 0 to 1000, got -5",
+    ),
+    (
+        "validation: {max_artifact_mb: 0}",
+        "f.yml:1:31: validation.max_artifact_mb: expected a whole number from 1 to 500, got 0",
+    ),
+    (
+        "validation: {max_artifacts: 51}",
+        "f.yml:1:29: validation.max_artifacts: expected a whole number from 0 to 50, got 51",
+    ),
+    (
+        "validation: {speed: 1}",
+        "f.yml:1:14: validation: unknown option 'speed' (the options here are layers, required_layers, coverage, "
+        "benchmarks, max_artifact_mb, max_artifacts)",
+    ),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from .faults import Fault
@@ -22,6 +22,7 @@ from .state import (
     Repo,
     Status,
     User,
+    WorkflowRun,
 )
 from .webhooks import Deliverer, SentDelivery
 from .world import OutgoingEvent, World
@@ -259,6 +260,8 @@ class FakeGitHub:
         output: Mapping[str, Any] | None = None,
         details_url: str | None = None,
         emit: bool = True,
+        started_at: datetime | None = None,
+        completed_at: datetime | None = None,
     ) -> CheckRun:
         """A check run by another app (GitHub Actions by default); completed ones default to success."""
         with self.world.lock:
@@ -276,6 +279,26 @@ class FakeGitHub:
                 output=output,
                 details_url=details_url,
                 emit=emit,
+                started_at=started_at,
+                completed_at=completed_at,
+            )
+
+    def add_workflow_run(
+        self,
+        repo: str,
+        sha: str,
+        *,
+        name: str = "CI",
+        status: str = "completed",
+        conclusion: str | None = "success",
+        event: str = "push",
+        artifacts: Mapping[str, bytes] | None = None,
+    ) -> WorkflowRun:
+        """A GitHub Actions workflow run of ``sha`` with artifacts (name -> the zip's bytes)."""
+        with self.world.lock:
+            r = self.world.repo(repo)
+            return self.world.add_workflow_run(
+                r, r.resolve(sha) or sha, name, status=status, conclusion=conclusion, event=event, artifacts=artifacts
             )
 
     def update_check_run(

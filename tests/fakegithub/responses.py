@@ -17,6 +17,7 @@ from .git import TreeEntry
 from .merge import FileDiff
 from .state import (
     App,
+    Artifact,
     CheckRun,
     CheckSuite,
     Comment,
@@ -30,6 +31,7 @@ from .state import (
     Repo,
     Status,
     User,
+    WorkflowRun,
     node_id,
 )
 from .templates import example, shape
@@ -838,3 +840,79 @@ def error_json(status: int, message: str, errors: list[dict[str, Any]] | None = 
     if errors:
         body["errors"] = errors
     return body
+
+
+def artifact_size(artifact: Artifact) -> int:
+    return artifact.size_in_bytes if artifact.size_in_bytes is not None else len(artifact.data)
+
+
+def artifact_json(w: World, repo: Repo, run: WorkflowRun, artifact: Artifact) -> dict[str, Any]:
+    api = f"{w.api_url}/repos/{repo.full_name}/actions/artifacts/{artifact.id}"
+    return {
+        "id": artifact.id,
+        "node_id": node_id("Artifact", artifact.id),
+        "name": artifact.name,
+        "size_in_bytes": artifact_size(artifact),
+        "url": api,
+        "archive_download_url": f"{api}/zip",
+        "expired": artifact.expired,
+        "created_at": ts(artifact.created_at),
+        "expires_at": ts(artifact.created_at.replace(year=artifact.created_at.year + 1)),
+        "updated_at": ts(artifact.created_at),
+        "digest": "sha256:" + hashlib.sha256(artifact.data).hexdigest(),
+        "workflow_run": {
+            "id": run.id,
+            "repository_id": repo.id,
+            "head_repository_id": repo.id,
+            "head_branch": run.head_branch or "",
+            "head_sha": run.head_sha,
+        },
+    }
+
+
+def workflow_run_json(w: World, repo: Repo, run: WorkflowRun) -> dict[str, Any]:
+    api = f"{w.api_url}/repos/{repo.full_name}"
+    template = example("actions/list-workflow-runs-for-repo")["workflow_runs"][0]
+    suite = next((s for s in repo.check_suites.values() if s.head_sha == run.head_sha), None)
+    suite_id = suite.id if suite is not None else run.id
+    value = {
+        "id": run.id,
+        "name": run.name,
+        "node_id": node_id("WorkflowRun", run.id),
+        "check_suite_id": suite_id,
+        "check_suite_node_id": node_id("CheckSuite", suite_id),
+        "head_branch": run.head_branch,
+        "head_sha": run.head_sha,
+        "path": run.path,
+        "run_number": run.run_number,
+        "event": run.event,
+        "display_title": repo.store.commit(run.head_sha).message.splitlines()[0]
+        if repo.store.is_commit(run.head_sha)
+        else run.name,
+        "status": run.status,
+        "conclusion": run.conclusion,
+        "workflow_id": run.workflow_id,
+        "url": f"{api}/actions/runs/{run.id}",
+        "html_url": f"{w.web_url}/{repo.full_name}/actions/runs/{run.id}",
+        "pull_requests": [minimal_pull_json(w, repo, p) for p in w.pulls_for_sha(repo, run.head_sha)],
+        "created_at": ts(run.created_at),
+        "updated_at": ts(run.updated_at),
+        "actor": user_json(w, repo.owner),
+        "run_attempt": 1,
+        "referenced_workflows": [],
+        "run_started_at": ts(run.created_at),
+        "triggering_actor": user_json(w, repo.owner),
+        "jobs_url": f"{api}/actions/runs/{run.id}/jobs",
+        "logs_url": f"{api}/actions/runs/{run.id}/logs",
+        "check_suite_url": f"{api}/check-suites/{suite_id}",
+        "artifacts_url": f"{api}/actions/runs/{run.id}/artifacts",
+        "cancel_url": f"{api}/actions/runs/{run.id}/cancel",
+        "rerun_url": f"{api}/actions/runs/{run.id}/rerun",
+        "previous_attempt_url": None,
+        "workflow_url": f"{api}/actions/workflows/{run.workflow_id}",
+        "head_commit": simple_commit_json(w, repo, run.head_sha),
+        "repository": repo_json(w, repo),
+        "head_repository": repo_json(w, repo),
+    }
+    shaped: dict[str, Any] = shape(template, value, strict=False)
+    return shaped

@@ -9,6 +9,7 @@ keys and types of its body and what its strings must match, see ``_shape``) -> C
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import secrets
@@ -24,6 +25,7 @@ from werkzeug.wrappers import Request, Response
 from . import spec
 from .auth import Identity, authenticate, authorize
 from .endpoints import HANDLERS, Ctx, Reply
+from .endpoints.actions import BLOB_PREFIX, blob_signature
 from .faults import Fault, reply_for
 from .responses import error_json
 from .state import ApiError, RateBucket
@@ -106,6 +108,8 @@ class FakeServer:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        if request.path.startswith(BLOB_PREFIX):
+            return self._blob(request)
         started = time.monotonic()
         request_id = "-".join(secrets.token_hex(2).upper() for _ in range(2)) + ":" + secrets.token_hex(4).upper()
         method = request.method.upper()
@@ -133,6 +137,23 @@ class FakeServer:
         with self._record_lock:
             self.calls.append(call)
         return response
+
+    def _blob(self, request: Request) -> Response:
+        """An artifact's zip at the signed URL actions/download-artifact redirected to (GitHub's blob storage: no
+        Authorization needed, the signature is the credential; no ETag, as depup must not need one)."""
+        name, _, rest = request.path[len(BLOB_PREFIX) :].rpartition("/")
+        artifact_id = rest.removesuffix(".zip")
+        with self.world.lock:
+            repo = self.world.find_repo(*name.split("/", 1)) if "/" in name else None
+            found = self.world.find_artifact(repo, int(artifact_id)) if repo and artifact_id.isdigit() else None
+            if found is None or not hmac.compare_digest(
+                request.args.get("sig", ""), blob_signature(repo.full_name if repo else "", int(artifact_id))
+            ):
+                return Response(b"<Error><Code>AuthenticationFailed</Code></Error>", status=403)
+            data = found[1].data
+        with self._record_lock:
+            self.calls.append(Call("GET", request.path, None, 200, "anonymous", None, None, {}))
+        return Response(data, status=200, content_type="application/zip")
 
     def _dispatch(
         self, request: Request, call: Call, method: str, path: str, query: dict[str, str], raw: bytes

@@ -260,6 +260,35 @@ class CheckRun:
 
 
 @dataclass(eq=False)
+class Artifact:
+    """A workflow run's artifact: the zip GitHub Actions stores (served from the fake's blob route)."""
+
+    id: int
+    name: str
+    data: bytes
+    created_at: datetime
+    expired: bool = False
+    size_in_bytes: int | None = None  # what the listing says; None: the zip's real size
+
+
+@dataclass(eq=False)
+class WorkflowRun:
+    id: int
+    name: str
+    head_sha: str
+    head_branch: str | None
+    event: str
+    status: str
+    conclusion: str | None
+    created_at: datetime
+    updated_at: datetime
+    run_number: int
+    workflow_id: int
+    path: str
+    artifacts: list[Artifact] = field(default_factory=list)
+
+
+@dataclass(eq=False)
 class Status:
     id: int
     sha: str
@@ -328,6 +357,7 @@ class Repo:
     check_suites: dict[int, CheckSuite] = field(default_factory=dict)
     statuses: list[Status] = field(default_factory=list)
     deployments: dict[int, Deployment] = field(default_factory=dict)
+    workflow_runs: dict[int, WorkflowRun] = field(default_factory=dict)
     collaborators: dict[str, str] = field(default_factory=dict)  # lower login -> role
 
     @property

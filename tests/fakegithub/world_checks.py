@@ -11,6 +11,7 @@ from . import payloads
 from .state import (
     ApiError,
     App,
+    Artifact,
     CheckRun,
     CheckSuite,
     Deployment,
@@ -18,6 +19,7 @@ from .state import (
     Repo,
     Status,
     User,
+    WorkflowRun,
     validation_failed,
 )
 from .world_core import WorldCore
@@ -303,3 +305,47 @@ class ChecksMixin(WorldCore):
                 body = payloads.deployment_status(self.w, repo, deployment, status, creator, inst)
                 self.emit("deployment_status", "created", body, inst)
         return status
+
+
+class ActionsMixin(ChecksMixin):
+    """Workflow runs and their artifacts (GitHub Actions), for the Actions REST API."""
+
+    def add_workflow_run(
+        self,
+        repo: Repo,
+        head_sha: str,
+        name: str,
+        *,
+        status: str = "completed",
+        conclusion: str | None = "success",
+        event: str = "push",
+        artifacts: Mapping[str, bytes] | None = None,
+    ) -> WorkflowRun:
+        if not repo.store.is_commit(head_sha):
+            raise validation_failed("WorkflowRun", "No commit found for SHA: " + head_sha, field="head_sha")
+        now = self.now()
+        run = WorkflowRun(
+            id=self.next_id(),
+            name=name,
+            head_sha=head_sha,
+            head_branch=self.branch_for_sha(repo, head_sha),
+            event=event,
+            status=status,
+            conclusion=conclusion if status == "completed" else None,
+            created_at=now,
+            updated_at=now,
+            run_number=len(repo.workflow_runs) + 1,
+            workflow_id=abs(hash((repo.full_name, name))) % 10_000_000,
+            path=f".github/workflows/{name.lower().replace(' ', '-')}.yml",
+        )
+        for artifact_name, data in (artifacts or {}).items():
+            run.artifacts.append(Artifact(self.next_id(), artifact_name, data, now))
+        repo.workflow_runs[run.id] = run
+        return run
+
+    def find_artifact(self, repo: Repo, artifact_id: int) -> tuple[WorkflowRun, Artifact] | None:
+        for run in repo.workflow_runs.values():
+            for artifact in run.artifacts:
+                if artifact.id == artifact_id:
+                    return run, artifact
+        return None

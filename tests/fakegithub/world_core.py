@@ -45,6 +45,7 @@ DEFAULT_PERMISSIONS = {
     "checks": "write",
     "statuses": "write",
     "deployments": "read",
+    "actions": "read",
 }
 DEFAULT_EVENTS = [
     "check_run",

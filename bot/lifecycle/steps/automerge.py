@@ -1,5 +1,7 @@
 """Gate and automerge: a PR that may merge itself (its group's automerge, approvals in) merges once CI is green on
-exactly the head this scan found unchanged; PRs that need approvals merge once approved. Not while paused."""
+exactly the head this scan found unchanged, its required test layers passed, and neither its coverage nor its
+benchmarks fell beyond their bounds (``validation``; the results comment says which); PRs that need approvals
+merge once approved. Not while paused."""
 
 from __future__ import annotations
 
@@ -20,13 +22,21 @@ def automerge(ctx: ScanContext, s: ScanState) -> ScanState:
 
 
 def _ready(ctx: ScanContext, s: ScanState, done: Refreshed) -> bool:
-    return (
+    assert s.config is not None
+    ready = (
         done.head == done.pr.head_sha
         and done.group.automerge
         and done.approved
         and not s.paused
         and ctx.ci(done.head) == "success"
     )
+    if not ready:
+        return False
+    blockers = ctx.validation(done.head, s.config).blockers  # required layers, coverage drop, benchmark regressions
+    if blockers:
+        log.info("automerge held", extra={"pr": done.pr.number, "why": "; ".join(blockers)})
+        return False
+    return True
 
 
 def _merge(ctx: ScanContext, s: ScanState, done: Refreshed) -> None:

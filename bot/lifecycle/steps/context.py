@@ -24,11 +24,13 @@ from bot.github.client import InstallationClient, json_body
 from bot.lifecycle import approval
 from bot.lifecycle.gate import Gate, ci_state
 from bot.lifecycle.reads import DashboardIssue, OpenPr
+from bot.lifecycle.results import read_results, validate_head
 from bot.lifecycle.snapshot import Snapshot
 from bot.lifecycle.state import DashboardState
 from bot.plan import Sources
 from bot.plan.model import Plan, PlanGroup
 from bot.repos.registry import RepoRecord
+from bot.validation.report import Validation
 from config.model import Config
 
 ACTOR = "depup"
@@ -130,6 +132,7 @@ class ScanContext:
         self.now = now
         self.result = ScanResult(record.full_name)
         self._verdicts: dict[str, str] = {}
+        self._validations: dict[str, Validation] = {}
 
     @property
     def dry_run(self) -> bool:
@@ -140,6 +143,13 @@ class ScanContext:
         if sha not in self._verdicts:
             self._verdicts[sha] = ci_state(self.gh, self.record, sha)
         return self._verdicts[sha]
+
+    def validation(self, sha: str, config: Config) -> Validation:
+        """The test layers, coverage and benchmarks of a PR head against its base, gathered once per scan."""
+        if sha not in self._validations:
+            results = read_results(self.gh, self.record, sha)
+            self._validations[sha] = validate_head(self.gh, self.record, self.redis, results, config.validation)
+        return self._validations[sha]
 
     def audit(self, action: str, target: str, why: str) -> None:
         audit.record(

@@ -9,6 +9,8 @@ from bot.lifecycle import pulls
 from bot.lifecycle.steps.context import ScanContext
 from bot.plan.model import PlanGroup, riskiest
 from bot.risk.assess import with_ci as risk_with_ci
+from bot.risk.assess import with_validation as risk_with_validation
+from bot.validation.report import Validation
 from config.model import Config
 
 
@@ -30,5 +32,15 @@ def message(group: PlanGroup) -> str:
 
 def with_ci(group: PlanGroup, verdict: str, config: Config) -> PlanGroup:
     items = tuple(replace(i, risk=risk_with_ci(i.risk, verdict, config.risk)) for i in group.items)
+    top = riskiest(items)
+    return replace(group, items=items, risk=top.risk.level, score=top.risk.score)
+
+
+def with_validation(group: PlanGroup, validation: Validation, config: Config) -> PlanGroup:
+    """The group's risk with what validating its PR's CI found against it (coverage drop, benchmark regression)."""
+    findings = validation.risk_findings
+    if not findings:
+        return group
+    items = tuple(replace(i, risk=risk_with_validation(i.risk, findings, config.risk)) for i in group.items)
     top = riskiest(items)
     return replace(group, items=items, risk=top.risk.level, score=top.risk.score)

@@ -10,7 +10,7 @@ from bot.deps.model import Manifest
 from bot.lifecycle import approval, pulls
 from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.steps.context import Refreshed, ScanContext, ScanState
-from bot.lifecycle.steps.pushing import message, usable, with_ci
+from bot.lifecycle.steps.pushing import message, usable, with_ci, with_validation
 from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown
 from config.model import Config
@@ -66,8 +66,9 @@ def _refresh(
         changed = head != pr.head_sha
         if asked:
             ctx.result.rebased[pr.branch] = head
-    if not changed:  # the PR's CI tested exactly this content: its verdict joins the risk shown
+    if not changed:  # the PR's CI tested exactly this content: its verdict and validation join the risk shown
         group = with_ci(group, ctx.ci(head), config)
+        group = with_validation(group, ctx.validation(head, config), config)
     pulls.sync_risk_check(ctx.gh, ctx.record, head, group)
     s, gate = gate_approval(ctx, s, pr.number, head, group.approvals, before=pr.head_sha)
     changed |= pulls.update_pull(ctx.gh, ctx.record, pr, group.title, group_markdown(group, plan))
