@@ -21,6 +21,7 @@ from config.model import (
     HealthUrl,
     IgnoreRule,
     Match,
+    Migrations,
     Phase,
     RiskSettings,
     Rollback,
@@ -30,7 +31,9 @@ from config.model import (
 )
 
 # Options whose own options merge one by one over the defaults' (the others replace the default whole).
-MERGED_OBJECTS = ("schedule", "automerge", "approvals", "commands", "health_check", "rollback", "security", "risk")
+MERGED_OBJECTS = (
+    "schedule", "automerge", "approvals", "commands", "health_check", "rollback", "migrations", "security", "risk"
+)  # fmt: skip
 
 
 def merge(defaults: Mapping[str, Any], file: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,6 +120,11 @@ def build_config(options: Mapping[str, Any]) -> Config:
             soak=parse_duration(health["soak"]),
         ),
         rollback=Rollback(auto=rollback["auto"], auto_merge=rollback["auto_merge"]),
+        migrations=Migrations(
+            enabled=options["migrations"]["enabled"],
+            allow=tuple(options["migrations"]["allow"]),
+            deny=tuple(options["migrations"]["deny"]),
+        ),
         security=Security(audit=security["audit"], block_new=security["block_new"]),
         commit_style=options["commit_style"],
         risk=RiskSettings(
