@@ -10,7 +10,7 @@ confined copy of the upgraded repository (``bot.migrate.run``); ``steps`` builds
 | ``django-upgrade`` | django into 2.0 .. 6.1 | django-upgrade (PyPI) | ``django-upgrade --target-version 5.0 FILES`` |
 | ``bump-pydantic`` | pydantic 1 -> 2 | bump-pydantic (PyPI) | ``bump-pydantic --log-file LOG .`` |
 | ``ruff-numpy2`` | numpy 1 -> 2 | ruff (PyPI) | ``ruff check --select NPY201 --fix ...`` |
-| ``ruff-pyupgrade`` | the Python floor raised | ruff (PyPI) | ``ruff check --select UP --target-version py3X --fix ...`` |
+| ``ruff-pyupgrade`` | the Python floor raised | ruff (PyPI) | ``ruff check --select UP --target-version py3X ...`` |
 | ``react-18-codemod`` | react 17 -> 18 | jscodeshift (npm) | ``jscodeshift -t replace-reactdom-render.ts ...`` |
 | ``react-19-codemod`` | react 18 -> 19 | jscodeshift (npm) | the same with replace-string-ref, replace-act-import |
 
@@ -20,6 +20,7 @@ published on the npm registry lacks them.
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,17 +128,18 @@ def _codemods(*transforms: str) -> Callable[[Upgrade, Invocation], tuple[tuple[s
 _RUFF = Tool("pypi", "ruff", ">=0.8,<1", "ruff")
 _JSCODESHIFT = Tool("npm", "jscodeshift", ">=17.1 <18", "jscodeshift")
 
+# fmt: off
 REWRITERS: tuple[Rewriter, ...] = (
     Rewriter(
         "django-upgrade", "python", ("django",), _DJANGO_TARGETS, ">=2.0", Tool(
             "pypi", "django-upgrade", ">=1.25,<2", "django_upgrade"), _django,
         "Django's removed and deprecated APIs (url() routes, ugettext, force_text, ...) for the target version",
-    ),  # fmt: skip
+    ),
     Rewriter(
         "bump-pydantic", "python", ("pydantic",), ("2",), ">=2,<3", Tool(
             "pypi", "bump-pydantic", ">=0.8,<0.9", "bump_pydantic"), _pydantic,
         "pydantic 1 models to 2: Config classes, validators, optional fields' defaults, renamed imports",
-    ),  # fmt: skip
+    ),
     Rewriter(
         "ruff-numpy2", "python", ("numpy",), ("2",), ">=2,<3", _RUFF, _numpy2,
         "names NumPy 2 removed (np.float_, np.NaN, np.Inf, np.product, ...), ruff's NPY201 safe fixes",
@@ -150,7 +152,7 @@ REWRITERS: tuple[Rewriter, ...] = (
         "react-18-codemod", "npm", ("react", "react-dom"), ("18.0.0",), ">=18.0.0", _JSCODESHIFT,
         _codemods("replace-reactdom-render"), "ReactDOM.render to createRoot (react-codemod, run by jscodeshift)",
         _JS_SUFFIXES,
-    ),  # fmt: skip
+    ),
     Rewriter(
         "react-19-codemod", "npm", ("react", "react-dom"), ("19.0.0",), ">=19.0.0", _JSCODESHIFT,
         _codemods("replace-reactdom-render", "replace-string-ref", "replace-act-import"),
@@ -158,6 +160,7 @@ REWRITERS: tuple[Rewriter, ...] = (
         _JS_SUFFIXES,
     ),
 )
+# fmt: on
 NAMES = tuple(r.name for r in REWRITERS)
 
 
@@ -216,3 +219,36 @@ def _in_range(ecosystem: str, version: str, spec: str) -> bool:
         return SpecifierSet(spec).contains(version, prereleases=True)
     except (InvalidVersion, InvalidSpecifier):
         return False
+
+
+def python_floor(requires_python: str | None) -> str | None:
+    """The lowest Python 3 minor a ``requires-python`` specifier admits ("3.9" for ">=3.9,<4"), None when it
+    says nothing or admits none."""
+    if not requires_python:
+        return None
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return None
+    for minor in range(0, 30):
+        if any(spec.contains(f"3.{minor}.{patch}", prereleases=True) for patch in (0, 99)):
+            return f"3.{minor}"
+    return None
+
+
+def floor_raised(before: str | None, after: str) -> tuple[str, str] | None:
+    """``(old, new)`` Python floors when the pyproject.toml text ``after`` raises ``before``'s requires-python."""
+    old, new = python_floor(_requires_python(before)), python_floor(_requires_python(after))
+    if old is None or new is None or Version(new) <= Version(old):
+        return None
+    return old, new
+
+
+def _requires_python(pyproject: str | None) -> str | None:
+    if pyproject is None:
+        return None
+    try:
+        value = tomllib.loads(pyproject).get("project", {}).get("requires-python")
+    except (tomllib.TOMLDecodeError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
