@@ -110,9 +110,7 @@ def test_a_failing_rewriter_leaves_the_single_upgrade_commit_and_says_so(
     assert "Rewriters that applied and made no migration" in body and "failed (exit status 2)" in body
 
 
-def test_migrations_disabled_in_the_config_leave_one_commit(
-    depup: Depup, rewriter: Callable[[str], Rewriter]
-) -> None:
+def test_migrations_disabled_in_the_config_leave_one_commit(depup: Depup, rewriter: Callable[[str], Rewriter]) -> None:
     rewriter("ruff-numpy2")
     fake = install(depup, CONFIG + "migrations: {enabled: false}\n")
     [pull] = fake.pulls(REPO)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MIGRATION_PREFIX = "Migrate code for "  # every migration commit's message starts so (the revert looks for it)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -28,7 +30,7 @@ class Migration:
     @property
     def message(self) -> str:
         """The commit message: "Migrate code for django 5.0 (django-upgrade): 14 files"."""
-        return f"Migrate code for {self.package} {_short(self.version)} ({self.rewriter}): {_files(len(self.files))}"
+        return f"{MIGRATION_PREFIX}{self.package} {_short(self.version)} ({self.rewriter}): {_files(len(self.files))}"
 
 
 @dataclass(frozen=True)
