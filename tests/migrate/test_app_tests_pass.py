@@ -1,4 +1,4 @@
-"""The apps' own tests, run against the new major installed in a throwaway virtualenv (from the configured
+"""The apps' own tests (written for depup: unittest, no test runner needed), run against the new major installed in a throwaway virtualenv (from the configured
 index, so marked slow): they fail on the unmigrated code and pass on the migrated code."""
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ def unittest(python: Path, work: Path) -> subprocess.CompletedProcess[str]:
     ("app", "name", "upgrade", "requirement"),
     [
         ("numpy1", "ruff-numpy2", Upgrade("python", "numpy", "1.26.4", "2.2.6"), "numpy>=2,<3"),
+        ("django32", "django-upgrade", Upgrade("python", "django", "3.2.25", "5.0.14"), "django>=5.0,<5.1"),
         ("pydantic1", "bump-pydantic", Upgrade("python", "pydantic", "1.10.13", "2.11.7"), "pydantic>=2,<3"),
     ],
 )

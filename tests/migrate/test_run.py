@@ -63,6 +63,7 @@ def test_django_upgrade_fixes_url_ugettext_force_text_for_5_0(
     views = m.files["shop/views.py"]
     assert "force_str(found.name)" in views and "gettext as _" in views and "ngettext(" in views
     assert "ugettext" not in m.files["shop/models.py"] and "gettext_lazy as _" in m.files["shop/models.py"]
+    assert 'indexes = [models.Index(fields=["name", "price"])]' in m.files["shop/models.py"]  # index_together
     assert "vendor/old/compat.py" not in m.files  # vendored code is not rewritten
     assert dict(m.notes)["shop/urls.py"].startswith("+")
     assert outcome.problems == ()
