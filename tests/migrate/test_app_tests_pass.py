@@ -1,5 +1,5 @@
-"""The apps' own tests (written for depup: unittest, no test runner needed), run against the new major installed in a throwaway virtualenv (from the configured
-index, so marked slow): they fail on the unmigrated code and pass on the migrated code."""
+"""The apps' own tests (unittest, written for depup), run against the new major installed in a throwaway
+virtualenv (from the configured index, so marked slow): they fail on the unmigrated code and pass migrated."""
 
 from __future__ import annotations
 

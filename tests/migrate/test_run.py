@@ -118,7 +118,7 @@ def test_react_codemod_turns_reactdom_render_into_create_root(
     work = app(tmp_path, "react17")
     outcome, _ = timed(work, REACT)
     [m] = outcome.migrations
-    assert m.message == "Migrate code for react 18.3 (react-18-codemod): 2 files"
+    assert m.message == "Migrate code for react 18.3 (react-18-codemod): 2 files"  # Search.js: a 19 break
     assert sorted(m.files) == ["src/index.js", "src/legacy.js"]  # not node_modules
     index = m.files["src/index.js"]
     assert 'import { createRoot } from "react-dom/client";' in index
@@ -237,3 +237,15 @@ def test_results_are_cached_by_base_tool_and_files(
     changed, _ = timed(work, DJANGO, redis_client)
     assert len(ran) == 1 and changed.migrations[0].files["shop/views.py"].startswith("from django.utils.encoding")
     assert warm < cold
+
+
+def test_react_17_to_19_runs_both_codemods_in_turn(tmp_path: Path, rewriter: Callable[[str], Rewriter]) -> None:
+    rewriter("react-18-codemod")
+    rewriter("react-19-codemod")
+    work = app(tmp_path, "react17")
+    outcome = migrate(work, [Upgrade("npm", "react-dom", "17.0.2", "19.1.0")], ALL, base="9" * 40)
+    first, second = outcome.migrations
+    assert (first.rewriter, sorted(first.files)) == ("react-18-codemod", ["src/index.js", "src/legacy.js"])
+    assert (second.rewriter, sorted(second.files)) == ("react-19-codemod", ["src/Search.js"])
+    assert "ref={(ref) => {\n        this.refs.query = ref;" in second.files["src/Search.js"]
+    assert second.message == "Migrate code for react-dom 19.1 (react-19-codemod): 1 file"
