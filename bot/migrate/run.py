@@ -94,8 +94,8 @@ def _one(
 ) -> tuple[Migration | None, str | None]:  # fmt: skip
     what = f"{rewriter.name} for {upgrade.package} {upgrade.target}"
     sources = tuple(f for f in files if f.endswith(rewriter.suffixes))
-    if not sources:
-        return None, f"{what}: changed nothing (no {'/'.join(rewriter.suffixes)} file to read)"
+    if not sources:  # no code it reads (or depup did not fetch it): nothing ran, nothing to say
+        return None, None
     tool = installed_tool(rewriter.tool)
     if isinstance(tool, str):
         return None, f"{what}: not run: {tool}"

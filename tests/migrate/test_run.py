@@ -249,3 +249,15 @@ def test_react_17_to_19_runs_both_codemods_in_turn(tmp_path: Path, rewriter: Cal
     assert (second.rewriter, sorted(second.files)) == ("react-19-codemod", ["src/Search.js"])
     assert "ref={(ref) => {\n        this.refs.query = ref;" in second.files["src/Search.js"]
     assert second.message == "Migrate code for react-dom 19.1 (react-19-codemod): 1 file"
+
+
+def test_the_repository_cannot_shadow_a_tool_module(tmp_path: Path, rewriter: Callable[[str], Rewriter]) -> None:
+    """django-upgrade imports tokenize_rt and runs in the copy: a tokenize_rt.py of the repository must not be
+    what it imports (the tool runs with ``python -I``, the copy is not on its path)."""
+    rewriter("django-upgrade")
+    work = app(tmp_path, "django32")
+    marker = tmp_path / "imported"
+    (work / "tokenize_rt.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    (work / "django_upgrade.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    [m] = migrate(work, [DJANGO], ALL, base="8" * 40).migrations
+    assert len(m.files) == 4 and not marker.exists()
