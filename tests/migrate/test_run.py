@@ -226,17 +226,16 @@ def test_results_are_cached_by_base_tool_and_files(
 ) -> None:
     rewriter("django-upgrade")
     work = app(tmp_path, "django32")
-    first, cold = timed(work, DJANGO, redis_client)
+    first, _ = timed(work, DJANGO, redis_client)
     assert len(redis_client.keys("depup:migrate:*")) == 1
     ran: list[object] = []
     real = run._execute
     monkeypatch.setattr(run, "_execute", lambda *a: ran.append(a) or real(*a))
-    again, warm = timed(work, DJANGO, redis_client)
+    again, _ = timed(work, DJANGO, redis_client)
     assert again == first and ran == []  # from the cache, the tool not run
     (work / "shop" / "views.py").write_text("from django.utils.encoding import force_text\n")
     changed, _ = timed(work, DJANGO, redis_client)
     assert len(ran) == 1 and changed.migrations[0].files["shop/views.py"].startswith("from django.utils.encoding")
-    assert warm < cold
 
 
 def test_react_17_to_19_runs_both_codemods_in_turn(tmp_path: Path, rewriter: Callable[[str], Rewriter]) -> None:
