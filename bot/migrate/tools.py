@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from bot.errors import DepupError
 from bot.migrate.rewriters import Tool
 
 _lock = threading.Lock()
+_ERROR = re.compile(r"^ERROR:|^npm error (code|404|notarget|errno)|^error ")
 
 
 class InstallFailed(DepupError):
@@ -96,7 +98,7 @@ def _install(tool: Tool) -> Installed | str:
         try:
             version = _pip_install(tool, scratch) if tool.source == "pypi" else _npm_install(tool, scratch)
         except InstallFailed as failed:
-            return f"{tool.package} {tool.versions} could not be installed: {failed}"
+            return f"{tool.package} {tool.versions} could not be installed: {_gist(str(failed))}"
         target = base / f"{tool.package.replace('/', '+')}@{version}"
         with contextlib.suppress(OSError):  # an existing folder (another worker) is kept as it is
             scratch.rename(target)
@@ -148,6 +150,13 @@ def _readable(version: str | None) -> str:
     if version is None:
         raise InstallFailed("installed without a readable version")
     return version
+
+
+def _gist(output: str) -> str:
+    """The installer's error lines ("ERROR: No matching distribution ...", "npm error code E404"), on one line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if _ERROR.search(line)]
+    return " / ".join((errors or lines[-1:])[:3])[:400] or "no output"
 
 
 def _dist_version(venv: Path, package: str) -> str | None:

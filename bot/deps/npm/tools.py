@@ -148,7 +148,7 @@ def _install(wanted: Wanted, registry: str | None) -> Tool | str:
         try:
             failed = npm_install(npm, scratch, f"{package}@{wanted.versions}", registry)
             if failed is not None:
-                return f"{package}@{wanted.versions} could not be installed ({wanted.because}): {failed}"
+                return f"{package}@{wanted.versions} could not be installed ({wanted.because}): {failed[-600:]}"
             version = _package_version(scratch, package)
             if version is None:
                 return f"{package}@{wanted.versions} was installed without a readable version"
@@ -163,7 +163,7 @@ def _install(wanted: Wanted, registry: str | None) -> Tool | str:
 
 def npm_install(npm: str, prefix: Path, spec: str, registry: str | None) -> str | None:
     """``npm install spec`` into ``prefix`` from ``registry`` (npm's own when None), install scripts off; None
-    when it worked, else why not (the tail of npm's output)."""
+    when it worked, else why not (the end of npm's output)."""
     command = [npm, "install", "--prefix", str(prefix), "--ignore-scripts", "--no-audit", "--no-fund"]
     command += ["--no-save", "--no-package-lock", spec]
     if registry:
@@ -176,7 +176,7 @@ def npm_install(npm: str, prefix: Path, spec: str, registry: str | None) -> str 
     except (OSError, subprocess.TimeoutExpired) as exc:
         return str(exc)
     if done.returncode != 0:
-        return (done.stderr or done.stdout).strip()[-600:]
+        return (done.stderr or done.stdout).strip()[-4000:]
     return None
 
 
