@@ -260,3 +260,15 @@ def test_the_repository_cannot_shadow_a_tool_module(tmp_path: Path, rewriter: Ca
     (work / "django_upgrade.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     [m] = migrate(work, [DJANGO], ALL, base="8" * 40).migrations
     assert len(m.files) == 4 and not marker.exists()
+
+
+def test_without_network_namespaces_the_proxies_are_dead_and_a_warning_is_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(run, "can_unshare", lambda: False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    probe = "import os; print(os.environ['HTTPS_PROXY'], os.environ['http_proxy'], os.environ['HOME'])"
+    status, out = run.run_confined([shutil.which("python3") or "python3", "-c", probe], tmp_path, tmp_path / "h")
+    assert status == 0, out
+    assert out.split() == ["http://127.0.0.1:9", "http://127.0.0.1:9", str(tmp_path / "h")]
+    assert "no network namespace on this host" in caplog.text
