@@ -388,7 +388,10 @@ INVALID: list[tuple[str, str]] = [
         "bump-pydantic, ruff-numpy2, ruff-pyupgrade, react-18-codemod, react-19-codemod (did you mean "
         "'django-upgrade'?)",
     ),
-    ("migrations: {only: []}", "f.yml:1:14: migrations: unknown option 'only' (the options here are enabled, allow, deny)"),
+    (
+        "migrations: {only: []}",
+        "f.yml:1:14: migrations: unknown option 'only' (the options here are enabled, allow, deny)",
+    ),
     ("security: {audit: []}", "f.yml:1:19: security.audit: expected true or false, got a list"),
     ("security:\n  block_new:", "f.yml:2:3: security.block_new: expected true or false, got nothing"),
     (
