@@ -24,6 +24,7 @@ from config.model import (
     HealthUrl,
     IgnoreRule,
     Match,
+    Migrations,
     Phase,
     Prometheus,
     PrometheusQuery,
@@ -37,7 +38,8 @@ from config.model import (
 
 # Options whose own options merge one by one over the defaults' (the others replace the default whole).
 MERGED_OBJECTS = (
-    "schedule", "automerge", "approvals", "commands", "health_check", "rollback", "security", "risk", "validation"
+    "schedule", "automerge", "approvals", "commands", "health_check", "rollback", "migrations", "security", "risk",
+    "validation",
 )  # fmt: skip
 MERGED_VALIDATION = ("coverage", "benchmarks")  # validation's own objects merge one by one too
 
@@ -136,6 +138,11 @@ def build_config(options: Mapping[str, Any]) -> Config:
             prometheus=_prometheus(health["prometheus"]) if health.get("prometheus") else None,
         ),
         rollback=Rollback(auto=rollback["auto"], auto_merge=rollback["auto_merge"]),
+        migrations=Migrations(
+            enabled=options["migrations"]["enabled"],
+            allow=tuple(options["migrations"]["allow"]),
+            deny=tuple(options["migrations"]["deny"]),
+        ),
         security=Security(audit=security["audit"], block_new=security["block_new"]),
         commit_style=options["commit_style"],
         risk=RiskSettings(

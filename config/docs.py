@@ -42,7 +42,7 @@ option in it: an option left out takes its default, and a repository without the
 How the file combines with the defaults:
 
 - a top-level option given in the file replaces the default;
-- the options of `schedule`, `automerge`, `approvals`, `health_check`, `rollback`, `security` and `risk`
+- the options of `schedule`, `automerge`, `approvals`, `health_check`, `rollback`, `migrations`, `security` and `risk`
   merge one by one: `automerge: {enabled: true}` keeps the default `max_risk` and `method`
   (`risk.weights` merges factor by factor);
 - lists (`phases`, `groups`, `ignore`, `labels`, ...) replace the default list whole;

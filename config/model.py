@@ -160,6 +160,18 @@ class Rollback:
 
 
 @dataclass(frozen=True)
+class Migrations:
+    """Which allow-listed code rewriters may add a migration commit to upgrade PRs (``bot.migrate.rewriters``)."""
+
+    enabled: bool = True
+    allow: tuple[str, ...] = ()  # empty: every rewriter
+    deny: tuple[str, ...] = ()
+
+    def allows(self, rewriter: str) -> bool:
+        return self.enabled and (not self.allow or rewriter in self.allow) and rewriter not in self.deny
+
+
+@dataclass(frozen=True)
 class Security:
     audit: bool = True
     block_new: bool = True
@@ -236,6 +248,7 @@ class Config:
     commands: Commands = field(default_factory=Commands)
     health_check: HealthCheck = field(default_factory=HealthCheck)
     rollback: Rollback = field(default_factory=Rollback)
+    migrations: Migrations = field(default_factory=Migrations)
     security: Security = field(default_factory=Security)
     commit_style: CommitStyle = "plain"
     risk: RiskSettings = field(default_factory=RiskSettings)

@@ -13,6 +13,7 @@ pytest_plugins = [
     "tests.support.osv_server",
     "tests.support.harness",
     "tests.support.js_tools",
+    "tests.support.rewriters",
 ]
 
 

@@ -1,6 +1,7 @@
-"""Pull requests of upgrade groups, written through the git data API: one commit per PR (a tree with the new
-file contents on top of the default branch's tree, a commit, a branch ref), then the PR, its labels,
-reviewers and assignees. Every write is skipped when GitHub already holds what it would write.
+"""Pull requests of upgrade groups, written through the git data API: the upgrade commit (a tree with the new
+file contents on top of the default branch's tree, a commit), then one commit per code migration on top of it
+(``bot.migrate``), the branch ref at the last, then the PR, its labels, reviewers and assignees. Every write is
+skipped when GitHub already holds what it would write.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis import Redis
+
 from bot.deps.apply import ChangeSet, Selected, apply_updates, refresh_lockfiles
 from bot.deps.model import Manifest
 from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
@@ -20,23 +23,47 @@ from bot.errors import GitHubRequestError, NotFound
 from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.snapshot import Snapshot, blob_sha
-from bot.plan.model import PlanGroup
-from bot.plan.render import risk_details, risk_table
+from bot.migrate.model import Migration, Outcome
+from bot.migrate.render import migrations_markdown
+from bot.migrate.rewriters import Upgrade, floor_raised
+from bot.migrate.run import migrate
+from bot.plan.model import Plan, PlanGroup
+from bot.plan.render import group_markdown, risk_details, risk_table
 from bot.repos.registry import RepoRecord
+from config.model import Migrations
 
 BOT_AUTHOR = "depup[bot]"
 
 
 @dataclass(frozen=True)
 class Content:
-    """What a group's branch must hold: the changed files' new text, on top of ``base``."""
+    """What a group's branch must hold: the upgrade's changed files' new text, on top of ``base``, then each
+    migration's edits in a commit of its own. ``migration_problems`` are the rewriters that applied and made no
+    migration (they never stop the upgrade); ``problems`` stop it."""
 
     files: dict[str, str]
     problems: tuple[str, ...]
+    migrations: tuple[Migration, ...] = ()
+    migration_problems: tuple[str, ...] = ()
+
+    @property
+    def final(self) -> dict[str, str]:
+        """Every changed file's text at the branch's head: the upgrade's, then each migration's over it."""
+        files = dict(self.files)
+        for migration in self.migrations:
+            files.update(migration.files)
+        return files
 
 
-def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Manifest]) -> Content:
-    """Edit a scratch copy of the snapshot for ``group`` and regenerate lockfiles; unchanged files left out."""
+def content_for(
+    group: PlanGroup,
+    snapshot: Snapshot,
+    manifests: Mapping[str, Manifest],
+    migrations: Migrations | None = None,
+    redis: Redis | None = None,
+) -> Content:
+    """Edit a scratch copy of the snapshot for ``group`` and regenerate lockfiles; unchanged files left out.
+    With ``migrations`` settings, the allowed rewriters then run on the upgraded copy (``bot.migrate.run``)."""
     selected = [
         Selected(manifests[dep.location.file], dep, item.update)
         for item in group.items
@@ -54,7 +81,38 @@ def content_for(group: PlanGroup, snapshot: Snapshot, manifests: Mapping[str, Ma
                 work, [m for m in manifests.values() if m.lockfile in lockfiles], npm_registry=npm_registry()
             )
             changes = ChangeSet(changes.changes + refreshed.changes, changes.problems + refreshed.problems)
-    return Content({c.path: c.after for c in changes.changes if c.after != c.before}, changes.problems)
+        files = {c.path: c.after for c in changes.changes if c.after != c.before}
+        outcome = Outcome()
+        if migrations is not None and migrations.enabled and files and not changes.problems:
+            outcome = _migrate(group, snapshot, work, files, migrations, redis)
+    return Content(files, changes.problems, outcome.migrations, outcome.problems)
+
+
+def _migrate(
+    group: PlanGroup, snapshot: Snapshot, work: Path, files: Mapping[str, str], settings: Migrations,
+    redis: Redis | None,
+) -> Outcome:  # fmt: skip
+    upgrades = [
+        Upgrade(item.ecosystem, item.package, item.current, item.target)
+        for item in group.items
+        if item.update is not None and item.update_type != "lockfile"
+    ]
+    for path, text in files.items():
+        raised = floor_raised(snapshot.text(path), text) if path.endswith("pyproject.toml") else None
+        if raised is not None:
+            upgrades.append(Upgrade("python", "python", *raised))
+    outcome = migrate(work, upgrades, settings, base=snapshot.commit, redis=redis)
+    if outcome.migrations and not snapshot.sources_complete:
+        # only part of the source was read: a migration of that part would leave the rest unmigrated
+        names = ", ".join(m.rewriter for m in outcome.migrations)
+        return Outcome((), (f"{names}: not committed: the repository is too large for depup to read all of its "
+                            "source files, so a migration would be partial",))  # fmt: skip
+    return outcome
+
+
+def pr_body(group: PlanGroup, plan: Plan, content: Content) -> str:
+    """The PR body: the group's markdown, then what each rewriter changed or why it did not."""
+    return group_markdown(group, plan, [migrations_markdown(content.migrations, content.migration_problems)])
 
 
 def npm_registry() -> str | None:
@@ -71,7 +129,7 @@ def same_content(gh: InstallationClient, record: RepoRecord, pr: OpenPr, content
         gh.rest.pulls.list_files(record.owner, record.name, pr.number, per_page=100)
     )
     have = {str(f["filename"]): str(f.get("sha") or "") for f in files if f.get("status") != "removed"}
-    want = {path: blob_sha(text.encode("utf-8")) for path, text in content.files.items()}
+    want = {path: blob_sha(text.encode("utf-8")) for path, text in content.final.items()}
     return have == want
 
 
@@ -90,24 +148,16 @@ def push_commit(
     *,
     branch_exists: bool | None = None,
 ) -> str:
-    """One commit with ``content`` on top of the snapshot's commit, and the branch pointed at it (forced).
+    """The upgrade commit with ``content`` on top of the snapshot's commit, one commit per migration on top of
+    it, and the branch pointed at the last (forced).
 
     A branch that already holds exactly that (an earlier attempt pushed it, then failed) is left as it is."""
     head = _branch_head(gh, record, branch) if branch_exists is not False else None
     if head is not None and _holds(gh, record, head, snapshot, content):
         return head
-    entries = [
-        {"path": path, "mode": "100644", "type": "blob", "content": text}
-        for path, text in sorted(content.files.items())
-    ]
-    tree = json_body(gh.rest.git.create_tree(record.owner, record.name, base_tree=snapshot.tree, tree=entries))  # type: ignore[arg-type]
-    author: Any = {"name": BOT_AUTHOR, "email": "depup[bot]@users.noreply.github.com"}
-    commit = json_body(
-        gh.rest.git.create_commit(
-            record.owner, record.name, message=message, tree=tree["sha"], parents=[snapshot.commit], author=author
-        )
-    )
-    sha = str(commit["sha"])
+    sha, tree = _commit(gh, record, snapshot.tree, snapshot.commit, content.files, message)
+    for migration in content.migrations:
+        sha, tree = _commit(gh, record, tree, sha, migration.files, migration.message + "\n")
     if head is not None:
         gh.rest.git.update_ref(record.owner, record.name, f"heads/{branch}", sha=sha, force=True)
     else:
@@ -120,6 +170,23 @@ def push_commit(
     return sha
 
 
+def _commit(
+    gh: InstallationClient, record: RepoRecord, base_tree: str, parent: str, files: Mapping[str, str], message: str
+) -> tuple[str, str]:
+    """A depup commit of ``files`` over ``base_tree`` with the one parent ``parent``: (commit sha, tree sha)."""
+    entries = [
+        {"path": path, "mode": "100644", "type": "blob", "content": text} for path, text in sorted(files.items())
+    ]
+    tree = json_body(gh.rest.git.create_tree(record.owner, record.name, base_tree=base_tree, tree=entries))  # type: ignore[arg-type]
+    author: Any = {"name": BOT_AUTHOR, "email": "depup[bot]@users.noreply.github.com"}
+    commit = json_body(
+        gh.rest.git.create_commit(
+            record.owner, record.name, message=message, tree=tree["sha"], parents=[parent], author=author
+        )
+    )
+    return str(commit["sha"]), str(tree["sha"])
+
+
 def _branch_head(gh: InstallationClient, record: RepoRecord, branch: str) -> str | None:
     try:
         ref = json_body(gh.rest.git.get_ref(record.owner, record.name, f"heads/{branch}"))
@@ -129,15 +196,38 @@ def _branch_head(gh: InstallationClient, record: RepoRecord, branch: str) -> str
 
 
 def _holds(gh: InstallationClient, record: RepoRecord, sha: str, snapshot: Snapshot, content: Content) -> bool:
-    """Whether commit ``sha`` is one depup commit on the snapshot's commit with exactly ``content``."""
-    commit = json_body(gh.rest.git.get_commit(record.owner, record.name, sha))
+    """Whether commit ``sha`` is depup's migration commits (messages as they would be written, newest last) on
+    one depup upgrade commit on the snapshot's commit, the upgrade commit with exactly ``content.files`` and the
+    head with exactly ``content.final``."""
+    head = json_body(gh.rest.git.get_commit(record.owner, record.name, sha))
+    commit = head
+    for migration in reversed(content.migrations):
+        if not _by_depup(commit) or str(commit.get("message", "")).strip() != migration.message:
+            return False
+        parents = [str(p.get("sha")) for p in commit.get("parents") or []]
+        if len(parents) != 1:
+            return False
+        commit = json_body(gh.rest.git.get_commit(record.owner, record.name, parents[0]))
     parents = [str(p.get("sha")) for p in commit.get("parents") or []]
-    if parents != [snapshot.commit] or str((commit.get("author") or {}).get("name")) != BOT_AUTHOR:
+    if parents != [snapshot.commit] or not _by_depup(commit):
         return False
-    tree = json_body(gh.rest.git.get_tree(record.owner, record.name, str(commit["tree"]["sha"]), recursive="1"))
+    if not _tree_holds(gh, record, str(commit["tree"]["sha"]), snapshot, content.files):
+        return False
+    return commit is head or _tree_holds(gh, record, str(head["tree"]["sha"]), snapshot, content.final)
+
+
+def _by_depup(commit: Mapping[str, Any]) -> bool:
+    return str((commit.get("author") or {}).get("name")) == BOT_AUTHOR
+
+
+def _tree_holds(
+    gh: InstallationClient, record: RepoRecord, tree_sha: str, snapshot: Snapshot, files: Mapping[str, str]
+) -> bool:
+    """Whether the tree changes exactly ``files`` of the snapshot's (files it did not read are not compared)."""
+    tree = json_body(gh.rest.git.get_tree(record.owner, record.name, tree_sha, recursive="1"))
     have = {str(e.get("path")): str(e.get("sha")) for e in tree.get("tree", []) if e.get("type") == "blob"}
     changed = {path for path, sha in have.items() if snapshot.files.get(path, sha) != sha}
-    want = {path: blob_sha(text.encode("utf-8")) for path, text in content.files.items()}
+    want = {path: blob_sha(text.encode("utf-8")) for path, text in files.items()}
     return all(have.get(path) == sha for path, sha in want.items()) and changed <= set(want)
 
 

@@ -7,7 +7,7 @@ Tables stay short (package, change, type, role, risk, top reasons); every factor
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
 from bot.risk.model import Assessment, Vulnerability
@@ -136,8 +136,9 @@ def _skipped_lines(title: str, skipped: tuple[Skipped, ...]) -> list[str]:
     return lines
 
 
-def group_markdown(group: PlanGroup, plan: Plan) -> str:
-    """A pull request's body: the risk table, details, links, what happens next, commands, metadata."""
+def group_markdown(group: PlanGroup, plan: Plan, sections: Sequence[str] = ()) -> str:
+    """A pull request's body: the risk table, details, links, ``sections`` (markdown, e.g. the code
+    migrations), what happens next, commands, metadata."""
     phase = next(p for p in plan.phases if p.name == group.phase)
     count = len(group.items)
     subject = "this upgrade" if count == 1 else f"these {count} upgrades"
@@ -154,6 +155,9 @@ def group_markdown(group: PlanGroup, plan: Plan) -> str:
     links = [_links_line(item) for item in group.items if item.links]
     if links:
         lines.extend(["", "### Links", "", *links])
+    for section in sections:
+        if section:
+            lines.extend(["", section])
     lines.extend(["", "### What happens next", "", *_next_steps(group, phase, plan)])
     lines.extend(["", f"<details><summary>Commands</summary>\n\n{COMMANDS_HELP}\n\n</details>", ""])
     lines.append(metadata_block(group, plan))

@@ -1,7 +1,9 @@
 """A true revert of a merged upgrade, built with the git data API on top of the default branch's current head.
 
 ``build_revert`` compares the upgrade's first parent with its merge commit (recursive tree listings, blobs
-only), and for every file the upgrade changed decides what the revert writes:
+only), and for every file the upgrade changed decides what the revert writes. An upgrade PR's code migration
+commits are part of the upgrade: squashed or merged they are in the merge commit, and after a rebase merge
+(the merge SHA is then the last migration commit) the comparison starts before the upgrade commit they follow.
 
 * the file is unchanged since the upgrade: the version before the upgrade (referenced by its blob, no read);
 * the file is already back to its version before the upgrade: nothing;
@@ -37,6 +39,7 @@ from bot.errors import DepupError, GitHubError, GitHubRequestError, NotFound
 from bot.github.client import InstallationClient, json_body
 from bot.lifecycle.pulls import BOT_AUTHOR
 from bot.lifecycle.snapshot import blob
+from bot.migrate.model import MIGRATION_PREFIX
 from bot.repos.registry import RepoRecord
 
 BOT_EMAIL = f"{BOT_AUTHOR}@users.noreply.github.com"
@@ -109,6 +112,12 @@ def build_revert(
     owner, name = record.owner, record.name
     commit = json_body(gh.rest.git.get_commit(owner, name, merge_sha))
     parents = [str(p["sha"]) for p in commit.get("parents") or []]
+    upgrade = commit
+    while _migration(upgrade) and len(parents) == 1:
+        # A rebase merge puts the PR's commits on the default branch one by one and its merge SHA is the last:
+        # a migration commit (bot.migrate). The upgrade they migrate for is undone with them.
+        upgrade = json_body(gh.rest.git.get_commit(owner, name, parents[0]))
+        parents = [str(p["sha"]) for p in upgrade.get("parents") or []]
     if not parents:
         return RevertRefused((f"commit {_short(merge_sha)} has no parent: there is no earlier version to go back to",))
     before = _listing(gh, record, parents[0])
@@ -381,6 +390,12 @@ def _where(start: int, end: int, hunks: Sequence[tuple[int, int, int, int]]) -> 
         return f"at line {low}" if low == high else f"at lines {low}-{high}"
     before = in_ours(start - 1) if start > 0 else None
     return f"after line {before + 1}" if before is not None else "at the start of the file"
+
+
+def _migration(commit: dict[str, Any]) -> bool:
+    """Whether ``commit`` is one of depup's code migration commits."""
+    author = str((commit.get("author") or {}).get("name"))
+    return author == BOT_AUTHOR and str(commit.get("message") or "").startswith(MIGRATION_PREFIX)
 
 
 def _short(sha: str) -> str:

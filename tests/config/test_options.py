@@ -23,6 +23,7 @@ from config.model import (
     HealthUrl,
     IgnoreRule,
     Match,
+    Migrations,
     Phase,
     RiskSettings,
     Rollback,
@@ -118,6 +119,13 @@ VALID: list[tuple[str, Callable[[Config], Any], Any]] = [
     ("health_check: {interval: 30s}", lambda c: c.health_check.interval, timedelta(seconds=30)),
     ("rollback: {auto: false}", lambda c: c.rollback, Rollback(False, False)),
     ("rollback: {auto_merge: true}", lambda c: c.rollback, Rollback(True, True)),
+    ("migrations: {enabled: false}", lambda c: c.migrations, Migrations(False, (), ())),
+    ("migrations: {deny: [ruff-pyupgrade]}", lambda c: c.migrations, Migrations(True, (), ("ruff-pyupgrade",))),
+    (
+        "migrations: {allow: [django-upgrade, react-18-codemod]}",
+        lambda c: (c.migrations.allows("django-upgrade"), c.migrations.allows("bump-pydantic")),
+        (True, False),
+    ),
     ("security: {audit: false}", lambda c: c.security, Security(False, True)),
     ("security: {block_new: false}", lambda c: c.security, Security(True, False)),
     ("commit_style: conventional", lambda c: c.commit_style, "conventional"),
@@ -399,6 +407,18 @@ INVALID: list[tuple[str, str]] = [
     ("rollback: {auto: 'yes!'}", "f.yml:1:18: rollback.auto: expected true or false, got 'yes!'"),
     ("rollback: {auto_merge: null}", "f.yml:1:24: rollback.auto_merge: expected true or false, got nothing"),
     ("rollback: {automerge: true}", "f.yml:1:12: rollback: unknown option 'automerge' (did you mean 'auto_merge'?)"),
+    ("migrations: {enabled: 1}", "f.yml:1:23: migrations.enabled: expected true or false, got 1"),
+    ("migrations: {allow: django-upgrade}", "f.yml:1:21: migrations.allow: expected a list, got 'django-upgrade'"),
+    (
+        "migrations:\n  deny: [django-upgrad]",
+        "f.yml:2:10: migrations.deny[0]: unknown value 'django-upgrad': expected one of django-upgrade, "
+        "bump-pydantic, ruff-numpy2, ruff-pyupgrade, react-18-codemod, react-19-codemod (did you mean "
+        "'django-upgrade'?)",
+    ),
+    (
+        "migrations: {only: []}",
+        "f.yml:1:14: migrations: unknown option 'only' (the options here are enabled, allow, deny)",
+    ),
     ("security: {audit: []}", "f.yml:1:19: security.audit: expected true or false, got a list"),
     ("security:\n  block_new:", "f.yml:2:3: security.block_new: expected true or false, got nothing"),
     (

@@ -146,20 +146,9 @@ def _install(wanted: Wanted, registry: str | None) -> Tool | str:
         except OSError as exc:
             return f"the tools folder {base} cannot be written ({exc.strerror}); set {TOOLS_ENV}"
         try:
-            command = [npm, "install", "--prefix", str(scratch), "--ignore-scripts", "--no-audit", "--no-fund"]
-            command += ["--no-save", "--no-package-lock", f"{package}@{wanted.versions}"]
-            if registry:
-                command.append(f"--registry={registry}")
-            env = tool_environment(os.environ, ("npm_config_",)) | {"npm_config_update_notifier": "false"}
-            try:
-                done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-                    command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env, check=False
-                )
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                return f"{package}@{wanted.versions} could not be installed ({wanted.because}): {exc}"
-            if done.returncode != 0:
-                tail = (done.stderr or done.stdout).strip()[-600:]
-                return f"{package}@{wanted.versions} could not be installed ({wanted.because}): {tail}"
+            failed = npm_install(npm, scratch, f"{package}@{wanted.versions}", registry)
+            if failed is not None:
+                return f"{package}@{wanted.versions} could not be installed ({wanted.because}): {failed[-600:]}"
             version = _package_version(scratch, package)
             if version is None:
                 return f"{package}@{wanted.versions} was installed without a readable version"
@@ -170,6 +159,30 @@ def _install(wanted: Wanted, registry: str | None) -> Tool | str:
             return tool or f"{package}@{version} was installed but does not run on this worker"
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def npm_install(npm: str, prefix: Path, spec: str, registry: str | None) -> str | None:
+    """``npm install spec`` into ``prefix`` from ``registry`` (npm's own when None), install scripts off; None
+    when it worked, else why not (the end of npm's output)."""
+    command = [npm, "install", "--prefix", str(prefix), "--ignore-scripts", "--no-audit", "--no-fund"]
+    command += ["--no-save", "--no-package-lock", spec]
+    if registry:
+        command.append(f"--registry={registry}")
+    env = tool_environment(os.environ, ("npm_config_",)) | {"npm_config_update_notifier": "false"}
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return str(exc)
+    if done.returncode != 0:
+        return (done.stderr or done.stdout).strip()[-4000:]
+    return None
+
+
+def package_version(prefix: Path, package: str) -> str | None:
+    """The version of ``package`` installed under ``prefix`` (its node_modules), when valid."""
+    return _package_version(prefix, package)
 
 
 def _package_version(prefix: Path, package: str) -> str | None:

@@ -14,7 +14,6 @@ from bot.lifecycle.state import parse_pr_meta
 from bot.lifecycle.steps.context import ScanContext, ScanState
 from bot.lifecycle.steps.pushing import message, usable
 from bot.plan.model import Plan, PlanGroup
-from bot.plan.render import group_markdown
 from config.model import Config
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,9 @@ def open_missing(ctx: ScanContext, s: ScanState) -> ScanState:
             continue
         if blocked or room <= 0:
             break
-        s, number = _open(ctx, s, plan, group, manifests, config)
+        s, number, body = _open(ctx, s, plan, group, manifests, config)
         if number is not None:
             room -= 1
-            body = group_markdown(group, plan)
             opened.append(
                 OpenPr(
                     number, group.branch, "", snapshot.commit, group.title, body, tuple(config.labels),
@@ -52,23 +50,23 @@ def open_missing(ctx: ScanContext, s: ScanState) -> ScanState:
 
 def _open(
     ctx: ScanContext, s: ScanState, plan: Plan, group: PlanGroup, manifests: dict[str, Manifest], config: Config
-) -> tuple[ScanState, int | None]:
+) -> tuple[ScanState, int | None, str]:
     assert s.snapshot is not None
-    content = pulls.content_for(group, s.snapshot, manifests)
+    content = pulls.content_for(group, s.snapshot, manifests, config.migrations, ctx.redis)
     if not usable(ctx, group, content):
-        return s, None
+        return s, None, ""
     if ctx.dry_run:
         log.info("dry run: would open a pull request", extra={"branch": group.branch, "title": group.title})
-        return s, None
+        return s, None, ""
     head = pulls.push_commit(ctx.gh, ctx.record, s.snapshot, group.branch, content, message(group))
     pulls.sync_risk_check(ctx.gh, ctx.record, head, group)
     gate = approval.ensure(ctx.gh, ctx.record, head, group.approvals) if group.approvals else None
+    body = pulls.pr_body(group, plan, content)
     number = pulls.open_pull(
-        ctx.gh, ctx.record, group.branch, group.title, group_markdown(group, plan),
-        config.labels, config.reviewers, config.assignees,
-    )  # fmt: skip
+        ctx.gh, ctx.record, group.branch, group.title, body, config.labels, config.reviewers, config.assignees
+    )
     ctx.result.opened.append(number)
     metrics.PRS_OPENED.inc()
     ctx.audit("pr_opened", f"#{number}", f"{group.title} (phase {group.phase}, risk {group.risk})")
     # the dashboard of this very scan lists it among the pending approvals
-    return s.with_approval(number, gate), number
+    return s.with_approval(number, gate), number, body

@@ -12,7 +12,6 @@ from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.steps.context import Refreshed, ScanContext, ScanState
 from bot.lifecycle.steps.pushing import message, usable, with_ci, with_validation
 from bot.plan.model import Plan, PlanGroup
-from bot.plan.render import group_markdown
 from config.model import Config
 
 
@@ -53,7 +52,7 @@ def _refresh(
     config: Config,
 ) -> tuple[ScanState, list[Refreshed]]:
     assert s.snapshot is not None
-    content = pulls.content_for(group, s.snapshot, manifests)
+    content = pulls.content_for(group, s.snapshot, manifests, config.migrations, ctx.redis)
     if not usable(ctx, group, content) or ctx.dry_run:
         return s, []
     changed = False
@@ -71,7 +70,7 @@ def _refresh(
         group = with_validation(group, ctx.validation(head, config), config)
     pulls.sync_risk_check(ctx.gh, ctx.record, head, group)
     s, gate = gate_approval(ctx, s, pr.number, head, group.approvals, before=pr.head_sha)
-    changed |= pulls.update_pull(ctx.gh, ctx.record, pr, group.title, group_markdown(group, plan))
+    changed |= pulls.update_pull(ctx.gh, ctx.record, pr, group.title, pulls.pr_body(group, plan, content))
     pulls.sync_labels(ctx.gh, ctx.record, pr.number, pr.labels, config.labels)
     if changed:
         ctx.result.updated.append(pr.number)
