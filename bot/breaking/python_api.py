@@ -18,23 +18,33 @@ Deprecations the target adds (``bot.breaking.python_deprecations``) are "depreca
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import sys
 import tempfile
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urljoin
 
 import griffe
 from packaging.utils import canonicalize_name
 
-from bot.breaking.fetch import MAX_RELEASE_BYTES, AnalysisError, ReleaseFile, download, python_release_files
+from bot.breaking.fetch import (
+    MAX_METADATA_BYTES,
+    MAX_RELEASE_BYTES,
+    AnalysisError,
+    ReleaseFile,
+    download,
+    python_release_files,
+)
 from bot.breaking.model import ApiChange, ApiDiff
 from bot.breaking.python_deprecations import ModuleDeprecations, module_deprecations
 from bot.breaking.unpack import Unpacked, unpack
+from bot.deps.registry.urls import RegistryConfigError, pypi_json_base
 from bot.risk.imports import python_modules
 
 MAX_CHANGES = 500
@@ -158,7 +168,7 @@ def _kind(file: ReleaseFile) -> str:
 
 
 def _release(key: str, version: str, dest: Path, hints: tuple[str, ...], clock: _Clock) -> _Release:
-    files = python_release_files(key, version)
+    files = release_files(key, version)
     clock.check(f"listing the files of {key} {version}")
     chosen = choose_file(files)
     if chosen is None:
@@ -168,6 +178,46 @@ def _release(key: str, version: str, dest: Path, hints: tuple[str, ...], clock: 
     data = download(chosen.url, timeout=clock.left(f"downloading {chosen.filename}"), what=chosen.filename)
     clock.check(f"downloading {chosen.filename}")
     return _Release(version, chosen, unpack(data, chosen.filename, dest, hints))
+
+
+def release_files(key: str, version: str) -> tuple[ReleaseFile, ...]:
+    """The files of a release, from the registry's document of that version, or where the registry (a mirror)
+    has no such endpoint, from the project's document; file URLs relative to the document are resolved."""
+    try:
+        base = pypi_json_base()
+    except RegistryConfigError as exc:
+        raise AnalysisError(str(exc)) from exc
+    try:
+        files = python_release_files(key, version)
+        document = f"{base}/pypi/{quote(key, safe='')}/{quote(version, safe='')}/json"
+    except AnalysisError as exc:
+        if "HTTP 404" not in str(exc):
+            raise
+        document = f"{base}/pypi/{quote(key, safe='')}/json"
+        files = _project_release_files(document, key, version)
+    return tuple(replace(f, url=urljoin(document, f.url)) for f in files)
+
+
+def _project_release_files(url: str, key: str, version: str) -> tuple[ReleaseFile, ...]:
+    body = download(url, max_bytes=MAX_METADATA_BYTES, what=f"the project {key}")
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise AnalysisError(f"the project {key}: the registry sent malformed JSON") from exc
+    releases = data.get("releases") if isinstance(data, dict) else None
+    entries = releases.get(version) if isinstance(releases, dict) else None
+    if not isinstance(entries, list):
+        raise AnalysisError(f"{key} {version} is not a release the registry lists")
+    return tuple(
+        ReleaseFile(
+            filename=e["filename"],
+            url=e["url"],
+            kind=str(e.get("packagetype") or ""),
+            size=e["size"] if isinstance(e.get("size"), int) else None,
+        )
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("filename"), str) and isinstance(e.get("url"), str)
+    )
 
 
 def choose_file(files: Iterable[ReleaseFile]) -> ReleaseFile | None:
