@@ -168,6 +168,7 @@ def _kind(file: ReleaseFile) -> str:
 
 
 def _release(key: str, version: str, dest: Path, hints: tuple[str, ...], clock: _Clock) -> _Release:
+    clock.check(f"listing the files of {key} {version}")
     files = release_files(key, version)
     clock.check(f"listing the files of {key} {version}")
     chosen = choose_file(files)
@@ -296,10 +297,11 @@ def _mark_reexports(module: griffe.Module) -> None:
 
 
 def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """Module-level statements, those under ``if``/``try`` included (``try: from x import y``)."""
+    """Module-level statements, those under ``if``/``try`` included (``try: from x import y``), not those under
+    ``if TYPE_CHECKING:`` (not there at run time)."""
     for node in body:
         yield node
-        if isinstance(node, ast.If):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
             yield from _top_level(node.body)
             yield from _top_level(node.orelse)
         elif isinstance(node, ast.Try | ast.TryStar):

@@ -80,7 +80,7 @@ def _zip_entries(data: bytes, filename: str) -> Iterator[tuple[str, IO[bytes]]]:
             raise AnalysisError(f"{filename} lists more than {MAX_ENTRIES} entries")
         for info in infos:
             mode = info.external_attr >> 16
-            if info.is_dir() or (mode and not stat.S_ISREG(mode)):
+            if info.is_dir() or (stat.S_IFMT(mode) and not stat.S_ISREG(mode)):
                 continue  # directories are made as needed; symlinks and other special entries are never created
             if _kept(info.filename):
                 try:
