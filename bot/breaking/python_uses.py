@@ -48,7 +48,7 @@ class _CallRule:
 
 def python_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...], int]:
     """The uses in ``root``'s Python code of the changes in ``diff`` (by file and line), and the number of Python
-    source files scanned."""
+    source files read (the project's own: not generated, not over the size bound; at most ``MAX_FILES``)."""
     references: dict[str, list[ApiChange]] = {}
     calls: dict[str, list[_CallRule]] = {}
     for change in diff.changes:
@@ -61,12 +61,14 @@ def python_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...
     mention = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(tops)) + r")\b") if tops else None
     found: set[Use] = set()
     scanned = 0
-    for path in _python_files(root):
-        scanned += 1
-        if scanned > MAX_FILES or mention is None or not (references or calls):
-            continue
+    for seen, path in enumerate(_python_files(root), start=1):
+        if seen > MAX_FILES:
+            break
         text = _read(path)
-        if text is None or not mention.search(text) or _generated(text):
+        if text is None or _generated(text):
+            continue
+        scanned += 1
+        if mention is None or not (references or calls) or not mention.search(text):
             continue
         try:
             tree = ast.parse(text, filename=str(path))
@@ -79,7 +81,7 @@ def python_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...
         except RecursionError:
             continue
         found.update(Use(relative, line, c.symbol, c.detail) for line, c in finder.found)
-    return tuple(sorted(found, key=lambda u: (u.file, u.line, u.symbol, u.detail))), min(scanned, MAX_FILES)
+    return tuple(sorted(found, key=lambda u: (u.file, u.line, u.symbol, u.detail))), scanned
 
 
 def _call_rule(change: ApiChange) -> _CallRule | None:
