@@ -48,8 +48,11 @@ from bot.deps.registry.urls import RegistryConfigError, pypi_json_base
 from bot.risk.imports import python_modules
 
 MAX_CHANGES = 500
+MAX_RETRIES = 50  # comparisons rerun after dropping an alias griffe cannot resolve
 DEFAULT_SECONDS = 120.0  # when no deadline is given
 _NOT_API = frozenset({"__getattr__", "__dir__", "__all__", "__repr__", "__str__", "__doc__", "__module__"})
+# kind changes callers do not notice: a factory assigned to a name became a function or a class, a function a class
+_CALLABLE_STILL = frozenset({("attribute", "function"), ("attribute", "class"), ("function", "class")})
 _KIND_ORDER = {"removed": 0, "changed": 1, "deprecated": 2}
 
 logging.getLogger("griffe").setLevel(logging.CRITICAL + 1)  # griffe logs each annotation and alias it cannot resolve
@@ -103,6 +106,12 @@ class _Api:
     modules: dict[str, ModuleDeprecations] = field(default_factory=dict)  # public module path -> deprecations
 
     def public_path(self, obj: griffe.Object | griffe.Alias) -> str | None:
+        """The public path of ``obj``; an inherited member is named in the class that defines it (one change of
+        ``Base.bind``, not one per subclass)."""
+        hops = 0
+        while isinstance(obj, griffe.Alias) and obj.inherited and hops < 50:
+            hops += 1
+            obj = obj.target
         if obj.is_alias:
             parent = obj.parent
             base = self.public.get(parent.path) if parent is not None else None
@@ -155,8 +164,10 @@ def _diff(key: str, current: str, target: str, clock: _Clock) -> ApiDiff:
         changes = _changes(old, new, names, clock)
     source = f"{_kind(old_release.file)} {old_release.file.filename} -> {new_release.file.filename}"
     if len(changes) > MAX_CHANGES:
-        source += f"; {len(changes)} changes, the first {MAX_CHANGES} kept"
-        changes = changes[:MAX_CHANGES]
+        # the names callers write most are the shortest: keep those (``sqlalchemy.Table.bind`` before a dialect's)
+        source += f"; {len(changes)} changes, the {MAX_CHANGES} with the shortest names kept"
+        kept = set(sorted(changes, key=lambda c: (c.symbol.count("."), _order(c)))[:MAX_CHANGES])
+        changes = [c for c in changes if c in kept]
     return ApiDiff("python", key, current, target, analysed=True, changes=tuple(changes), source=source)
 
 
@@ -258,6 +269,7 @@ def _load(unpacked: Unpacked, names: tuple[str, ...], clock: _Clock) -> _Api:
     for root in roots.values():
         for module in _modules(root):
             _mark_reexports(module)
+        _drop_unresolvable_class_aliases(root)
     _walk(api)
     return api
 
@@ -380,9 +392,7 @@ def _changes(old: _Api, new: _Api, names: tuple[str, ...], clock: _Clock) -> lis
         if name not in new.roots:
             add(ApiChange("removed", name, "removed"))
             continue
-        for index, breakage in enumerate(griffe.find_breaking_changes(old.roots[name], new.roots[name])):
-            if index % 200 == 0:
-                clock.check(f"comparing the APIs of {name}")
+        for breakage in _breakages(old.roots[name], new.roots[name], clock):
             change = _from_breakage(breakage, old, new)
             if change is not None:
                 add(change)
@@ -393,7 +403,59 @@ def _changes(old: _Api, new: _Api, names: tuple[str, ...], clock: _Clock) -> lis
     # A name reported both removed and deprecated (provided by __getattr__) is deprecated.
     deprecated = {c.symbol for c in found.values() if c.kind == "deprecated" and c.detail.startswith("deprecated")}
     kept = [c for c in found.values() if not (c.kind == "removed" and c.symbol in deprecated)]
-    return sorted(kept, key=lambda c: (_KIND_ORDER[c.kind], c.symbol, c.detail))
+    return sorted(kept, key=_order)
+
+
+def _order(change: ApiChange) -> tuple[int, str, str]:
+    return (_KIND_ORDER[change.kind], change.symbol, change.detail)
+
+
+def _breakages(old: griffe.Object, new: griffe.Object, clock: _Clock) -> list[griffe.Breakage]:
+    """griffe's breakages of ``old`` -> ``new``. An alias griffe cannot resolve where it needs to (an import in a
+    class body of a module not loaded: ``numeric = psycopg.types.numeric``) is dropped and the comparison rerun."""
+    for _attempt in range(MAX_RETRIES):
+        found: list[griffe.Breakage] = []
+        try:
+            for index, breakage in enumerate(griffe.find_breaking_changes(old, new)):
+                if index % 200 == 0:
+                    clock.check(f"comparing the APIs of {old.path}")
+                found.append(breakage)
+        except griffe.AliasResolutionError as exc:
+            if not _drop(exc.alias):
+                raise
+            continue
+        return found
+    raise AnalysisError(f"the API of {old.path} holds too many aliases that cannot be resolved")
+
+
+def _drop(alias: griffe.Alias) -> bool:
+    """Remove an unresolvable alias (the one an inherited member comes from) from its parent."""
+    seen = 0
+    while alias.inherited and seen < 50:
+        seen += 1
+        target = alias.target
+        if not isinstance(target, griffe.Alias):
+            return False
+        alias = target
+    parent = alias.parent
+    if parent is None or parent.members.get(alias.name) is not alias:
+        return False
+    parent.del_member(alias.name)
+    return True
+
+
+def _drop_unresolvable_class_aliases(root: griffe.Object) -> None:
+    """Imports in class bodies that point outside the loaded packages are no API, and make griffe's comparison
+    fail when it asks whether they are public: they are dropped before comparing."""
+    stack: list[griffe.Object] = [root]
+    while stack:
+        obj = stack.pop()
+        for name, member in list(obj.members.items()):
+            if member.is_alias:
+                if isinstance(obj, griffe.Class) and _target(member) is None:
+                    obj.del_member(name)
+            elif isinstance(member, griffe.Module | griffe.Class):
+                stack.append(member)
 
 
 def _from_breakage(breakage: griffe.Breakage, old: _Api, new: _Api) -> ApiChange | None:
@@ -402,6 +464,8 @@ def _from_breakage(breakage: griffe.Breakage, old: _Api, new: _Api) -> ApiChange
         symbol = old.public_path(breakage.obj)
         if symbol is None or symbol.rpartition(".")[2] in _NOT_API:
             return None
+        if _dunder(symbol.rpartition(".")[2]) and isinstance(old.objects.get(symbol.rpartition(".")[0]), griffe.Class):
+            return None  # a class's special methods (``__div__``, ``__setstate__``) are no names callers write
         module, _, name = symbol.rpartition(".")
         deprecations = new.modules.get(module)
         provided = next((p for p in deprecations.provided if p.name == name), None) if deprecations else None
@@ -443,11 +507,15 @@ def _detail(breakage: griffe.Breakage) -> str | None:
     if kind is kinds.RETURN_CHANGED_TYPE:
         return f"return type changed from {_short(old_value)} to {_short(new_value)}"
     if kind is kinds.OBJECT_CHANGED_KIND:
+        if (old_value.value, new_value.value) in _CALLABLE_STILL:
+            return None  # still called the same way
         return f"changed from {_article(old_value.value)} to {_article(new_value.value)}"
     if kind is kinds.CLASS_REMOVED_BASE:
         kept = {_base_name(b) for b in new_value}
-        removed = sorted(_base_name(b) for b in old_value if _base_name(b) not in kept)
-        return f"base class {', '.join(removed)} removed" if removed else "base classes changed"
+        removed = sorted(_base_name(b) for b in old_value if _base_name(b) not in kept and _base_name(b) != "object")
+        if not removed:
+            return None  # ``class X(object)`` became ``class X``
+        return f"base class {', '.join(removed)} removed"
     if kind is kinds.ATTRIBUTE_CHANGED_TYPE:
         return f"type changed from {_short(old_value)} to {_short(new_value)}"
     if kind is kinds.ATTRIBUTE_CHANGED_VALUE:
@@ -522,6 +590,10 @@ def _deprecations(api: _Api) -> Iterator[tuple[str, str, str | None]]:
         for provided in deprecations.provided:
             if provided.deprecated and _public_name(provided.name):
                 yield f"{module}.{provided.name}", _deprecated_detail(provided.message), None
+
+
+def _dunder(name: str) -> bool:
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
 
 
 def _public_name(name: str) -> bool:
