@@ -327,6 +327,7 @@ def _walk(api: _Api) -> None:
     """Breadth first from the top modules: each object's shortest public path, and each public module's
     deprecations."""
     queue: deque[tuple[str, griffe.Object | griffe.Alias]] = deque(sorted(api.roots.items()))
+    inherited: list[tuple[str, griffe.Alias]] = []  # named after the defining class's own members, if public
     while queue:
         path, obj = queue.popleft()
         target = _target(obj)
@@ -342,8 +343,15 @@ def _walk(api: _Api) -> None:
         if isinstance(target, griffe.Module | griffe.Class):
             members = target.all_members if isinstance(target, griffe.Class) else target.members
             for name, member in sorted(members.items()):
-                if _is_public(member):
+                if isinstance(member, griffe.Alias) and member.inherited:
+                    inherited.append((f"{path}.{name}", member))
+                elif _is_public(member):
                     queue.append((f"{path}.{name}", member))
+    for path, member in inherited:
+        target = _target(member)
+        if target is not None and _is_public(member):
+            api.objects.setdefault(path, target)
+            api.public.setdefault(target.path, path)
 
 
 def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
