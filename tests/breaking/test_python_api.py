@@ -266,3 +266,22 @@ def test_symlink_entries_of_a_zip_are_not_created(tmp_path: Path) -> None:
     unpacked = unpack(data.getvalue(), "pkg-1.0-py3-none-any.whl", tmp_path)
     assert unpacked.modules == ("pkg",)
     assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == ["__init__.py"]
+
+
+def test_the_analysed_code_is_never_run(registry_server: RegistryServer, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').write('imported')\n\ndef Markup(value):\n    return value\n"
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("flask/__init__.py", code)
+        archive.writestr("flask/app.py", code)
+        archive.writestr("flask-3.0.0.dist-info/top_level.txt", "flask\n")
+    registry_server.inject_file("flask-3.0.0-py3-none-any.whl", Fault(status=200, body=wheel.getvalue()))
+
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+
+    assert diff.analysed, diff.why_not
+    assert not marker.exists()
+    # read from the served wheel, not from the flask installed here: only its Markup function is left
+    assert "flask.Markup" not in _symbols(diff, "removed")
+    assert "flask.Flask" in _symbols(diff, "removed")
