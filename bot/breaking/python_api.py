@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import re
 import sys
 import tempfile
 import time
@@ -42,7 +43,7 @@ from bot.breaking.fetch import (
     python_release_files,
 )
 from bot.breaking.model import ApiChange, ApiDiff
-from bot.breaking.python_deprecations import ModuleDeprecations, module_deprecations
+from bot.breaking.python_deprecations import ModuleDeprecations, may_deprecate, module_deprecations
 from bot.breaking.unpack import Unpacked, unpack
 from bot.deps.registry.urls import RegistryConfigError, pypi_json_base
 from bot.risk.imports import python_modules
@@ -50,6 +51,7 @@ from bot.risk.imports import python_modules
 MAX_CHANGES = 500
 MAX_RETRIES = 50  # comparisons rerun after dropping an alias griffe cannot resolve
 DEFAULT_SECONDS = 120.0  # when no deadline is given
+_REDUNDANT_ALIAS = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t][^\n#]*\bas\b", re.MULTILINE)
 _NOT_API = frozenset({"__getattr__", "__dir__", "__all__", "__repr__", "__str__", "__doc__", "__module__"})
 # kind changes callers do not notice: a factory assigned to a name became a function or a class, a function a class
 _CALLABLE_STILL = frozenset({("attribute", "function"), ("attribute", "class"), ("function", "class")})
@@ -109,9 +111,16 @@ class _Api:
         """The public path of ``obj``; an inherited member is named in the class that defines it (one change of
         ``Base.bind``, not one per subclass)."""
         hops = 0
+        original = obj
         while isinstance(obj, griffe.Alias) and obj.inherited and hops < 50:
             hops += 1
             obj = obj.target
+        found = self._own_public_path(obj)
+        if found is None and original is not obj:  # defined in a private base: named in the public subclass
+            return self._own_public_path(original)
+        return found
+
+    def _own_public_path(self, obj: griffe.Object | griffe.Alias) -> str | None:
         if obj.is_alias:
             parent = obj.parent
             base = self.public.get(parent.path) if parent is not None else None
@@ -266,12 +275,37 @@ def _load(unpacked: Unpacked, names: tuple[str, ...], clock: _Clock) -> _Api:
         if isinstance(loaded, griffe.Object):
             roots[name] = loaded
     api = _Api(roots)
+    sources = _Sources()
     for root in roots.values():
         for module in _modules(root):
-            _mark_reexports(module)
+            _mark_reexports(module, sources)
         _drop_unresolvable_class_aliases(root)
-    _walk(api)
+    _walk(api, sources)
     return api
+
+
+class _Sources:
+    """Each module file's text and syntax tree, read and parsed once per release."""
+
+    def __init__(self) -> None:
+        self._texts: dict[Path, str] = {}
+        self._trees: dict[Path, ast.Module | None] = {}
+
+    def text(self, path: Path) -> str:
+        if path not in self._texts:
+            try:
+                self._texts[path] = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                self._texts[path] = ""
+        return self._texts[path]
+
+    def tree(self, path: Path) -> ast.Module | None:
+        if path not in self._trees:
+            try:
+                self._trees[path] = ast.parse(self.text(path))
+            except (SyntaxError, ValueError, RecursionError):
+                self._trees[path] = None
+        return self._trees[path]
 
 
 def _modules(root: griffe.Object) -> Iterator[griffe.Module]:
@@ -283,11 +317,13 @@ def _modules(root: griffe.Object) -> Iterator[griffe.Module]:
             stack.extend(m for m in obj.members.values() if not m.is_alias and isinstance(m, griffe.Module))
 
 
-def _mark_reexports(module: griffe.Module) -> None:
+def _mark_reexports(module: griffe.Module, sources: _Sources) -> None:
     """Mark as public the imports a module re-exports by convention (griffe counts imported names as private)."""
     if module.exports or not isinstance(module.filepath, Path) or module.filepath.suffix not in (".py", ".pyi"):
         return
-    tree = _parse(module.filepath)
+    if not module.is_init_module and not _REDUNDANT_ALIAS.search(sources.text(module.filepath)):
+        return  # only a package's __init__ re-exports by plain import; elsewhere only ``import x as x`` does
+    tree = sources.tree(module.filepath)
     if tree is None:
         return
     for node in _top_level(tree.body):
@@ -323,11 +359,10 @@ def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _top_level(handler.body)
 
 
-def _walk(api: _Api) -> None:
+def _walk(api: _Api, sources: _Sources) -> None:
     """Breadth first from the top modules: each object's shortest public path, and each public module's
     deprecations."""
     queue: deque[tuple[str, griffe.Object | griffe.Alias]] = deque(sorted(api.roots.items()))
-    inherited: list[tuple[str, griffe.Alias]] = []  # named after the defining class's own members, if public
     while queue:
         path, obj = queue.popleft()
         target = _target(obj)
@@ -339,19 +374,12 @@ def _walk(api: _Api) -> None:
             continue
         api.public[target.path] = path
         if isinstance(target, griffe.Module) and isinstance(target.filepath, Path):
-            api.modules[path] = _module_deprecations(target.filepath)
+            api.modules[path] = _module_deprecations(target.filepath, sources)
         if isinstance(target, griffe.Module | griffe.Class):
-            members = target.all_members if isinstance(target, griffe.Class) else target.members
-            for name, member in sorted(members.items()):
-                if isinstance(member, griffe.Alias) and member.inherited:
-                    inherited.append((f"{path}.{name}", member))
-                elif _is_public(member):
+            # own members only: an inherited one is named in the class defining it (``_Api.public_path``)
+            for name, member in sorted(target.members.items()):
+                if _is_public(member):
                     queue.append((f"{path}.{name}", member))
-    for path, member in inherited:
-        target = _target(member)
-        if target is not None and _is_public(member):
-            api.objects.setdefault(path, target)
-            api.public.setdefault(target.path, path)
 
 
 def _target(obj: griffe.Object | griffe.Alias) -> griffe.Object | None:
@@ -371,18 +399,12 @@ def _is_public(member: griffe.Object | griffe.Alias) -> bool:
         return False
 
 
-def _parse(path: Path) -> ast.Module | None:
-    try:
-        return ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except (SyntaxError, ValueError, RecursionError, OSError):
-        return None
-
-
-def _module_deprecations(path: Path) -> ModuleDeprecations:
-    try:
-        return module_deprecations(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
+def _module_deprecations(path: Path, sources: _Sources) -> ModuleDeprecations:
+    text = sources.text(path)
+    if not may_deprecate(text):
         return ModuleDeprecations((), ())
+    tree = sources.tree(path)
+    return module_deprecations(text, tree) if tree is not None else ModuleDeprecations((), ())
 
 
 # -- the changes ---------------------------------------------------------------------------------------------------

@@ -57,12 +57,16 @@ class ModuleDeprecations:
     provided: tuple[Provided, ...]  # by the module's __getattr__
 
 
-def module_deprecations(source: str) -> ModuleDeprecations:
-    """What the module whose source is ``source`` deprecates; a module that does not parse declares nothing."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+def module_deprecations(source: str, tree: ast.Module | None = None) -> ModuleDeprecations:
+    """What the module whose source is ``source`` (parsed: ``tree``) deprecates; a module that does not parse
+    declares nothing."""
+    if not may_deprecate(source):
         return ModuleDeprecations((), ())
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            return ModuleDeprecations((), ())
     found: list[Deprecation] = []
     module_warning = _first_warning(_top_level_calls(tree.body))
     if module_warning is not None:
@@ -77,6 +81,11 @@ def module_deprecations(source: str) -> ModuleDeprecations:
         elif isinstance(node, ast.ClassDef):
             found.extend(_class(node, node.name))
     return ModuleDeprecations(tuple(sorted(set(found), key=_order)), provided)
+
+
+def may_deprecate(source: str) -> bool:
+    """Whether a source can declare a deprecation at all (most modules cannot: not worth parsing)."""
+    return "warn" in source or "deprecated" in source or "__getattr__" in source
 
 
 def _order(d: Deprecation) -> tuple[str, str, str]:
