@@ -6,7 +6,8 @@ A module deprecates a name when:
   ``FutureWarning``, a ``RemovedIn...Warning``/``...DeprecationWarning`` class, or ``warn(DeprecationWarning(...))``);
   when the call sits under an ``if`` that tests one of the function's parameters, it is that parameter which is
   deprecated; a class is deprecated when its ``__init__``/``__new__`` warns;
-- a function or class is decorated with ``@deprecated(...)`` (``typing_extensions``/``warnings``/``deprecation``);
+- a function or class is decorated with ``@deprecated(...)`` (``typing_extensions``/``warnings``/``deprecation``,
+  or a package's own ``@util.deprecated("1.4", "...")``), or its parameters with ``@deprecated_params(x=(...))``;
 - the module body itself warns at import (the module is deprecated);
 - a module-level ``__getattr__`` answers an old name with a warning (``if name == "Markup": warnings.warn(...)``,
   ``if name in _DEPRECATED: ...``): such names are still provided, deprecated. Names it answers without warning
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 _CATEGORY = re.compile(r"(?:^|\.)(?:\w*DeprecationWarning|FutureWarning|RemovedIn\w*Warning|\w*DeprecatedWarning)$")
 _WARN_FUNCTIONS = frozenset({"warnings.warn", "warn", "warnings.warn_explicit", "warn_explicit"})
 _MAX_MESSAGE = 120
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)*$")
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,8 @@ def _function(node: ast.FunctionDef | ast.AsyncFunctionDef, qualname: str) -> It
     if message is not None:
         yield Deprecation(qualname, message)
         return
+    for parameter, text in _deprecated_parameters(node.decorator_list):
+        yield Deprecation(qualname, text, parameter)
     parameters = {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
     parameters.discard("self")
     parameters.discard("cls")
@@ -211,13 +215,31 @@ def _decorator_message(decorators: list[ast.expr]) -> str | None:
         name = _dotted(target)
         if name == "deprecated" or name.endswith(".deprecated"):
             if isinstance(decorator, ast.Call):
-                arg = decorator.args[0] if decorator.args else None
+                # ``@deprecated("use x")``; ``@util.deprecated("1.4", "use x")`` names the version first
+                texts = [t for t in (_text(a) for a in decorator.args) if t and not _VERSION.match(t)]
+                arg_text = texts[0] if texts else ""
                 for keyword in decorator.keywords:
                     if keyword.arg in ("reason", "details", "message"):
-                        arg = keyword.value
-                return _text(arg) if arg is not None else ""
+                        arg_text = _text(keyword.value)
+                return arg_text
             return ""
     return None
+
+
+def _deprecated_parameters(decorators: list[ast.expr]) -> Iterator[tuple[str, str]]:
+    """``@deprecated_params(bind=("2.0", "The bind argument is deprecated"))``: each parameter, its message."""
+    for decorator in decorators:
+        if not isinstance(decorator, ast.Call):
+            continue
+        name = _dotted(decorator.func)
+        if name == "deprecated_params" or name.endswith(".deprecated_params"):
+            for keyword in decorator.keywords:
+                if keyword.arg is None:
+                    continue
+                value = keyword.value
+                parts = value.elts if isinstance(value, ast.Tuple | ast.List) else [value]
+                texts = [t for t in (_text(p) for p in parts) if t and not _VERSION.match(t)]
+                yield keyword.arg, texts[0] if texts else ""
 
 
 def _getattr_names(

@@ -31,6 +31,16 @@ class Dull:
     pass
 
 
+@util.deprecated("1.4", "The Engine.execute() method is considered legacy")
+def execute(statement):
+    pass
+
+
+@util.deprecated_params(bind=("2.0", "The MetaData.bind argument is deprecated"))
+def reflect(bind=None, only=None):
+    pass
+
+
 class Widget:
     def __init__(self, size):
         warnings.warn(PendingDeprecationWarning("Widget will go"))
@@ -65,7 +75,9 @@ def test_deprecations_of_functions_classes_methods_and_parameters() -> None:
         Deprecation("Dull", "use Shiny"),
         Deprecation("Widget", "Widget will go"),
         Deprecation("Widget.draw", "use render()"),
+        Deprecation("execute", "The Engine.execute() method is considered legacy"),
         Deprecation("old_function", "old_function is deprecated, use new_function"),
+        Deprecation("reflect", "The MetaData.bind argument is deprecated", "bind"),
         Deprecation("takes_a_deprecated_parameter", "'legacy' is deprecated since {...}", "legacy"),
     )
     detail = found.deprecations[-1].detail
