@@ -1,14 +1,16 @@
 """A local package registry that replays the recorded answers of ``tests/fixtures/registry`` over real HTTP.
 
 It answers at the paths the real registries use: PyPI's JSON API ``/pypi/<name>/json`` (any spelling of the
-name, as PyPI) and npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``), the latter also for
-npm's ``Accept: application/vnd.npm.install-v1+json`` so that ``npm install --package-lock-only`` can resolve
-recorded packages; and npm version documents ``/<name>/<version>`` and tarballs ``/<name>/-/<file>.tgz`` recorded
-in ``npm-releases/`` and ``npm-tarballs/`` (``record_releases.py``). Recorded bodies name ``registry.invalid`` where
-the registry's host was; the server puts
-its own address there. It gives every document an ETag (the recorded one, else a digest of the body), answers
+name, as PyPI), the document of one release ``/pypi/<name>/<version>/json`` (recorded in ``pypi-releases/``) and
+the distribution files those name (``/packages/.../<filename>``, recorded in ``files/``), and npm packuments
+``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``), the latter also for npm's
+``Accept: application/vnd.npm.install-v1+json`` so that ``npm install --package-lock-only`` can resolve
+recorded packages; and npm version documents ``/<name>/<version>`` and tarballs ``/<name>/-/<file>.tgz``
+recorded in ``npm-releases/`` and ``npm-tarballs/`` (``record_npm_releases.py``). Recorded bodies name
+``registry.invalid`` where the registry's host was; the server puts its own address there. It gives every
+document an ETag (the recorded one, else a digest of the body), answers
 ``If-None-Match`` with 304, gzips when asked, answers 404 for what was not recorded (tarballs included), counts
-requests per package, and injects faults per package (status, body, delay).
+requests per package, and injects faults per package (status, body, delay), or per release document or file.
 
 Pytest fixtures: ``registry_server`` (a server shared by the session, reset around each test, with
 ``DEPUP_PYPI_URL``/``DEPUP_NPM_REGISTRY`` pointing at it) and ``registry_server_session``.
@@ -33,6 +35,8 @@ from packaging.utils import canonicalize_name
 from tests.support.http import LiveServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "registry"
+RELEASES = "pypi-releases"  # <canonical name>/<version>.json: one release's document
+FILES = "files"  # distribution files, by file name
 PLACEHOLDER = "registry.invalid"
 
 Key = tuple[str, str]  # ("python", canonical name) | ("npm", name)
@@ -99,6 +103,7 @@ class RegistryServer:
         self._documents: dict[Key, _Document | None] = {}
         self._gzipped: dict[tuple[Key, str], bytes] = {}
         self._faults: dict[Key, Fault] = {}
+        self._path_faults: dict[tuple[str, ...], Fault] = {}
         self._generations: Counter[Key] = Counter()
         self._counts: Counter[Key] = Counter()
         self._total = 0
@@ -122,6 +127,16 @@ class RegistryServer:
     def inject(self, ecosystem: str, name: str, fault: Fault) -> None:
         with self._lock:
             self._faults[key_for(ecosystem, name)] = fault
+
+    def inject_release(self, name: str, version: str, fault: Fault) -> None:
+        """A fault for the document of one Python release (``/pypi/<name>/<version>/json``) only."""
+        with self._lock:
+            self._path_faults[("release", canonicalize_name(name), version)] = fault
+
+    def inject_file(self, filename: str, fault: Fault) -> None:
+        """A fault for one distribution file (whether recorded or not), by its file name."""
+        with self._lock:
+            self._path_faults[("file", filename)] = fault
 
     def bump(self, ecosystem: str, name: str) -> None:
         """Change the package's ETag, as a new release would."""
@@ -147,6 +162,7 @@ class RegistryServer:
         """Forget faults, ETag bumps and counts (documents stay loaded)."""
         with self._lock:
             self._faults.clear()
+            self._path_faults.clear()
             self._generations.clear()
             self._counts.clear()
             self._total = 0
@@ -165,19 +181,29 @@ class RegistryServer:
         path = str(environ.get("PATH_INFO", ""))
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
         key = _route(path)
-        release = _release(path) if key is None else None
-        if release is not None:
-            key = release[0]
+        release = _release_route(path)
+        file = _file_route(path)
+        npm_release = _npm_release(path) if key is None and release is None and file is None else None
+        if release is not None or file is not None:
+            key = ("python", release[0]) if release is not None else ("python", _project_of(file or ""))
+        elif npm_release is not None:
+            key = npm_release[0]
         with self._lock:
             fault = self._faults.get(key) if key else None
+            if release is not None:
+                fault = self._path_faults.get(("release", *release), fault)
+            elif file is not None:
+                fault = self._path_faults.get(("file", file), fault)
             self._total += 1
             if key is not None:
                 self._counts[key] += 1
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
-            if release is not None:
-                status, response_headers, body = self._answer_release(method, release, fault)
+            if npm_release is not None:
+                status, response_headers, body = self._answer_npm_release(method, npm_release, fault)
+            elif release is not None or file is not None:
+                status, response_headers, body = self._answer_release(method, release, file, fault)
             else:
                 status, response_headers, body = self._answer(method, key, fault, headers)
         finally:
@@ -215,6 +241,33 @@ class RegistryServer:
         return 200, response, body
 
     def _answer_release(
+        self, method: str, release: tuple[str, str] | None, file: str | None, fault: Fault | None
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A release's document or a distribution file, as recorded (hosts rewritten to this server)."""
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and (fault.status is not None or fault.body is not None):
+            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
+            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        found: Path | None = None
+        content_type = "application/octet-stream"
+        if release is not None:
+            found = self._fixtures / RELEASES / release[0] / f"{release[1]}.json"
+            content_type = "application/json"
+        elif file is not None:
+            found = self._fixtures / FILES / file
+        if method not in ("GET", "HEAD") or found is None or not found.is_file():
+            body = b'{"message":"Not Found"}'
+            return 404, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
+        if release is not None:
+            record = json.loads(found.read_text(encoding="utf-8"))
+            text = json.dumps(record["body"], ensure_ascii=False, separators=(",", ":"))
+            body = text.replace(f"https://{PLACEHOLDER}", self.url).encode()
+        else:
+            body = found.read_bytes()
+        return 200, [("Content-Type", content_type), ("Content-Length", str(len(body)))], body
+
+    def _answer_npm_release(
         self, method: str, release: tuple[Key, str, str], fault: Fault | None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """A recorded version document (``npm-releases/<name>/<version>.json``) or tarball (``npm-tarballs/``)."""
@@ -292,7 +345,7 @@ def _route(path: str) -> Key | None:
     return None
 
 
-def _release(path: str) -> tuple[Key, str, str] | None:
+def _npm_release(path: str) -> tuple[Key, str, str] | None:
     """``(package, "version", version)`` for ``/<name>/<version>``, ``(package, "tarball", file)`` for
     ``/<name>/-/<file>.tgz`` (names may be scoped: ``/@types/express/-/express-5.0.3.tgz``)."""
     parts = path.strip("/").split("/")
@@ -306,6 +359,26 @@ def _release(path: str) -> tuple[Key, str, str] | None:
     if len(rest) == 2 and rest[0] == "-" and rest[1].endswith(".tgz") and "/" not in rest[1] and rest[1] != ".tgz":
         return ("npm", name), "tarball", rest[1]
     return None
+
+
+def _release_route(path: str) -> tuple[str, str] | None:
+    """The release ``/pypi/<name>/<version>/json`` names: (canonical name, version)."""
+    parts = path.strip("/").split("/")
+    if len(parts) == 4 and parts[0] == "pypi" and parts[3] == "json" and parts[1] and parts[2]:
+        return canonicalize_name(parts[1]), parts[2]
+    return None
+
+
+def _file_route(path: str) -> str | None:
+    """The distribution file a ``/packages/.../<filename>`` path names."""
+    parts = path.strip("/").split("/")
+    if len(parts) >= 2 and parts[0] == "packages" and parts[-1] and not parts[-1].startswith("."):
+        return parts[-1]
+    return None
+
+
+def _project_of(filename: str) -> str:
+    return canonicalize_name(filename.split("-", 1)[0])
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -1,0 +1,287 @@
+"""The static public-API diff of Python packages, on real releases served by the replay registry."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.breaking.fetch import MAX_RELEASE_BYTES
+from bot.breaking.model import ApiChange, ApiDiff
+from bot.breaking.python_api import python_api_diff
+from bot.breaking.unpack import MAX_UNPACKED_BYTES, unpack
+from tests.support.registry_server import FIXTURES, Fault, RegistryServer
+
+FILES = FIXTURES / "files"
+BLUEPRINT_TYPE_VARIABLES = (
+    "after_request", "before_request", "error_handler", "teardown", "template_context_processor",
+    "template_filter", "template_global", "template_test", "url_defaults", "url_value_preprocessor",
+)  # fmt: skip
+
+
+def _symbols(diff: ApiDiff, kind: str) -> list[str]:
+    return [c.symbol for c in diff.changes if c.kind == kind]
+
+
+def _change(diff: ApiDiff, symbol: str) -> ApiChange:
+    (change,) = [c for c in diff.changes if c.symbol == symbol]
+    return change
+
+
+def test_flask_3_0_removes_markup_and_escape_that_2_3_deprecated(registry_server: RegistryServer) -> None:
+    diff = python_api_diff("Flask", "2.3.3", "3.0.0")
+
+    assert diff.analysed, diff.why_not
+    assert (diff.ecosystem, diff.package, diff.current, diff.target) == ("python", "flask", "2.3.3", "3.0.0")
+    assert diff.source == "wheels flask-2.3.3-py3-none-any.whl -> flask-3.0.0-py3-none-any.whl"
+    assert _symbols(diff, "removed") == [
+        "flask.Flask.got_first_request",
+        "flask.Markup",
+        "flask.blueprints.DeferredSetupFunction",
+        *(f"flask.blueprints.T_{name}" for name in BLUEPRINT_TYPE_VARIABLES),
+        "flask.escape",
+        "flask.helpers.is_ip",
+        "flask.helpers.locked_cached_property",
+        "flask.scaffold",
+        "flask.signals.signals_available",
+        "flask.signals_available",
+    ]
+    # Markup was provided by flask 2.3's module __getattr__ with a warning; 3.0 provides it no more
+    assert _change(diff, "flask.Markup").detail == (
+        "removed (deprecated before: 'flask.Markup' is deprecated and will be removed in Flask 2.4. "
+        "Import 'markupsafe.Markup' instead.)"
+    )
+    assert _symbols(diff, "changed") == []  # url_for's ``self, /`` is no caller's concern
+    assert [(c.symbol, c.detail) for c in diff.changes if c.kind == "deprecated"] == [
+        (
+            "flask.__version__",
+            "deprecated: The '__version__' attribute is deprecated and will be removed in Flask 3.1. Use feature "
+            "detection or 'importlib.metadat…",
+        )
+    ]
+    assert [c.symbol for c in diff.breaking] == _symbols(diff, "removed")
+    assert registry_server.count("python", "flask") == 4  # two release documents, two wheels
+
+
+def test_names_moved_into_a_warning_module_getattr_are_deprecated_not_removed(
+    registry_server: RegistryServer,
+) -> None:
+    diff = python_api_diff("flask", "2.2.5", "2.3.3")
+
+    assert diff.analysed, diff.why_not
+    assert diff.source == "wheels Flask-2.2.5-py3-none-any.whl -> flask-2.3.3-py3-none-any.whl"
+    removed = _symbols(diff, "removed")
+    assert "flask.Markup" not in removed and "flask.escape" not in removed
+    assert _change(diff, "flask.Markup") == ApiChange(
+        "deprecated",
+        "flask.Markup",
+        "deprecated: 'flask.Markup' is deprecated and will be removed in Flask 2.4. "
+        "Import 'markupsafe.Markup' instead.",
+    )
+    assert _change(diff, "flask.escape").kind == "deprecated"
+    # the Flask 2.3 removals, and the deprecations it added in function bodies
+    assert {"flask.json.JSONEncoder", "flask.json.JSONDecoder", "flask.Flask.before_first_request"} <= set(removed)
+    assert {"flask.helpers.is_ip", "flask.helpers.locked_cached_property", "flask.Flask.got_first_request"} <= set(
+        _symbols(diff, "deprecated")
+    )
+    assert _change(diff, "flask.helpers.is_ip").detail == (
+        "deprecated: The 'is_ip' function is deprecated and will be removed in Flask 2.4."
+    )
+
+
+def test_click_8_1_removes_a_parameter_and_changes_defaults_and_positions(registry_server: RegistryServer) -> None:
+    diff = python_api_diff("click", "8.0.4", "8.1.0")
+
+    assert diff.analysed, diff.why_not
+    assert [(c.kind, c.symbol, c.detail) for c in diff.changes] == [
+        ("removed", "click.MultiCommand.resultcallback", "removed"),  # once, not per subclass (Group, ...)
+        ("removed", "click.get_os_args", "removed"),
+        ("removed", "click.get_terminal_size", "removed"),
+        ("changed", "click.Option", "default of 'show_default' changed from False to None"),
+        ("changed", "click.Parameter", "parameter 'autocompletion' removed"),
+        ("changed", "click.Path", "parameter 'allow_dash' moved from position 7 to 8"),
+        ("changed", "click.Path", "parameter 'path_type' moved from position 8 to 9"),
+        ("changed", "click.Path", "parameter 'readable' moved from position 5 to 4"),
+        ("changed", "click.Path", "parameter 'resolve_path' moved from position 6 to 7"),
+        ("changed", "click.Path", "parameter 'writable' moved from position 4 to 5"),
+    ]
+
+
+def test_the_diff_is_deterministic_and_an_unchanged_release_has_no_changes(registry_server: RegistryServer) -> None:
+    assert python_api_diff("click", "8.0.4", "8.1.0") == python_api_diff("click", "8.0.4", "8.1.0")
+    same = python_api_diff("flask", "3.0.0", "3.0.0")
+    assert same.analysed and same.changes == ()
+
+
+def test_an_sdist_is_read_when_the_release_has_no_wheel(registry_server: RegistryServer) -> None:
+    """The target as an sdist (``flask-3.0.0/src/flask/...``, built here from the recorded wheel's sources) gives
+    the same diff as the wheel."""
+    wheel = zipfile.ZipFile(FILES / "flask-3.0.0-py3-none-any.whl")
+    sdist = io.BytesIO()
+    with tarfile.open(fileobj=sdist, mode="w:gz") as tar:
+        for name in sorted(n for n in wheel.namelist() if n.startswith("flask/")):
+            data = wheel.read(name)
+            info = tarfile.TarInfo(f"flask-3.0.0/src/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for extra in ("flask-3.0.0/tests/test_basic.py", "flask-3.0.0/setup.py"):
+            info = tarfile.TarInfo(extra)
+            tar.addfile(info, io.BytesIO(b""))
+    _serve_only_sdist(registry_server, "flask", "3.0.0", sdist.getvalue())
+
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+
+    assert diff.analysed, diff.why_not
+    assert diff.source == "wheels flask-2.3.3-py3-none-any.whl -> flask-3.0.0.tar.gz"
+    registry_server.reset()
+    assert diff.changes == python_api_diff("flask", "2.3.3", "3.0.0").changes
+
+
+# -- what cannot be analysed says why -------------------------------------------------------------------------------
+
+
+def test_an_unknown_package_or_release_is_not_analysed(registry_server: RegistryServer) -> None:
+    unknown = python_api_diff("no-such-package-depup", "1.0", "2.0")
+    assert not unknown.analysed and unknown.changes == ()
+    assert unknown.why_not is not None and "HTTP 404" in unknown.why_not
+
+    # no document of this release, and the project's document does not list it
+    missing = python_api_diff("flask", "2.3.3", "9.9.9")
+    assert not missing.analysed
+    assert missing.why_not == "flask 9.9.9 is not a release the registry lists"
+
+
+def test_a_file_too_large_to_download_is_refused(registry_server: RegistryServer) -> None:
+    registry_server.inject_file(
+        "flask-3.0.0-py3-none-any.whl",
+        Fault(status=200, body=b"\0" * (MAX_RELEASE_BYTES + 1), content_type="application/octet-stream"),
+    )
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+    assert not diff.analysed
+    assert diff.why_not == "flask-3.0.0-py3-none-any.whl is larger than 20 MB (20 MB)"
+
+
+def test_a_wheel_that_unpacks_too_large_is_refused(registry_server: RegistryServer) -> None:
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as wheel:
+        wheel.writestr("flask/__init__.py", b"#" * (MAX_UNPACKED_BYTES + 1))
+    assert len(bomb.getvalue()) < 200_000
+    registry_server.inject_file("flask-3.0.0-py3-none-any.whl", Fault(status=200, body=bomb.getvalue()))
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+    assert not diff.analysed
+    assert diff.why_not == "flask-3.0.0-py3-none-any.whl unpacks to more than 80 MB of Python sources"
+
+
+def test_a_wheel_naming_a_path_outside_is_refused(registry_server: RegistryServer) -> None:
+    escape = io.BytesIO()
+    with zipfile.ZipFile(escape, "w") as wheel:
+        wheel.writestr("flask/__init__.py", b"")
+        wheel.writestr("flask/../../outside.py", b"print('escaped')")
+    registry_server.inject_file("flask-3.0.0-py3-none-any.whl", Fault(status=200, body=escape.getvalue()))
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+    assert not diff.analysed
+    assert diff.why_not == (
+        "flask-3.0.0-py3-none-any.whl names a path outside the archive ('flask/../../outside.py'); it was not unpacked"
+    )
+
+
+def test_symlinks_in_an_archive_are_not_created(tmp_path: Path) -> None:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        module = tarfile.TarInfo("pkg-1.0/pkg/__init__.py")
+        module.size = 8
+        tar.addfile(module, io.BytesIO(b"X = 1\n\n\n"))
+        link = tarfile.TarInfo("pkg-1.0/pkg/secrets.py")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        tar.addfile(link)
+    unpacked = unpack(data.getvalue(), "pkg-1.0.tar.gz", tmp_path / "out")
+    assert unpacked.modules == ("pkg",)
+    assert unpacked.search_path == tmp_path / "out" / "pkg-1.0"
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "out").rglob("*"))
+    assert files == ["out/pkg-1.0", "out/pkg-1.0/pkg", "out/pkg-1.0/pkg/__init__.py"]
+
+
+def test_an_unreadable_sdist_is_not_analysed(registry_server: RegistryServer) -> None:
+    _serve_only_sdist(registry_server, "flask", "3.0.0", b"this is not a tar archive")
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+    assert not diff.analysed
+    assert diff.why_not is not None
+    assert diff.why_not.startswith("flask-3.0.0.tar.gz is not a readable tar archive")
+
+
+def test_the_deadline_bounds_a_slow_download(registry_server: RegistryServer) -> None:
+    registry_server.inject_file("flask-3.0.0-py3-none-any.whl", Fault(delay=3.0))
+    started = time.monotonic()
+    diff = python_api_diff("flask", "2.3.3", "3.0.0", deadline=time.monotonic() + 1.0)
+    elapsed = time.monotonic() - started
+    assert not diff.analysed
+    assert diff.why_not is not None and "timed out" in diff.why_not
+    assert elapsed < 2.5
+
+
+def test_a_passed_deadline_reads_nothing(registry_server: RegistryServer) -> None:
+    diff = python_api_diff("flask", "2.3.3", "3.0.0", deadline=time.monotonic() - 1)
+    assert not diff.analysed
+    assert diff.why_not == "the API diff ran out of time while listing the files of flask 2.3.3"
+    assert registry_server.total_requests == 0
+
+
+def _serve_only_sdist(server: RegistryServer, name: str, version: str, data: bytes) -> None:
+    filename = f"{name}-{version}.tar.gz"
+    document = {
+        "info": {"name": name, "version": version},
+        "urls": [
+            {
+                "filename": filename,
+                "packagetype": "sdist",
+                "size": len(data),
+                "url": f"{server.url}/packages/00/00/{filename}",
+            }
+        ],
+    }
+    server.inject_release(name, version, Fault(status=200, body=json.dumps(document).encode()))
+    server.inject_file(filename, Fault(status=200, body=data, content_type="application/gzip"))
+
+
+@pytest.mark.live
+def test_live_flask_2_3_to_3_0() -> None:
+    diff = python_api_diff("flask", "2.3.3", "3.0.0", deadline=time.monotonic() + 120)
+    assert diff.analysed, diff.why_not
+    assert {"flask.Markup", "flask.escape"} <= set(_symbols(diff, "removed"))
+
+
+def test_symlink_entries_of_a_zip_are_not_created(tmp_path: Path) -> None:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as wheel:
+        wheel.writestr("pkg/__init__.py", b"X = 1\n")
+        link = zipfile.ZipInfo("pkg/secrets.py")
+        link.external_attr = (0o120777) << 16  # a symlink, as zip tools store it
+        wheel.writestr(link, "/etc/passwd")
+    unpacked = unpack(data.getvalue(), "pkg-1.0-py3-none-any.whl", tmp_path)
+    assert unpacked.modules == ("pkg",)
+    assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == ["__init__.py"]
+
+
+def test_the_analysed_code_is_never_run(registry_server: RegistryServer, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w').write('imported')\n\ndef Markup(value):\n    return value\n"
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        archive.writestr("flask/__init__.py", code)
+        archive.writestr("flask/app.py", code)
+        archive.writestr("flask-3.0.0.dist-info/top_level.txt", "flask\n")
+    registry_server.inject_file("flask-3.0.0-py3-none-any.whl", Fault(status=200, body=wheel.getvalue()))
+
+    diff = python_api_diff("flask", "2.3.3", "3.0.0")
+
+    assert diff.analysed, diff.why_not
+    assert not marker.exists()
+    # read from the served wheel, not from the flask installed here: only its Markup function is left
+    assert "flask.Markup" not in _symbols(diff, "removed")
+    assert "flask.Flask" in _symbols(diff, "removed")
