@@ -90,10 +90,16 @@ def test_dependency_role(role: str, points: int) -> None:
     assert any(factor.id == f"role_{role}" for factor in assess(f).factors)
 
 
-def test_core_framework() -> None:
-    f = facts(package="django", core=True)
-    assert weights(f) == {"core": 3}
-    assert "django is a core framework (core_packages)" in assess(f).top_reasons()
+def test_core_framework_weighs_on_majors_only() -> None:
+    f = facts(package="django", core=True, update_type="major", majors_crossed=1)
+    assert weights(f) == {"major": 4, "core": 3}
+    assert "django is a core framework (core_packages): a new release line" in assess(f).top_reasons()
+    for kind in ("minor", "patch"):
+        minor = assess(facts(package="express", core=True, update_type=kind, role="runtime", releases_skipped=12))
+        core = next(factor for factor in minor.factors if factor.id == "core")
+        assert (core.weight, core.known) == (0, True)
+        assert core.reason == f"express is a core framework (core_packages); a {kind} keeps its API"
+        assert minor.level != "high"
 
 
 @pytest.mark.parametrize(
