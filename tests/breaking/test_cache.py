@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 from redis import Redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bot.breaking.cache import MAX_ENTRY_BYTES, NOT_ANALYSED_TTL, TTL, DiffCache, DiffKey, decode, encode
 from bot.breaking.model import ApiChange, ApiDiff
@@ -88,7 +90,7 @@ def test_an_unreadable_entry_is_a_miss(redis_client: Redis) -> None:
 
 
 def test_redis_down_is_a_miss_and_a_failed_store() -> None:
-    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    down = Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=Retry(NoBackoff(), 0))
     cache = DiffCache(down)
     assert cache.read_many([DiffKey("python", "flask", "2.3.3", "3.0.0")]) == [None]
     assert cache.store(FLASK) is False

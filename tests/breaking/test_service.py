@@ -50,9 +50,9 @@ class Analysers:
         for path in sorted(root.rglob("*.py")):
             scanned += 1
             for number, line in enumerate(path.read_text().splitlines(), 1):
-                if m := re.match(rf"from {package} import (\w+)", line):
-                    if (change := details.get(m[1])) is not None:
-                        found.append(Use(str(path.relative_to(root)), number, change.symbol, change.detail))
+                m = re.match(rf"from {package} import (\w+)", line)
+                if m and (change := details.get(m[1])) is not None:
+                    found.append(Use(str(path.relative_to(root)), number, change.symbol, change.detail))
         return tuple(found), scanned
 
     def registry(self) -> dict[str, Analyser]:
