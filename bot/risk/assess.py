@@ -10,7 +10,8 @@ factor id                     weight  why
 patch                         0       a patch promises only fixes; alone it never makes an update risky
 minor                         1       new features; deprecations start here; rarely breaking
 major                         4       a new release line: semver allows breaking changes, expect code changes
-majors_skipped                2       each extra release line crossed adds its own breaking changes (up to 3)
+majors_skipped                2       each extra release line crossed adds its own breaking changes (up to 3);
+                                      0 when the analysed API diff (which spans every line) touches no use
 many_releases                 1       10+ releases skipped: a long changelog is more to go wrong and to read
 zero_x                        1       before 1.0 a package promises no compatible API, even within a line
 role_runtime / role_peer      1       runtime code ships to production; peers constrain every consumer
@@ -170,7 +171,10 @@ def _update_type(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
         line = "0.x minor (a new release line before 1.0)" if f.zero_x and f.majors_crossed <= 1 else "major"
         factors = [Factor("major", w("major"), f"{line} update {change}: breaking changes are allowed")]
         extra = min(max(f.majors_crossed - 1, 0), MAX_EXTRA_MAJORS)
-        if extra:
+        if extra and _untouched(f):
+            reason = f"crosses {f.majors_crossed} release lines at once; the API diff spans them all"
+            factors.append(Factor("majors_skipped", 0, reason))
+        elif extra:
             factors.append(
                 Factor(
                     "majors_skipped",
@@ -360,6 +364,12 @@ def _api(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
         ]
     reason = f"no use of the {names}" if breaking else f"the API diff of {change} removes or changes no name"
     return [Factor("api_untouched", w("api_untouched") if f.update_type == "major" else 0, reason)]
+
+
+def _untouched(f: UpdateFacts) -> bool:
+    """The analysed API diff removes or changes nothing the code (read) uses."""
+    b = f.breakage
+    return b is not None and b.diff.analysed and b.scanned > 0 and not b.breaking_uses
 
 
 def _names(count: int) -> str:

@@ -281,7 +281,7 @@ USES = (
 
 
 def major(**changes: object) -> UpdateFacts:
-    return facts(update_type="major", majors_crossed=1, role="runtime", **changes)
+    return facts(**{"update_type": "major", "majors_crossed": 1, "role": "runtime", **changes})
 
 
 def test_uses_of_removed_names_weigh_per_use_up_to_two() -> None:
@@ -339,3 +339,12 @@ def test_api_weights_can_be_overridden() -> None:
     settings = RiskSettings(weights=(("api_untouched", -1), ("api_uses", 2)))
     assert assess(major(breakage=Breakage(FLASK_DIFF, (), 8)), settings).score == 4
     assert assess(major(breakage=Breakage(FLASK_DIFF, USES, 8)), settings).score == 9
+
+
+def test_lines_crossed_weigh_nothing_when_the_diff_across_them_touches_no_use() -> None:
+    far = major(majors_crossed=3, breakage=Breakage(FLASK_DIFF, (), scanned=8))
+    assert weights(far) == {"major": 4, "role_runtime": 1, "api_untouched": -4}
+    skipped = next(x for x in assess(far).factors if x.id == "majors_skipped")
+    assert skipped.reason == "crosses 3 release lines at once; the API diff spans them all"
+    used = major(majors_crossed=3, breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8))
+    assert weights(used)["majors_skipped"] == 4
