@@ -10,6 +10,7 @@ import pytest
 from bot.breaking.model import ApiChange, ApiDiff, Breakage, Use
 from bot.risk.assess import DEFAULT_WEIGHTS, assess, level_for
 from bot.risk.model import BreakingNotes, Imports, UpdateFacts, Vulnerability
+from config.loader import load_config
 from config.model import RiskSettings
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -348,3 +349,9 @@ def test_lines_crossed_weigh_nothing_when_the_diff_across_them_touches_no_use() 
     assert skipped.reason == "crosses 3 release lines at once; the API diff spans them all"
     used = major(majors_crossed=3, breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8))
     assert weights(used)["majors_skipped"] == 4
+
+
+def test_the_config_accepts_weights_for_the_api_factors() -> None:
+    config = load_config(b"risk:\n  weights:\n    api_uses: 3\n    api_untouched: -6\n", ".github/depup.yml")
+    assert (config.risk.weight("api_uses", 5), config.risk.weight("api_untouched", -4)) == (3, -6)
+    assert {"api_uses", "api_untouched"} <= set(DEFAULT_WEIGHTS)
