@@ -174,6 +174,11 @@ class BreakageService:
         return self._loaded[ecosystem]
 
 
+def analyser_status(analysers: Mapping[str, Analyser] = ANALYSERS) -> dict[str, str]:
+    """Per ecosystem, "available" or why not ("no analyser"): what a recording of facts could use."""
+    return {eco: "available" if not isinstance(_load(a), str) else "no analyser" for eco, a in analysers.items()}
+
+
 def _load(analyser: Analyser | None) -> tuple[DiffFunction, UsesFunction] | str:
     if analyser is None:
         return "no analyser"
