@@ -87,6 +87,7 @@ class BreakageService:
         core: CorePackages,
         *,
         budget: float = DEFAULT_BUDGET,
+        per_update: float = PER_UPDATE,
         analysers: Mapping[str, Analyser] = ANALYSERS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -94,6 +95,7 @@ class BreakageService:
         self._cache = DiffCache(redis) if redis is not None else None
         self._core = core
         self._budget = budget
+        self._per_update = per_update
         self._analysers = analysers
         self._clock = clock
         self._spent = 0.0
@@ -145,7 +147,7 @@ class BreakageService:
             return _not_analysed(request, f"time budget of {self._budget:g} s used")
         start = self._clock()
         try:
-            return functions[0](package, current, target, deadline=start + min(left, PER_UPDATE))
+            return functions[0](package, current, target, deadline=start + min(left, self._per_update))
         except DepupError as exc:
             return _not_analysed(request, str(exc))
         except Exception as exc:  # an analyser's bug must not fail the scan: the update says why it is unknown
