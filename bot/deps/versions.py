@@ -246,6 +246,13 @@ def release_line(ecosystem: Ecosystem, text: str) -> tuple[int, ...] | None:
     return scheme.line(parsed) if parsed is not None else None
 
 
+def update_type_of(ecosystem: Ecosystem, current: str, target: str) -> UpdateType | None:
+    """``major`` (a 0.x minor included), ``minor`` or ``patch`` from ``current`` to ``target``; None if unparsable."""
+    scheme = _scheme_for(ecosystem)
+    old, new = scheme.parse(current), scheme.parse(target)
+    return scheme.update_type(old, new) if old is not None and new is not None else None
+
+
 def is_prerelease(ecosystem: Ecosystem, text: str) -> bool:
     scheme = _scheme_for(ecosystem)
     parsed = scheme.parse(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.breaking.explain import breakage_json, headline, kinds_of, use_line
 from bot.plan.model import Plan, PlanGroup, PlanItem, Skipped
 from bot.risk.model import Assessment
 
@@ -65,6 +66,7 @@ def _item(item: PlanItem) -> dict[str, Any]:
         "links": [{"kind": kind, "url": url} for kind, url in item.links],
         "notes": list(item.notes),
         "risk": risk_json(item.risk),
+        "api": breakage_json(item.breakage),
     }
 
 
@@ -79,6 +81,14 @@ def risk_json(risk: Assessment) -> dict[str, Any]:
 
 def _skipped(skipped: Skipped) -> dict[str, Any]:
     return {**_item(skipped.item), "reason": skipped.reason}
+
+
+def _api_text(item: PlanItem) -> list[str]:
+    b = item.breakage
+    if b is None:
+        return []
+    kinds = kinds_of(b.diff)
+    return [f"      API: {headline(b)}", *(f"        {use_line(u, kinds)}" for u in b.uses)]
 
 
 def plan_text(plan: Plan) -> str:
@@ -113,7 +123,9 @@ def plan_text(plan: Plan) -> str:
                 for i in group.items
             ]
             widths = [max(len(r[c]) for r in rows) for c in range(5)]
-            lines.extend("    " + "  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5] for r in rows)
+            for item, r in zip(group.items, rows, strict=True):
+                lines.append("    " + "  ".join(r[c].ljust(widths[c]) for c in range(5)) + "  " + r[5])
+                lines.extend(_api_text(item))
     for title, skipped in (("Ignored", plan.ignored), ("Later", plan.deferred), ("Not planned", plan.unplaced)):
         if skipped:
             lines.append(f"{title}:")

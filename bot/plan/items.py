@@ -15,7 +15,7 @@ from bot.deps.scan import sample_dir
 from bot.deps.survey import Survey
 from bot.plan.model import PlanItem
 from bot.risk.assess import assess
-from bot.risk.facts import Audit, Neighbour, NotesSource, gather, riskiest_role
+from bot.risk.facts import Audit, BreakageSource, Neighbour, NotesSource, gather, riskiest_role
 from bot.risk.imports import ImportIndex
 from bot.risk.model import UpdateFacts
 from config.globs import glob_matches
@@ -31,6 +31,7 @@ class Sources:
     imports: ImportIndex | None = None
     notes: NotesSource | None = None
     audit: Audit | None = None
+    breakage: BreakageSource | None = None
 
 
 def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources | None = None) -> list[PlanItem]:
@@ -45,6 +46,8 @@ def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources |
         for update in proposal.updates:
             bucket = (dep.ecosystem.value, dep.key, proposal.current, update.version, update.update_type)
             wanted.setdefault(bucket, []).append((dep, update, proposal))
+    if sources.breakage is not None:
+        sources.breakage.prefetch([(eco, key, current, version) for eco, key, current, version, _ in wanted])
     items = []
     for (ecosystem_name, key, current, _version, _kind), entries in wanted.items():
         ecosystem = Ecosystem(ecosystem_name)
@@ -68,6 +71,7 @@ def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources |
             imports=sources.imports,
             notes=sources.notes,
             audit=sources.audit,
+            breakage=sources.breakage,
         )
         files = {dep.location.file for dep in deps} | {m.lockfile for d in deps if (m := _manifest_of(d, manifests))}
         notes = tuple(dict.fromkeys(n for _, _, p in entries for n in p.notes))
@@ -89,6 +93,7 @@ def plan_items(survey: Survey, config: Config, now: datetime, sources: Sources |
                 notes=notes,
                 fixes=facts.vulnerabilities_fixed or (),
                 vulnerable=facts.vulnerabilities_in_target or (),
+                breakage=facts.breakage,
             )
         )
     items.extend(_lockfile_items(survey.manifests, config, now))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.breaking.model import Breakage
 from bot.deps.model import Dependency
 from bot.deps.proposals import Update
 from bot.risk.model import Assessment, Vulnerability
@@ -38,6 +39,7 @@ class PlanItem:
     notes: tuple[str, ...] = ()  # e.g. newer versions held back, an in-line update superseded by a major
     fixes: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the current version the target fixes
     vulnerable: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the target itself
+    breakage: Breakage | None = None  # the API diff and the code's uses of it (None: not analysed by policy)
 
     @property
     def change(self) -> str:

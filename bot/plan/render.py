@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
+from bot.breaking.explain import headline, kinds_of, what_changed
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
 from bot.risk.model import Assessment, Vulnerability
 
+MAX_USES_LISTED = 30  # uses listed per upgrade in a PR body or check run (the headline counts all)
 META_PREFIX = "<!-- depup:meta "
 _LINK_WORDS = {"release_notes": "release notes", "changelog": "changelog", "source": "source", "homepage": "homepage"}
 COMMANDS_HELP = (
@@ -51,6 +53,7 @@ def risk_details(item: PlanItem) -> str:
     what = f"{item.name} {item.change.replace('->', '→')}"
     lines = [f"<details><summary>{_html(what)}: {item.risk.level} risk, score {item.risk.score}</summary>", ""]
     lines.extend(_factor_lines(item.risk))
+    lines.extend(api_lines(item))
     lines.extend(f"- note: {_md(n)}" for n in item.notes)
     if item.dependencies:
         places = [f"`{d.location.file}:{d.location.line}`" for d in item.dependencies]
@@ -69,6 +72,26 @@ def _factor_lines(risk: Assessment) -> list[str]:
         else:
             lines.append(f"- {factor.weight:+d} {_md(factor.reason)} (`{factor.id}`)")
     return lines
+
+
+def api_lines(item: PlanItem) -> list[str]:
+    """The API evidence: the headline, then each use of a removed, changed or deprecated name as file:line."""
+    b = item.breakage
+    if b is None:
+        return []
+    source = f" ({b.diff.source})" if b.diff.source else ""
+    lines = [f"- API changes{_md(source)}: {_md(headline(b))}"]
+    kinds = kinds_of(b.diff)
+    for use in b.uses[:MAX_USES_LISTED]:
+        detail = what_changed(use, kinds)
+        lines.append(f"  - {_code(f'{use.file}:{use.line}')} {_code(use.symbol)}: {_md(detail)}")
+    if len(b.uses) > MAX_USES_LISTED:
+        lines.append(f"  - and {len(b.uses) - MAX_USES_LISTED} more")
+    return lines
+
+
+def _code(text: str) -> str:
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
 
 
 def plan_markdown(plan: Plan) -> str:

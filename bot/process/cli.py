@@ -70,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     plan.add_argument(
         "--min-release-age", type=float, default=None, metavar="DAYS", help="override the config's min_release_age"
     )
+    plan.add_argument(
+        "--api-budget",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time for the API diffs of majors and core minors (0: none analysed; default 120)",
+    )
     plan.set_defaults(run=_plan)
 
     check = commands.add_parser("check-config", help="validate a .github/depup.yml, listing every mistake")
@@ -117,6 +124,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     from redis import Redis
 
+    from bot.breaking.service import BreakageService
     from bot.core.progress import Progress
     from bot.deps.registry.client import RegistryClient
     from bot.deps.report import to_json, to_text
@@ -154,7 +162,10 @@ def _plan(args: argparse.Namespace) -> int:
             on_answer=progress.advance,
             scope=scope_for(config),
         )
-    plan = make_plan(result, config, now, Sources(imports=index_imports(args.path)))
+    breakage = BreakageService(
+        args.path, redis, config.core_packages, budget=max(args.api_budget, 0.0)
+    )  # Redis (when set) caches the API diffs
+    plan = make_plan(result, config, now, Sources(imports=index_imports(args.path), breakage=breakage))
     if args.json:
         print(json.dumps({**to_json(result, now), "plan": plan_json(plan)}, indent=2))
     elif args.markdown:

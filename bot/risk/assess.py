@@ -10,13 +10,18 @@ factor id                     weight  why
 patch                         0       a patch promises only fixes; alone it never makes an update risky
 minor                         1       new features; deprecations start here; rarely breaking
 major                         4       a new release line: semver allows breaking changes, expect code changes
-majors_skipped                2       each extra release line crossed adds its own breaking changes (up to 3)
+majors_skipped                2       each extra release line crossed adds its own breaking changes (up to 3);
+                                      0 when the analysed API diff (which spans every line) touches no use
 many_releases                 1       10+ releases skipped: a long changelog is more to go wrong and to read
 zero_x                        1       before 1.0 a package promises no compatible API, even within a line
 role_runtime / role_peer      1       runtime code ships to production; peers constrain every consumer
 role_build                    1       build requirements change how the package is built and installed
-role_dev / role_optional      0       dev and test tooling fails in CI, before anything ships
-core                          3       a core framework touches most of the application at once
+role_dev / role_optional      0       dev and test tooling fails in CI, before anything ships (a dev-tool
+                                      major is high only with more against it; its analysed API diff
+                                      touching nothing the code uses takes it to low)
+core                          3       a core framework's new release line touches most of the application at
+                                      once; majors (and 0.x minors) only: a core minor or patch keeps its API,
+                                      so it is shown with weight 0
 fresh_release                 2       released under 7 days ago: most regressions are reported in the 1st week
 recent_release                1       released under 30 days ago: point releases often follow
 prerelease                    3       prereleases are not meant for production
@@ -36,12 +41,23 @@ benchmark_regression          3       a benchmark regressed beyond its noise ban
 imports_wide                  1       imported by 10+ files, or by 3+ files that are half the code: a wide blast
                                       radius; one point only, since it says where a break would hurt, not whether
                                       one happens
+api_uses                      5       each use (up to 2) in the repository's code of a name the target removes or
+                                      changes: the code breaks unless it is migrated; one use makes even a
+                                      dev-tool minor high
+api_untouched                 -4      a major whose analysed API diff removes or changes nothing the code uses:
+                                      the strongest evidence that the new line is compatible for this code
+                                      (a minor gets the reason with weight 0)
 ============================  ======  ==========================================================================
 
+The API diff (``bot.breaking``) is analysed for majors, 0.x minors and minors of core packages within a time
+budget per scan; when it is not (no analyser, no distribution, budget used), ``api_uses`` is unknown and says why.
+Weights calibrated on ``tests/fixtures/breaking/labelled.json`` (``bench/breaking_calibration.py``).
+
 Levels: below ``medium_at`` (3) is low, below ``high_at`` (6) medium, else high. With the defaults a
-minor update of a runtime package is low (2), a major of a dev tool is medium (4), and a major of a runtime
-package is high once anything else is against it (5 + 1). Thresholds: a patch or minor needs three things
-against it to reach medium and a major is medium at least, so phase 1 gets the boring updates only.
+minor update of a runtime package is low (2), a major of a dev tool is medium (4), a major of a core framework
+is high (8), and a major of a runtime package is high once anything else is against it (5 + 1); a use of a
+removed name makes any major high, no use of any of them takes 4 points off. Thresholds: a patch or minor
+needs three things against it to reach medium, so phase 1 gets the boring updates only.
 Known vulnerabilities fixed by the update mark it a security update (priority), weight 0: fixing a
 vulnerability does not make an upgrade safer or riskier.
 """
@@ -87,12 +103,16 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "ci_failed": 0,
     "coverage_drop": 2,
     "benchmark_regression": 3,
+    "api_uses": 5,
+    "api_untouched": -4,
 }
 FRESH = timedelta(days=7)
 RECENT = timedelta(days=30)
 MANY_RELEASES = 10
 MAX_EXTRA_MAJORS = 3
 MAX_PEER_CONFLICTS = 2
+MAX_API_USES = 2  # uses counted in the score; every use is listed
+MAX_USES_NAMED = 3  # uses named in the reason line; the details list them all
 
 _Rule = Callable[[UpdateFacts, Callable[[str], int]], list[Factor]]
 
@@ -176,7 +196,10 @@ def _update_type(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
         line = "0.x minor (a new release line before 1.0)" if f.zero_x and f.majors_crossed <= 1 else "major"
         factors = [Factor("major", w("major"), f"{line} update {change}: breaking changes are allowed")]
         extra = min(max(f.majors_crossed - 1, 0), MAX_EXTRA_MAJORS)
-        if extra:
+        if extra and _untouched(f):
+            reason = f"crosses {f.majors_crossed} release lines at once; the API diff spans them all"
+            factors.append(Factor("majors_skipped", 0, reason))
+        elif extra:
             factors.append(
                 Factor(
                     "majors_skipped",
@@ -221,9 +244,11 @@ def _role(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
 
 
 def _core(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
-    if f.core:
-        return [Factor("core", w("core"), f"{f.package} is a core framework (core_packages)")]
-    return []
+    if not f.core:
+        return []
+    if f.update_type == "major":
+        return [Factor("core", w("core"), f"{f.package} is a core framework (core_packages): a new release line")]
+    return [Factor("core", 0, f"{f.package} is a core framework (core_packages); a {f.update_type} keeps its API")]
 
 
 def _age(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
@@ -333,6 +358,49 @@ def _imports(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
     return [Factor("imports_few", w("imports_few"), share)]
 
 
+def _api(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
+    """Evidence from the API diff and the repository's code (``bot.breaking``)."""
+    if f.update_type == "lockfile":
+        return []
+    change = f"{f.package} {f.current} \u2192 {f.target}"
+    b = f.breakage
+    if b is None:
+        if f.update_type == "major":
+            return [Factor("api_uses", 0, f"API changes of {change}: not analysed", known=False)]
+        return []
+    if not b.diff.analysed:
+        return [Factor("api_uses", 0, f"API changes of {change}: not analysed: {b.diff.why_not}", known=False)]
+    breaking = len(b.diff.breaking)
+    names = _names(breaking)
+    if b.scanned == 0:
+        return [Factor("api_uses", 0, f"{names} in {change}; uses in the code: not available", known=False)]
+    uses = b.breaking_uses
+    if uses:
+        symbols = len({u.symbol for u in uses})
+        shown = ", ".join(f"{u.symbol} at {u.file}:{u.line}" for u in uses[:MAX_USES_NAMED])
+        more = f" and {len(uses) - MAX_USES_NAMED} more" if len(uses) > MAX_USES_NAMED else ""
+        plural = "name" if symbols == 1 else "names"
+        return [
+            Factor(
+                "api_uses",
+                w("api_uses") * min(len(uses), MAX_API_USES),
+                f"your code uses {symbols} removed/changed {plural}: {shown}{more}",
+            )
+        ]
+    reason = f"no use of the {names}" if breaking else f"the API diff of {change} removes or changes no name"
+    return [Factor("api_untouched", w("api_untouched") if f.update_type == "major" else 0, reason)]
+
+
+def _untouched(f: UpdateFacts) -> bool:
+    """The analysed API diff removes or changes nothing the code (read) uses."""
+    b = f.breakage
+    return b is not None and b.diff.analysed and b.scanned > 0 and not b.breaking_uses
+
+
+def _names(count: int) -> str:
+    return f"{count} removed or changed name" if count == 1 else f"{count} removed or changed names"
+
+
 _RULES: tuple[_Rule, ...] = (
     _update_type,
     _distance,
@@ -346,4 +414,5 @@ _RULES: tuple[_Rule, ...] = (
     _vulnerabilities,
     _notes,
     _imports,
+    _api,
 )

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from bot.breaking.model import Breakage
 from bot.deps.model import Dependency, Ecosystem, PackageInfo, Release, Role
 from bot.deps.npm import semver
 from bot.deps.proposals import Update
@@ -27,6 +29,16 @@ from config.model import CorePackages
 NotesSource = Callable[[PackageInfo, str, str], BreakingNotes | None]  # (package, current, target)
 Audit = Callable[[str, str, str, str], tuple[tuple[Vulnerability, ...], tuple[Vulnerability, ...]] | None]
 # Audit(ecosystem, package, current, target) -> (fixed by the update, present in the target), None: not audited
+
+
+class BreakageSource(Protocol):
+    """The API-change evidence of updates (``bot.breaking.service.BreakageService``): ``prefetch`` is told every
+    update of a plan first (one cache round trip), then each is asked for; None: not analysed by policy."""
+
+    def prefetch(self, updates: Sequence[tuple[str, str, str, str]]) -> None: ...
+
+    def __call__(self, ecosystem: str, package: str, current: str, target: str) -> Breakage | None: ...
+
 
 _ROLE_ORDER = (Role.RUNTIME, Role.PEER, Role.BUILD, Role.OPTIONAL, Role.DEV)
 PeersByVersion = Mapping[str, tuple[PeerDependency, ...]]
@@ -68,6 +80,7 @@ def gather(
     imports: ImportIndex | None = None,
     notes: NotesSource | None = None,
     audit: Audit | None = None,
+    breakage: BreakageSource | None = None,
 ) -> UpdateFacts:
     releases = {r.version: r for r in info.releases} if info is not None else {}
     target_release = releases.get(update.version)
@@ -100,6 +113,7 @@ def gather(
         vulnerabilities_in_target=audited[1] if audited is not None else None,
         breaking_notes=target_notes,
         imports=imports.count(ecosystem.value, key) if imports is not None else None,
+        breakage=breakage(ecosystem.value, key, current, update.version) if breakage is not None else None,
     )
 
 

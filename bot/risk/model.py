@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.breaking.model import Breakage
 from config.model import RiskLevel
 
 
@@ -67,6 +68,9 @@ class UpdateFacts:
     vulnerabilities_in_target: tuple[Vulnerability, ...] | None = None
     breaking_notes: BreakingNotes | None = None  # None: no release notes available
     imports: Imports | None = None  # None: code not available
+    # The API diff and the repository's uses of what it removes or changes; None: not asked for this update (only
+    # majors, 0.x minors and minors of core packages are analysed), else ``breakage.diff.analysed`` says whether.
+    breakage: Breakage | None = None
 
 
 @dataclass(frozen=True)

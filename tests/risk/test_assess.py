@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.breaking.model import ApiChange, ApiDiff, Breakage, Use
 from bot.risk.assess import DEFAULT_WEIGHTS, assess, level_for
 from bot.risk.model import BreakingNotes, Imports, UpdateFacts, Vulnerability
+from config.loader import load_config
 from config.model import RiskSettings
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -90,10 +92,16 @@ def test_dependency_role(role: str, points: int) -> None:
     assert any(factor.id == f"role_{role}" for factor in assess(f).factors)
 
 
-def test_core_framework() -> None:
-    f = facts(package="django", core=True)
-    assert weights(f) == {"core": 3}
-    assert "django is a core framework (core_packages)" in assess(f).top_reasons()
+def test_core_framework_weighs_on_majors_only() -> None:
+    f = facts(package="django", core=True, update_type="major", majors_crossed=1)
+    assert weights(f) == {"major": 4, "core": 3}
+    assert "django is a core framework (core_packages): a new release line" in assess(f).top_reasons()
+    for kind in ("minor", "patch"):
+        minor = assess(facts(package="express", core=True, update_type=kind, role="runtime", releases_skipped=12))
+        core = next(factor for factor in minor.factors if factor.id == "core")
+        assert (core.weight, core.known) == (0, True)
+        assert core.reason == f"express is a core framework (core_packages); a {kind} keeps its API"
+        assert minor.level != "high"
 
 
 @pytest.mark.parametrize(
@@ -251,3 +259,99 @@ def test_ci_verdict_lowers_the_score_or_blocks() -> None:
     assert red.blocked and red.score == 5
     assert "CI failed on this pull request: blocked" in [f.reason for f in red.factors]
     assert with_ci(base, "pending") is base and with_ci(base, "none") is base
+
+
+FLASK_DIFF = ApiDiff(
+    "python",
+    "flask",
+    "2.3.3",
+    "3.0.0",
+    analysed=True,
+    changes=(
+        *(ApiChange("removed", f"flask.name{i}", "removed") for i in range(12)),
+        ApiChange("removed", "flask.Markup", "removed"),
+        ApiChange("changed", "flask.escape", "moved to markupsafe"),
+    ),
+    source="wheels",
+)
+USES = (
+    Use("app/views.py", 12, "flask.Markup", "removed"),
+    Use("app/views.py", 30, "flask.Markup", "removed"),
+    Use("app/forms.py", 4, "flask.escape", "moved to markupsafe"),
+)
+
+
+def major(**changes: object) -> UpdateFacts:
+    return facts(**{"update_type": "major", "majors_crossed": 1, "role": "runtime", **changes})
+
+
+def test_uses_of_removed_names_weigh_per_use_up_to_two() -> None:
+    one = assess(major(breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8)))
+    assert weights(major(breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8)))["api_uses"] == 5
+    assert one.level == "high"
+    assert "your code uses 1 removed/changed name: flask.Markup at app/views.py:12" in one.top_reasons()
+    three = major(breakage=Breakage(FLASK_DIFF, USES, scanned=8))
+    assert weights(three)["api_uses"] == 10
+    reason = next(f.reason for f in assess(three).factors if f.id == "api_uses")
+    assert reason == (
+        "your code uses 2 removed/changed names: flask.Markup at app/views.py:12, flask.Markup at app/views.py:30, "
+        "flask.escape at app/forms.py:4"
+    )
+    # a use in a minor is evidence too: high even for a dev tool
+    minor = facts(update_type="minor", breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8))
+    assert assess(minor).level == "high"
+
+
+def test_deprecated_names_in_use_do_not_weigh() -> None:
+    diff = ApiDiff("python", "flask", "2.3.3", "3.0.0", True, (ApiChange("deprecated", "flask.json", "deprecated"),))
+    f = major(breakage=Breakage(diff, (Use("app/api.py", 3, "flask.json", "deprecated"),), scanned=8))
+    assert "api_uses" not in weights(f)
+    assert weights(f)["api_untouched"] == -4
+
+
+def test_a_major_that_touches_nothing_the_code_uses_is_lowered() -> None:
+    f = major(breakage=Breakage(FLASK_DIFF, (), scanned=8))
+    assert weights(f) == {"major": 4, "role_runtime": 1, "api_untouched": -4}
+    assert assess(f).level == "low"
+    factor = next(x for x in assess(f).factors if x.id == "api_untouched")
+    assert factor.reason == "no use of the 14 removed or changed names"
+    nothing = ApiDiff("python", "flask", "2.3.3", "3.0.0", analysed=True, changes=())
+    reason = next(x.reason for x in assess(major(breakage=Breakage(nothing, (), 8))).factors if x.id == "api_untouched")
+    assert reason == "the API diff of pkg 1.2.3 \u2192 1.2.4 removes or changes no name"
+    # a minor that touches nothing is shown, with weight 0
+    minor = facts(update_type="minor", breakage=Breakage(FLASK_DIFF, (), scanned=8))
+    assert [(x.id, x.weight) for x in assess(minor).factors if x.id.startswith("api")] == [("api_untouched", 0)]
+
+
+def test_api_evidence_unknown_says_why() -> None:
+    budget = ApiDiff("python", "pkg", "1.2.3", "2.0.0", analysed=False, why_not="time budget of 120 s used")
+    assert unknown(major(current="1.2.3", target="2.0.0", breakage=Breakage(budget))) == [
+        "API changes of pkg 1.2.3 \u2192 2.0.0: not analysed: time budget of 120 s used"
+    ]
+    assert unknown(major(current="1.2.3", target="2.0.0")) == ["API changes of pkg 1.2.3 \u2192 2.0.0: not analysed"]
+    assert unknown(major(breakage=Breakage(FLASK_DIFF, (), scanned=0))) == [
+        "14 removed or changed names in pkg 1.2.3 \u2192 1.2.4; uses in the code: not available"
+    ]
+    assert unknown(facts()) == []  # a patch not analysed by policy shows nothing
+    assert assess(major(breakage=Breakage(budget))).score == assess(major()).score
+
+
+def test_api_weights_can_be_overridden() -> None:
+    settings = RiskSettings(weights=(("api_untouched", -1), ("api_uses", 2)))
+    assert assess(major(breakage=Breakage(FLASK_DIFF, (), 8)), settings).score == 4
+    assert assess(major(breakage=Breakage(FLASK_DIFF, USES, 8)), settings).score == 9
+
+
+def test_lines_crossed_weigh_nothing_when_the_diff_across_them_touches_no_use() -> None:
+    far = major(majors_crossed=3, breakage=Breakage(FLASK_DIFF, (), scanned=8))
+    assert weights(far) == {"major": 4, "role_runtime": 1, "api_untouched": -4}
+    skipped = next(x for x in assess(far).factors if x.id == "majors_skipped")
+    assert skipped.reason == "crosses 3 release lines at once; the API diff spans them all"
+    used = major(majors_crossed=3, breakage=Breakage(FLASK_DIFF, USES[:1], scanned=8))
+    assert weights(used)["majors_skipped"] == 4
+
+
+def test_the_config_accepts_weights_for_the_api_factors() -> None:
+    config = load_config(b"risk:\n  weights:\n    api_uses: 3\n    api_untouched: -6\n", ".github/depup.yml")
+    assert (config.risk.weight("api_uses", 5), config.risk.weight("api_untouched", -4)) == (3, -6)
+    assert {"api_uses", "api_untouched"} <= set(DEFAULT_WEIGHTS)

@@ -1,12 +1,13 @@
 """Plan: survey the snapshot's dependencies against the registries (known vulnerabilities audited when the config
-asks), gather the facts risk needs, and make the phased plan under the config and the state's ignore rules and
-splits."""
+asks), gather the facts risk needs (the API diffs of majors and the snapshot's uses of them within a time budget
+included), and make the phased plan under the config and the state's ignore rules and splits."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
 
+from bot.breaking.service import BreakageService
 from bot.deps.registry.client import RegistryClient
 from bot.deps.survey import Survey, rechoose, survey
 from bot.deps.versions import Policy
@@ -27,10 +28,12 @@ def plan(ctx: ScanContext, s: ScanState) -> ScanState:
     found = None
     if s.config.security.audit:
         surveyed, found = _security_audit(ctx, surveyed, policy)
+    complete = s.snapshot.sources_complete
     sources = Sources(
-        imports=index_imports(s.snapshot.root) if s.snapshot.sources_complete else None,
+        imports=index_imports(s.snapshot.root) if complete else None,
         notes=ChangelogReader(ctx.gh, redis=ctx.redis),
         audit=found,
+        breakage=BreakageService(s.snapshot.root if complete else None, ctx.redis, s.config.core_packages),
     )
     s = replace(s, survey=surveyed, sources=sources)
     made = replan(ctx, s)

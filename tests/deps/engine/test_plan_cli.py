@@ -29,9 +29,14 @@ def test_json_output_follows_the_documented_schema(
     checkout: Path, registry_server: RegistryServer, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("REDIS_URL", raising=False)
-    assert main(["plan", str(checkout), "--json"]) == 0
+    # --api-budget 0: no release files are downloaded, so the registry requests counted below are the lookups only
+    assert main(["plan", str(checkout), "--json", "--api-budget", "0"]) == 0
     out = json.loads(capsys.readouterr().out)
     jsonschema.validate(out, SCHEMA)
+    api = [
+        i["api"] for p in out["plan"]["phases"] for g in p["groups"] for i in g["items"] if i["update_type"] == "major"
+    ]
+    assert api and all(not a["analysed"] and a["summary"] == f"not analysed: {a['why_not']}" for a in api)
     assert out["schema"] == "depup.plan/1"
     assert [m["path"] for m in out["manifests"]] == [
         "broken/requirements.txt",
