@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem, Unread
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
@@ -77,17 +79,37 @@ def survey(
                 proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
             else:
                 proposals.append(chooser.choose(dep, info, project))
+    packages |= _with_links(registry, packages, proposals)
     return Survey(
         str(root),
         found.manifests,
         tuple(proposals),
         found.problems,
         packages,
-        registry.stats,
+        registry.stats,  # after the links: their requests count too
         peers,
         found.unread,
         tuple(sorted(left_out.items())),
     )
+
+
+def _with_links(
+    registry: RegistryClient,
+    packages: Mapping[tuple[Ecosystem, str], PackageInfo | LookupFailure],
+    proposals: list[Proposal],
+) -> dict[tuple[Ecosystem, str], PackageInfo]:
+    """The PyPI packages with a proposed update, with their project links (changelog, source): the Simple API
+    the lookup read has none, so they are asked for these packages only."""
+    keys = {
+        (p.dependency.ecosystem, p.dependency.key)
+        for p in proposals
+        if p.updates and p.dependency.ecosystem is Ecosystem.PYTHON
+    }
+    infos = {key: info for key in sorted(keys) if isinstance(info := packages.get(key), PackageInfo)}
+    if not infos:
+        return {}
+    linked = registry.with_links(infos.values())
+    return {key: linked.get(canonicalize_name(info.name), info) for key, info in infos.items()}
 
 
 def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -> Survey:

@@ -1,12 +1,21 @@
 """A local package registry that replays the recorded answers of ``tests/fixtures/registry`` over real HTTP.
 
-It answers at the paths the real registries use: PyPI's JSON API ``/pypi/<name>/json`` (any spelling of the
-name, as PyPI) and npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``), the latter also for
-npm's ``Accept: application/vnd.npm.install-v1+json`` so that ``npm install --package-lock-only`` can resolve
-recorded packages. Recorded bodies name ``registry.invalid`` where the registry's host was; the server puts
-its own address there. It gives every document an ETag (the recorded one, else a digest of the body), answers
-``If-None-Match`` with 304, gzips when asked, answers 404 for what was not recorded (tarballs included), counts
-requests per package, and injects faults per package (status, body, delay).
+It answers at the paths the real registries use, every document made from the one recorded answer of a package:
+
+- PyPI's JSON API ``/pypi/<name>/json`` (any spelling of the name, as PyPI) as recorded, and the latest
+  release's ``/pypi/<name>/<version>/json`` (its ``info`` and files; other versions were not recorded: 404);
+- PyPI's JSON Simple API ``/simple/<name>/`` (PEP 691 v1.1, PEP 700) for ``Accept:
+  application/vnd.pypi.simple.v1+json``: the recorded files with ``upload-time``, ``yanked`` (the reason when
+  there is one) and ``requires-python``, and ``versions``. Without that Accept (or with ``simple_api`` off, a
+  server without PEP 691) it answers an HTML page, as a PEP 503 index does;
+- npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``) as recorded, and for ``Accept:
+  application/vnd.npm.install-v1+json`` the abbreviated packument (no ``time`` but ``modified``, no links),
+  so that ``npm install --package-lock-only`` resolves recorded packages as against the registry.
+
+Recorded bodies name ``registry.invalid`` where the registry's host was; the server puts its own address
+there. It gives every document an ETag (the recorded one for the recorded document, else a digest of the
+body), answers ``If-None-Match`` with 304, gzips when asked, answers 404 for what was not recorded (tarballs
+included), counts requests per package and per path, and injects faults per package (status, body, delay).
 
 Pytest fixtures: ``registry_server`` (a server shared by the session, reset around each test, with
 ``DEPUP_PYPI_URL``/``DEPUP_NPM_REGISTRY`` pointing at it) and ``registry_server_session``.
@@ -16,6 +25,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import html
 import json
 import threading
 import time
@@ -27,6 +37,7 @@ from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from tests.support.http import LiveServer
 
@@ -64,6 +75,26 @@ class _Document:
     last_modified: str | None
 
 
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+NPM_ABBREVIATED = "application/vnd.npm.install-v1+json"
+# The representations of one package: the recorded document, and those made from it.
+Kind = str  # "recorded" | "simple" | "simple-html" | "abbreviated" | "release:<version>"
+NPM_ABBREVIATED_FIELDS = (
+    "name",
+    "version",
+    "deprecated",
+    "engines",
+    "peerDependencies",
+    "peerDependenciesMeta",
+    "dependencies",
+    "optionalDependencies",
+    "bin",
+    "os",
+    "cpu",
+    "dist",
+)
+
+
 def key_for(ecosystem: str, name: str) -> Key:
     if ecosystem == "python":
         return ("python", canonicalize_name(name))
@@ -90,15 +121,18 @@ def load_recorded(ecosystem: str, name: str) -> dict[str, Any]:
 class RegistryServer:
     """The replaying registry on 127.0.0.1 (random port) in a daemon thread; use as a context manager."""
 
-    def __init__(self, fixtures: Path = FIXTURES) -> None:
+    def __init__(self, fixtures: Path = FIXTURES, *, simple_api: bool = True) -> None:
         self._fixtures = fixtures
+        self.simple_api = simple_api  # False: /simple/ answers HTML only, as a server without PEP 691
         self._live = LiveServer(self._app, quiet=True)
         self._lock = threading.Lock()
-        self._documents: dict[Key, _Document | None] = {}
-        self._gzipped: dict[tuple[Key, str], bytes] = {}
+        self._records: dict[Key, dict[str, Any] | None] = {}
+        self._documents: dict[tuple[Key, Kind], _Document | None] = {}
+        self._gzipped: dict[tuple[Key, Kind, str], bytes] = {}
         self._faults: dict[Key, Fault] = {}
         self._generations: Counter[Key] = Counter()
         self._counts: Counter[Key] = Counter()
+        self._paths: Counter[str] = Counter()
         self._total = 0
         self._in_flight = 0
         self._peak_in_flight = 0
@@ -131,6 +165,12 @@ class RegistryServer:
             return self._counts[key_for(ecosystem, name)]
 
     @property
+    def path_counts(self) -> Counter[str]:
+        """Requests per path since the last reset (a copy)."""
+        with self._lock:
+            return Counter(self._paths)
+
+    @property
     def total_requests(self) -> int:
         with self._lock:
             return self._total
@@ -147,13 +187,16 @@ class RegistryServer:
             self._faults.clear()
             self._generations.clear()
             self._counts.clear()
+            self._paths.clear()
             self._total = 0
             self._peak_in_flight = 0
             self.served = []
 
-    def etag(self, ecosystem: str, name: str) -> str | None:
+    def etag(self, ecosystem: str, name: str, kind: Kind | None = None) -> str | None:
+        """The ETag the server gives now; ``kind`` None: what depup asks (PyPI's Simple API, npm's full packument)."""
         key = key_for(ecosystem, name)
-        document = self._document(key)
+        kind = kind or ("simple" if key[0] == "python" else "recorded")
+        document = self._document(key, kind)
         return None if document is None else self._etag(key, document)
 
     # -- serving --------------------------------------------------------------------------------------------
@@ -162,16 +205,19 @@ class RegistryServer:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = str(environ.get("PATH_INFO", ""))
         headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
-        key = _route(path)
+        key, kind = _route(path, headers.get("accept", ""))
+        if kind == "simple" and not self.simple_api:
+            kind = "simple-html"
         with self._lock:
             fault = self._faults.get(key) if key else None
             self._total += 1
+            self._paths[path] += 1
             if key is not None:
                 self._counts[key] += 1
             self._in_flight += 1
             self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
         try:
-            status, response_headers, body = self._answer(method, key, fault, headers)
+            status, response_headers, body = self._answer(method, key, kind, fault, headers)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -181,14 +227,14 @@ class RegistryServer:
         return [] if method == "HEAD" else [body]
 
     def _answer(
-        self, method: str, key: Key | None, fault: Fault | None, headers: dict[str, str]
+        self, method: str, key: Key | None, kind: Kind, fault: Fault | None, headers: dict[str, str]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and (fault.status is not None or fault.body is not None):
             body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
             return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
-        document = self._document(key) if key is not None and method in ("GET", "HEAD") else None
+        document = self._document(key, kind) if key is not None and method in ("GET", "HEAD") else None
         if key is None or document is None:
             body = b'{"message":"Not Found"}' if key and key[0] == "python" else b'{"error":"Not found"}'
             return 404, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body
@@ -201,31 +247,46 @@ class RegistryServer:
         body = document.body
         response = [("Content-Type", document.content_type), *common]
         if "gzip" in headers.get("accept-encoding", ""):
-            body = self._gzip(key, etag, body)
+            body = self._gzip(key, kind, etag, body)
             response.append(("Content-Encoding", "gzip"))
         response.append(("Content-Length", str(len(body))))
         return 200, response, body
 
-    def _document(self, key: Key) -> _Document | None:
+    def _record(self, key: Key) -> dict[str, Any] | None:
+        """The recorded answer, hosts replaced by the server's address; None when not recorded."""
         with self._lock:
-            if key in self._documents:
-                return self._documents[key]
+            if key in self._records:
+                return self._records[key]
         file = (self._fixtures / ("pypi" if key[0] == "python" else "npm") / f"{key[1]}.json").resolve()
-        document = None
+        record = None
         if file.is_file() and self._fixtures.resolve() in file.parents:
-            record = json.loads(file.read_text(encoding="utf-8"))
-            body = json.dumps(record["body"], ensure_ascii=False, separators=(",", ":"))
-            body = body.replace(f"https://{PLACEHOLDER}", self.url).replace(PLACEHOLDER, self.url.split("//")[1])
-            data = body.encode()
-            recorded = {k.lower(): v for k, v in record.get("headers", {}).items()}
-            document = _Document(
-                body=data,
-                content_type=recorded.get("content-type", "application/json"),
-                etag=recorded.get("etag") or f'"{hashlib.sha256(data).hexdigest()[:24]}"',
-                last_modified=recorded.get("last-modified"),
-            )
+            text = file.read_text(encoding="utf-8")
+            text = text.replace(f"https://{PLACEHOLDER}", self.url).replace(PLACEHOLDER, self.url.split("//")[1])
+            record = json.loads(text)
         with self._lock:
-            self._documents[key] = document
+            self._records[key] = record
+        return record
+
+    def _document(self, key: Key, kind: Kind) -> _Document | None:
+        with self._lock:
+            if (key, kind) in self._documents:
+                return self._documents[(key, kind)]
+        record = self._record(key)
+        document = None
+        if record is not None:
+            recorded = {k.lower(): v for k, v in record.get("headers", {}).items()}
+            made = _made(key, kind, record["body"])
+            if made is not None:
+                body, content_type = made
+                data = body if isinstance(body, bytes) else _compact(body)
+                document = _Document(
+                    body=data,
+                    content_type=content_type or recorded.get("content-type", "application/json"),
+                    etag=(kind == "recorded" and recorded.get("etag")) or f'"{hashlib.sha256(data).hexdigest()[:24]}"',
+                    last_modified=recorded.get("last-modified"),
+                )
+        with self._lock:
+            self._documents[(key, kind)] = document
         return document
 
     def _etag(self, key: Key, document: _Document) -> str:
@@ -235,29 +296,111 @@ class RegistryServer:
             return document.etag
         return f'{document.etag.rstrip(chr(34))}-{generation}"'
 
-    def _gzip(self, key: Key, etag: str, body: bytes) -> bytes:
+    def _gzip(self, key: Key, kind: Kind, etag: str, body: bytes) -> bytes:
         with self._lock:
-            cached = self._gzipped.get((key, etag))
+            cached = self._gzipped.get((key, kind, etag))
         if cached is None:
             cached = gzip.compress(body, compresslevel=1)
             with self._lock:
-                self._gzipped[(key, etag)] = cached
+                self._gzipped[(key, kind, etag)] = cached
         return cached
+
+
+def _compact(document: object) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _made(key: Key, kind: Kind, body: dict[str, Any]) -> tuple[object, str | None] | None:
+    """The ``kind`` representation of a recorded document, with its content type (None: the recorded one)."""
+    if kind == "recorded":
+        return body, None
+    if key[0] == "python" and kind == "simple":
+        return simple_document(body), SIMPLE_JSON
+    if key[0] == "python" and kind == "simple-html":
+        name = html.escape(str((body.get("info") or {}).get("name") or key[1]))
+        return f"<!DOCTYPE html><html><body><h1>Links for {name}</h1></body></html>".encode(), "text/html"
+    if key[0] == "python" and kind.startswith("release:"):
+        release = release_document(body, kind.removeprefix("release:"))
+        return None if release is None else (release, None)
+    if key[0] == "npm" and kind == "abbreviated":
+        return abbreviated_packument(body), NPM_ABBREVIATED
+    return None
+
+
+def simple_document(body: dict[str, Any]) -> dict[str, Any]:
+    """PyPI's JSON Simple API answer (v1.1) for a recorded JSON API document: its files and versions."""
+    info = body.get("info") or {}
+    files = []
+    for files_of_release in (body.get("releases") or {}).values():
+        for entry in files_of_release:
+            yanked: bool | str = bool(entry.get("yanked"))
+            if yanked and entry.get("yanked_reason"):
+                yanked = entry["yanked_reason"]
+            file: dict[str, Any] = {
+                "filename": entry["filename"],
+                "url": f"https://{PLACEHOLDER}/packages/{entry['filename']}",
+                "hashes": {},
+                "upload-time": entry.get("upload_time_iso_8601"),
+                "yanked": yanked,
+            }
+            if entry.get("requires_python") is not None:
+                file["requires-python"] = entry["requires_python"]
+            files.append(file)
+    files.sort(key=lambda f: f["filename"])
+    return {
+        "meta": {"api-version": "1.1"},
+        "name": canonicalize_name(str(info.get("name") or "")),
+        "files": files,
+        "versions": sorted(body.get("releases") or {}, key=_version_key),
+    }
+
+
+def release_document(body: dict[str, Any], version: str) -> dict[str, Any] | None:
+    """``/pypi/<name>/<version>/json``: known only for the release the recorded ``info`` describes (the latest)."""
+    info = body.get("info") or {}
+    if info.get("version") != version:
+        return None
+    return {"info": info, "urls": (body.get("releases") or {}).get(version, [])}
+
+
+def abbreviated_packument(body: dict[str, Any]) -> dict[str, Any]:
+    """npm's abbreviated packument (``application/vnd.npm.install-v1+json``) of a recorded full packument."""
+    versions = {
+        version: {field: manifest[field] for field in NPM_ABBREVIATED_FIELDS if field in manifest}
+        for version, manifest in (body.get("versions") or {}).items()
+    }
+    document: dict[str, Any] = {"name": body.get("name"), "dist-tags": body.get("dist-tags"), "versions": versions}
+    modified = (body.get("time") or {}).get("modified")
+    if modified:
+        document["modified"] = modified
+    return document
+
+
+def _version_key(version: str) -> tuple[int, Any]:
+    try:
+        return 1, Version(version)
+    except InvalidVersion:
+        return 0, version
 
 
 _REASONS = {200: "OK", 304: "Not Modified", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
-def _route(path: str) -> Key | None:
-    """The package a request path names: ``/pypi/<name>/json``, ``/<name>`` or ``/@scope/name``."""
+def _route(path: str, accept: str = "") -> tuple[Key | None, Kind]:
+    """The package a request path names, and which representation of it is asked."""
     parts = path.strip("/").split("/")
     if len(parts) == 3 and parts[0] == "pypi" and parts[2] == "json" and parts[1]:
-        return ("python", canonicalize_name(parts[1]))
+        return ("python", canonicalize_name(parts[1])), "recorded"
+    if len(parts) == 4 and parts[0] == "pypi" and parts[3] == "json" and parts[1] and parts[2]:
+        return ("python", canonicalize_name(parts[1])), f"release:{parts[2]}"
+    if len(parts) == 2 and parts[0] == "simple" and parts[1] and path.endswith("/"):
+        return ("python", canonicalize_name(parts[1])), "simple" if SIMPLE_JSON in accept else "simple-html"
+    kind = "abbreviated" if NPM_ABBREVIATED in accept else "recorded"
     if len(parts) == 1 and parts[0] and not parts[0].startswith(("-", "@", ".")):
-        return ("npm", parts[0])
+        return ("npm", parts[0]), kind
     if len(parts) == 2 and parts[0].startswith("@") and len(parts[0]) > 1 and parts[1] and parts[1] != "-":
-        return ("npm", f"{parts[0]}/{parts[1]}")
-    return None
+        return ("npm", f"{parts[0]}/{parts[1]}"), kind
+    return None, "recorded"
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

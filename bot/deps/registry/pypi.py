@@ -1,4 +1,5 @@
-"""PyPI's JSON API document (``/pypi/{name}/json``) as a ``PackageInfo``."""
+"""PyPI's JSON API documents: ``/pypi/{name}/json`` as a ``PackageInfo`` (when the Simple API answer is not
+enough, ``simple.IncompleteSimpleAnswer``), and ``/pypi/{name}/{version}/json`` for a release's project links."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ def canonical_name(name: str) -> str:
 
 def json_path(name: str) -> str:
     return f"/pypi/{canonical_name(name)}/json"
+
+
+def version_json_path(name: str, version: str) -> str:
+    return f"/pypi/{canonical_name(name)}/{version}/json"
+
+
+def parse_links(document: object) -> tuple[tuple[str, str], ...]:
+    """The project links of a JSON API document (``info.project_urls`` and ``info.home_page``)."""
+    doc = mapping(document, "the answer")
+    return _urls(mapping(doc.get("info"), "info"))
 
 
 def parse_pypi(document: object) -> Parsed:

@@ -1,0 +1,189 @@
+"""PyPI's JSON Simple API document (PEP 691, with PEP 700's ``versions`` and ``upload-time``) as a ``PackageInfo``.
+
+``GET {base}/simple/{name}/`` with ``Accept: application/vnd.pypi.simple.v1+json`` lists every file of every
+release with its ``requires-python``, ``yanked`` (false, true or the reason) and ``upload-time``, and the
+project's ``versions``: every fact the version choice reads, in about half the bytes of the JSON API (which
+repeats per-file digests, sizes and the latest release's description). It has no project links: those come
+from ``/pypi/{name}/{version}/json`` of the latest release, and only for the packages that end up with a
+proposed update (``client.RegistryClient.links``).
+
+Files name their release only through the file name: wheels as ``{name}-{version}-...whl`` (PEP 427, the name
+escaped so the version is the second field), everything else (sdists, eggs, old installers) as
+``{name}-{version}{suffix}`` where the name may be spelled as the project once was. A file whose version cannot
+be told is ignored (nothing could install it as a release of the project either).
+
+A server answering with API version 1.0 (no ``versions``/``upload-time``, some mirrors) is not enough:
+``IncompleteSimpleAnswer`` makes the client ask the JSON API instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from bot.deps.model import Ecosystem, PackageInfo, Release
+from bot.deps.registry.failures import MalformedAnswer
+from bot.deps.registry.parsed import Parsed, mapping, text, utc_time
+from bot.errors import DepupError
+
+ACCEPT = "application/vnd.pypi.simple.v1+json"
+_EXTENSIONS = (".tar.gz", ".tar.bz2", ".tar.xz", ".tar.Z", ".tgz", ".zip", ".egg", ".exe", ".msi", ".rpm", ".dmg")
+_SEPARATORS = "-_."
+
+
+class IncompleteSimpleAnswer(DepupError):
+    """The Simple answer lacks facts depup needs (API version 1.0: no versions or upload times); not a failure
+    of the package: the client asks the JSON API instead."""
+
+
+def simple_path(name: str) -> str:
+    return f"/simple/{canonicalize_name(name)}/"
+
+
+def parse_simple(document: object) -> Parsed:
+    """The package's releases, sorted by version, oldest first, read as ``pypi.parse_pypi`` reads the JSON API.
+
+    A version with no files, or that PEP 440 rejects, is skipped; ``published`` is the earliest upload of the
+    release's files, ``yanked`` true only when every file is, ``requires_python`` the value most files carry.
+    ``latest`` (the only dist-tag) is what the JSON API's ``info.version`` names: the highest release that is
+    neither a pre-release nor yanked, else the highest not yanked, else the highest.
+    """
+    doc = mapping(document, "the answer")
+    name = text(doc.get("name"))
+    files = doc.get("files")
+    versions = doc.get("versions")
+    if name is None or not isinstance(files, list):
+        raise MalformedAnswer("name or files is missing")
+    if not isinstance(versions, list):
+        raise IncompleteSimpleAnswer("the Simple answer has no versions (API version 1.0)")
+    canonical = canonicalize_name(name)
+    known = _VersionIndex([v for v in versions if isinstance(v, str)])
+    by_version: dict[str, list[dict[str, object]]] = {}
+    for entry in files:
+        if not isinstance(entry, dict):
+            continue
+        filename = entry.get("filename")
+        if not isinstance(filename, str):
+            continue
+        if "upload-time" not in entry:
+            raise IncompleteSimpleAnswer("the Simple answer has no upload times (API version 1.0)")
+        version = known.of_file(filename, canonical)
+        if version is not None:
+            by_version.setdefault(version, []).append(entry)
+    parsed: list[tuple[Version, Release]] = []
+    for version, entries in by_version.items():
+        try:
+            key = Version(version)
+        except (InvalidVersion, ValueError):  # ValueError: a release number longer than int() reads
+            continue
+        parsed.append((key, _release(version, entries)))
+    parsed.sort(key=lambda pair: pair[0])
+    releases = tuple(release for _, release in parsed)
+    latest = _latest(parsed)
+    return Parsed(
+        PackageInfo(
+            ecosystem=Ecosystem.PYTHON,
+            name=name,
+            releases=releases,
+            dist_tags=(("latest", latest),) if latest is not None else (),
+        )
+    )
+
+
+def _release(version: str, entries: list[dict[str, object]]) -> Release:
+    uploads = [moment for entry in entries if isinstance(moment := entry.get("upload-time"), str) and moment]
+    yanked = all(entry.get("yanked") not in (None, False) for entry in entries)
+    reasons = [reason for entry in entries if (reason := text(entry.get("yanked"))) is not None]
+    pythons = Counter(value for entry in entries if (value := text(entry.get("requires-python"))) is not None)
+    return Release(
+        version=version,
+        published=_earliest(uploads),
+        yanked=yanked,
+        yanked_reason=reasons[0] if yanked and reasons else None,
+        requires_python=pythons.most_common(1)[0][0] if pythons else None,
+    )
+
+
+def _earliest(uploads: list[str]) -> datetime | None:
+    """The earliest of ISO 8601 times; compared as text when all have PyPI's one layout (the common case)."""
+    if not uploads:
+        return None
+    first = uploads[0]
+    if all(len(u) == len(first) and u.endswith("Z") for u in uploads):
+        return utc_time(min(uploads))
+    moments = [moment for u in uploads if (moment := utc_time(u)) is not None]
+    return min(moments) if moments else None
+
+
+def _latest(parsed: list[tuple[Version, Release]]) -> str | None:
+    stable = [release for key, release in parsed if not key.is_prerelease and not release.yanked]
+    kept = stable or [release for _, release in parsed if not release.yanked] or [release for _, release in parsed]
+    return kept[-1].version if kept else None
+
+
+class _VersionIndex:
+    """Tells which of the project's ``versions`` a file belongs to, from its file name."""
+
+    def __init__(self, versions: list[str]) -> None:
+        self._exact = set(versions)
+        self._normalised: dict[str, str] | None = None
+        self._versions = versions
+        self._by_length: list[str] | None = None
+
+    def of_file(self, filename: str, canonical: str) -> str | None:
+        if filename.endswith(".whl"):
+            parts = filename.split("-")
+            return self._match(parts[1]) if len(parts) >= 5 else None
+        stem = _stem(filename)
+        rest = _after_name(stem, canonical)
+        if rest is None:
+            return None
+        found = self._match(rest)
+        if found is not None:
+            return found
+        return self._prefix(rest)
+
+    def _match(self, candidate: str) -> str | None:
+        if candidate in self._exact:
+            return candidate
+        if self._normalised is None:
+            self._normalised = {}
+            for version in self._versions:
+                try:
+                    self._normalised.setdefault(str(Version(version)), version)
+                except (InvalidVersion, ValueError):
+                    continue
+        try:
+            return self._normalised.get(str(Version(candidate.replace("_", "-"))))
+        except (InvalidVersion, ValueError):
+            return None
+
+    def _prefix(self, rest: str) -> str | None:
+        """The longest known version that ``rest`` starts with, followed by a separator (eggs, installers)."""
+        if self._by_length is None:
+            self._by_length = sorted(self._exact, key=len, reverse=True)
+        for version in self._by_length:
+            if rest.startswith(version) and len(rest) > len(version) and rest[len(version)] in _SEPARATORS:
+                return version
+        return None
+
+
+def _stem(filename: str) -> str:
+    for extension in _EXTENSIONS:
+        if filename.endswith(extension):
+            return filename[: -len(extension)]
+    return filename
+
+
+def _after_name(stem: str, canonical: str) -> str | None:
+    """What follows the project's name (any spelling) and a hyphen in a file name's stem."""
+    length = len(canonical)
+    if len(stem) > length and stem[length] == "-" and canonicalize_name(stem[:length]) == canonical:
+        return stem[length + 1 :]
+    for index, char in enumerate(stem):
+        if char == "-" and canonicalize_name(stem[:index]) == canonical:
+            return stem[index + 1 :]
+    return None
