@@ -53,7 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     reconcile = commands.add_parser("reconcile", help="rebuild the repository registry from GitHub now")
     reconcile.set_defaults(run=_reconcile)
 
-    plan = commands.add_parser("plan", help="list the dependencies of a directory and the updates depup proposes")
+    plan = commands.add_parser(
+        "plan",
+        help="list the dependencies of a directory and the updates depup proposes",
+        description="List the dependencies of a checkout, the updates depup proposes and the phased plan.",
+        epilog=_plan_cache_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     plan.add_argument("path", type=Path, help="a checkout of the repository")
     plan.add_argument(
         "--config", type=Path, default=None, metavar="FILE", help="a depup.yml (default: PATH/.github/depup.yml)"
@@ -111,6 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNREACHABLE
 
 
+def _plan_cache_help() -> str:
+    redis_url = os.environ.get("REDIS_URL", "")
+    state = "on (REDIS_URL is set)" if redis_url else "off (REDIS_URL is not set: every run asks the registries)"
+    return "\n".join(
+        [
+            f"registry cache: {state}.",
+            "  With REDIS_URL, registry answers are kept in Redis and shared with the workers: an answer younger",
+            "  than an hour is used with no request (a hit), an older one is revalidated with a conditional request",
+            "  (a 304 keeps it), anything else is fetched (a miss). The text output's 'registry cache:' line (on",
+            "  stderr with --markdown) and the JSON's 'registry' object give the hits, misses, revalidated, requests",
+            "  and the bytes read from the registries and from the cache. A cache that fails (Redis down or slow)",
+            "  costs only the cache: the run asks the registries.",
+        ]
+    )
+
+
 def _plan(args: argparse.Namespace) -> int:
     import json
     from datetime import UTC, datetime, timedelta
@@ -119,7 +141,7 @@ def _plan(args: argparse.Namespace) -> int:
 
     from bot.core.progress import Progress
     from bot.deps.registry.client import RegistryClient
-    from bot.deps.report import to_json, to_text
+    from bot.deps.report import cache_summary, to_json, to_text
     from bot.deps.survey import survey
     from bot.errors import ConfigInvalid
     from bot.plan import Sources, make_plan, policy_for, scope_for
@@ -159,6 +181,7 @@ def _plan(args: argparse.Namespace) -> int:
         print(json.dumps({**to_json(result, now), "plan": plan_json(plan)}, indent=2))
     elif args.markdown:
         sys.stdout.write(plan_markdown(plan))
+        print(f"registry cache: {cache_summary(result.registry)}", file=sys.stderr)
     else:
         sys.stdout.write(to_text(result) + "\n" + plan_text(plan))
     return 0

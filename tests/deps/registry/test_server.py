@@ -83,7 +83,8 @@ def test_npm_abbreviated_accept_gets_the_abbreviated_packument(registry_server: 
 
 def test_simple_api_lists_the_recorded_files(registry_server: RegistryServer) -> None:
     recorded = httpx.get(registry_server.url + "/pypi/flask/json").json()
-    answer = httpx.get(registry_server.url + "/simple/Flask/", headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    answer = httpx.get(registry_server.url + "/simple/Flask/", headers=accept)
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/vnd.pypi.simple.v1+json"
     simple = answer.json()
