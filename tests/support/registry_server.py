@@ -121,9 +121,12 @@ def load_recorded(ecosystem: str, name: str) -> dict[str, Any]:
 class RegistryServer:
     """The replaying registry on 127.0.0.1 (random port) in a daemon thread; use as a context manager."""
 
-    def __init__(self, fixtures: Path = FIXTURES, *, simple_api: bool = True) -> None:
+    def __init__(
+        self, fixtures: Path = FIXTURES, *, simple_api: bool = True, aliases: dict[Key, Key] | None = None
+    ) -> None:
         self._fixtures = fixtures
         self.simple_api = simple_api  # False: /simple/ answers HTML only, as a server without PEP 691
+        self._aliases = dict(aliases or {})  # more package names, each answered with a recorded package (benchmarks)
         self._live = LiveServer(self._app, quiet=True)
         self._lock = threading.Lock()
         self._records: dict[Key, dict[str, Any] | None] = {}
@@ -257,7 +260,8 @@ class RegistryServer:
         with self._lock:
             if key in self._records:
                 return self._records[key]
-        file = (self._fixtures / ("pypi" if key[0] == "python" else "npm") / f"{key[1]}.json").resolve()
+        source = self._aliases.get(key, key)
+        file = (self._fixtures / ("pypi" if source[0] == "python" else "npm") / f"{source[1]}.json").resolve()
         record = None
         if file.is_file() and self._fixtures.resolve() in file.parents:
             text = file.read_text(encoding="utf-8")

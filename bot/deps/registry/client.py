@@ -219,18 +219,22 @@ class RegistryClient:
         return done
 
     def _links_of(self, info: PackageInfo, key: CacheKey, version: str) -> tuple[tuple[str, str], ...] | None:
-        url = key.base + pypi.version_json_path(info.name, version)
-        target = _Target(Ecosystem.PYTHON, info.name, key, url)
-        self._counters.add(link_requests=1)
-        outcome = self._get(target, url, Validators(), None)
-        if not isinstance(outcome, Fetched):
-            log.warning("project links of %s %s: %s", info.name, version, getattr(outcome, "reason", outcome))
-            return None
-        try:
-            return pypi.parse_links(orjson.loads(outcome.body))
-        except (orjson.JSONDecodeError, RegistryAnswerError) as exc:
-            log.warning("project links of %s %s unreadable: %s", info.name, version, exc)
-            return None
+        """The release document's links; a registry without per-release documents (404: some mirrors) is asked
+        for the project's JSON API document instead."""
+        for url in (key.base + pypi.version_json_path(info.name, version), key.base + pypi.json_path(info.name)):
+            self._counters.add(link_requests=1)
+            outcome = self._get(_Target(Ecosystem.PYTHON, info.name, key, url), url, Validators(), None)
+            if isinstance(outcome, LookupFailure) and outcome.kind == "not_found":
+                continue
+            if not isinstance(outcome, Fetched):
+                break
+            try:
+                return pypi.parse_links(orjson.loads(outcome.body))
+            except (orjson.JSONDecodeError, RegistryAnswerError) as exc:
+                log.warning("project links of %s %s unreadable: %s", info.name, version, exc)
+                return None
+        log.warning("project links of %s %s: %s", info.name, version, getattr(outcome, "reason", "not modified"))
+        return None
 
     def _lookup(
         self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
