@@ -134,6 +134,7 @@ def _plan_cache_help() -> str:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    import gc
     import json
     from datetime import UTC, datetime, timedelta
 
@@ -142,7 +143,7 @@ def _plan(args: argparse.Namespace) -> int:
     from bot.core.progress import Progress
     from bot.deps.registry.client import RegistryClient
     from bot.deps.report import cache_summary, to_json, to_text
-    from bot.deps.survey import survey
+    from bot.deps.survey import GC_THRESHOLD, survey
     from bot.errors import ConfigInvalid
     from bot.plan import Sources, make_plan, policy_for, scope_for
     from bot.plan.export import plan_json, plan_text
@@ -167,6 +168,8 @@ def _plan(args: argparse.Namespace) -> int:
     policy = policy_for(config, now, range_strategy=args.range_strategy, min_release_age=age)
     redis_url = os.environ.get("REDIS_URL")  # optional here: the registry cache
     redis = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=10) if redis_url else None
+    # One short batch: collect garbage less often all along (bot.deps.survey.fewer_collections says why).
+    gc.set_threshold(max(GC_THRESHOLD, gc.get_threshold()[0]), *gc.get_threshold()[1:])
     with RegistryClient(redis) as registry, Progress("looking up packages") as progress:
         result = survey(
             args.path,

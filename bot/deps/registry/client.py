@@ -144,6 +144,7 @@ class RegistryClient:
         self._bases: dict[Ecosystem, str | RegistryConfigError] = {}
         self._bases_lock = threading.Lock()
         self._counters = _Counters()
+        self._no_release_documents = threading.Event()  # the PyPI base answered 404 for a release document
 
     @property
     def stats(self) -> RegistryStats:
@@ -221,10 +222,15 @@ class RegistryClient:
     def _links_of(self, info: PackageInfo, key: CacheKey, version: str) -> tuple[tuple[str, str], ...] | None:
         """The release document's links; a registry without per-release documents (404: some mirrors) is asked
         for the project's JSON API document instead."""
-        for url in (key.base + pypi.version_json_path(info.name, version), key.base + pypi.json_path(info.name)):
+        urls = [key.base + pypi.json_path(info.name)]
+        if not self._no_release_documents.is_set():
+            urls.insert(0, key.base + pypi.version_json_path(info.name, version))
+        for url in urls:
             self._counters.add(link_requests=1)
             outcome = self._get(_Target(Ecosystem.PYTHON, info.name, key, url), url, Validators(), None)
             if isinstance(outcome, LookupFailure) and outcome.kind == "not_found":
+                if url != urls[-1]:
+                    self._no_release_documents.set()  # such a registry has none: ask the project document next
                 continue
             if not isinstance(outcome, Fetched):
                 break

@@ -19,7 +19,6 @@ A server answering with API version 1.0 (no ``versions``/``upload-time``, some m
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -61,7 +60,8 @@ def parse_simple(document: object) -> Parsed:
         raise IncompleteSimpleAnswer("the Simple answer has no versions (API version 1.0)")
     canonical = canonicalize_name(name)
     known = _VersionIndex([v for v in versions if isinstance(v, str)])
-    by_version: dict[str, list[dict[str, object]]] = {}
+    by_version: dict[str, _Files] = {}
+    exact = known.exact
     for entry in files:
         if not isinstance(entry, dict):
             continue
@@ -70,16 +70,25 @@ def parse_simple(document: object) -> Parsed:
             continue
         if "upload-time" not in entry:
             raise IncompleteSimpleAnswer("the Simple answer has no upload times (API version 1.0)")
-        version = known.of_file(filename, canonical)
-        if version is not None:
-            by_version.setdefault(version, []).append(entry)
+        if filename.endswith(".whl"):  # the common case, inline: {name}-{version}-...
+            parts = filename.split("-", 2)
+            version = parts[1] if len(parts) == 3 and parts[1] in exact else known.of_file(filename, canonical)
+        else:
+            version = known.of_file(filename, canonical)
+        if version is None:
+            continue
+        group = by_version.get(version)
+        if group is None:
+            by_version[version] = _Files(entry)
+        else:
+            group.add(entry)
     parsed: list[tuple[Version, Release]] = []
-    for version, entries in by_version.items():
+    for version, group in by_version.items():
         try:
             key = Version(version)
         except (InvalidVersion, ValueError):  # ValueError: a release number longer than int() reads
             continue
-        parsed.append((key, _release(version, entries)))
+        parsed.append((key, group.release(version)))
     parsed.sort(key=lambda pair: pair[0])
     releases = tuple(release for _, release in parsed)
     latest = _latest(parsed)
@@ -93,29 +102,53 @@ def parse_simple(document: object) -> Parsed:
     )
 
 
-def _release(version: str, entries: list[dict[str, object]]) -> Release:
-    uploads = [moment for entry in entries if isinstance(moment := entry.get("upload-time"), str) and moment]
-    yanked = all(entry.get("yanked") not in (None, False) for entry in entries)
-    reasons = [reason for entry in entries if (reason := text(entry.get("yanked"))) is not None]
-    pythons = Counter(value for entry in entries if (value := text(entry.get("requires-python"))) is not None)
-    return Release(
-        version=version,
-        published=_earliest(uploads),
-        yanked=yanked,
-        yanked_reason=reasons[0] if yanked and reasons else None,
-        requires_python=pythons.most_common(1)[0][0] if pythons else None,
-    )
+class _Files:
+    """What one release's files say, gathered file by file (one pass over the answer's files)."""
 
+    __slots__ = ("count", "python", "pythons", "reason", "upload", "yanked")
 
-def _earliest(uploads: list[str]) -> datetime | None:
-    """The earliest of ISO 8601 times; compared as text when all have PyPI's one layout (the common case)."""
-    if not uploads:
-        return None
-    first = uploads[0]
-    if all(len(u) == len(first) and u.endswith("Z") for u in uploads):
-        return utc_time(min(uploads))
-    moments = [moment for u in uploads if (moment := utc_time(u)) is not None]
-    return min(moments) if moments else None
+    def __init__(self, entry: dict[str, object]) -> None:
+        upload = entry.get("upload-time")
+        yanked = entry.get("yanked")
+        self.upload = upload if isinstance(upload, str) and upload else None
+        self.yanked = yanked not in (None, False)
+        self.reason = text(yanked)
+        self.python = entry.get("requires-python")
+        self.pythons: Counter[str] | None = None  # once the files disagree
+        self.count = 1
+
+    def add(self, entry: dict[str, object]) -> None:
+        upload = entry.get("upload-time")
+        if isinstance(upload, str) and upload and (self.upload is None or upload < self.upload):
+            self.upload = upload
+        yanked = entry.get("yanked")
+        if yanked in (None, False):
+            self.yanked = False
+        elif self.reason is None:
+            self.reason = text(yanked)
+        python = entry.get("requires-python")
+        if self.pythons is None and python != self.python:
+            self.pythons = Counter()
+            if (first := text(self.python)) is not None:
+                self.pythons[first] = self.count
+        if self.pythons is not None and (value := text(python)) is not None:
+            self.pythons[value] += 1
+        self.count += 1
+
+    def release(self, version: str) -> Release:
+        """``published`` is the earliest upload, compared as text (PyPI writes one ISO 8601 layout, so at
+        worst two uploads of the same second compare wrong)."""
+        if self.pythons is None:
+            python = text(self.python)
+        else:
+            python = self.pythons.most_common(1)[0][0] if self.pythons else None
+        return Release(
+            version=version,
+            published=utc_time(self.upload),
+            yanked=self.yanked,
+            yanked_reason=self.reason if self.yanked else None,
+            requires_python=python,
+        )
 
 
 def _latest(parsed: list[tuple[Version, Release]]) -> str | None:
@@ -128,7 +161,7 @@ class _VersionIndex:
     """Tells which of the project's ``versions`` a file belongs to, from its file name."""
 
     def __init__(self, versions: list[str]) -> None:
-        self._exact = set(versions)
+        self.exact = self._exact = set(versions)
         self._normalised: dict[str, str] | None = None
         self._versions = versions
         self._by_length: list[str] | None = None
