@@ -14,7 +14,7 @@ from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem, Unread
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
 from bot.deps.registry.failures import LookupFailure
-from bot.deps.registry.parsed import PeerDependency
+from bot.deps.registry.parsed import Parsed, PeerDependency
 from bot.deps.scan import DEFAULT_IGNORED_DIRS, ScanResult, scan
 from bot.deps.versions import Chooser, Policy, Project
 
@@ -96,7 +96,7 @@ def _survey(
                 proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
             else:
                 proposals.append(chooser.choose(dep, info, project))
-    packages |= _with_links(registry, packages, proposals)
+    packages |= _with_links(registry, parsed, proposals)
     return Survey(
         str(root),
         found.manifests,
@@ -129,7 +129,7 @@ def fewer_collections(threshold: int = GC_THRESHOLD) -> Iterator[None]:
 
 def _with_links(
     registry: RegistryClient,
-    packages: Mapping[tuple[Ecosystem, str], PackageInfo | LookupFailure],
+    parsed: Mapping[tuple[Ecosystem, str], Parsed | LookupFailure],
     proposals: list[Proposal],
 ) -> dict[tuple[Ecosystem, str], PackageInfo]:
     """The PyPI packages with a proposed update, with their project links (changelog, source): the Simple API
@@ -139,11 +139,11 @@ def _with_links(
         for p in proposals
         if p.updates and p.dependency.ecosystem is Ecosystem.PYTHON
     }
-    infos = {key: info for key in sorted(keys) if isinstance(info := packages.get(key), PackageInfo)}
-    if not infos:
+    found = {key: p for key in sorted(keys) if isinstance(p := parsed.get(key), Parsed)}
+    if not found:
         return {}
-    linked = registry.with_links(infos.values())
-    return {key: linked.get(canonicalize_name(info.name), info) for key, info in infos.items()}
+    linked = registry.with_links(found.values())
+    return {key: linked.get(canonicalize_name(p.info.name), p.info) for key, p in found.items()}
 
 
 def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -> Survey:

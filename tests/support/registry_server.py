@@ -8,6 +8,9 @@ It answers at the paths the real registries use, every document made from the on
   application/vnd.pypi.simple.v1+json``: the recorded files with ``upload-time``, ``yanked`` (the reason when
   there is one) and ``requires-python``, and ``versions``. Without that Accept (or with ``simple_api`` off, a
   server without PEP 691) it answers an HTML page, as a PEP 503 index does;
+- the latest release's files' core metadata (PEP 658) ``/packages/<name>/<file>.metadata``, announced in the
+  Simple API answer (``core-metadata``) as PyPI does, made from the recorded ``info`` (name, version,
+  requires-python, project links);
 - npm packuments ``/<name>``, ``/@scope%2fname`` (or ``/@scope/name``) as recorded, and for ``Accept:
   application/vnd.npm.install-v1+json`` the abbreviated packument (no ``time`` but ``modified``, no links),
   so that ``npm install --package-lock-only`` resolves recorded packages as against the registry.
@@ -279,7 +282,7 @@ class RegistryServer:
         document = None
         if record is not None:
             recorded = {k.lower(): v for k, v in record.get("headers", {}).items()}
-            made = _made(key, kind, record["body"])
+            made = _made(key, kind, record["body"], self.url + "/packages/" + key[1])
             if made is not None:
                 body, content_type = made
                 data = body if isinstance(body, bytes) else _compact(body)
@@ -314,39 +317,45 @@ def _compact(document: object) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _made(key: Key, kind: Kind, body: dict[str, Any]) -> tuple[object, str | None] | None:
+def _made(key: Key, kind: Kind, body: dict[str, Any], files_base: str) -> tuple[object, str | None] | None:
     """The ``kind`` representation of a recorded document, with its content type (None: the recorded one)."""
     if kind == "recorded":
         return body, None
     if key[0] == "python" and kind == "simple":
-        return simple_document(body), SIMPLE_JSON
+        return simple_document(body, files_base), SIMPLE_JSON
     if key[0] == "python" and kind == "simple-html":
         name = html.escape(str((body.get("info") or {}).get("name") or key[1]))
         return f"<!DOCTYPE html><html><body><h1>Links for {name}</h1></body></html>".encode(), "text/html"
     if key[0] == "python" and kind.startswith("release:"):
         release = release_document(body, kind.removeprefix("release:"))
         return None if release is None else (release, None)
+    if key[0] == "python" and kind.startswith("metadata:"):
+        metadata = core_metadata(body, kind.removeprefix("metadata:"))
+        return None if metadata is None else (metadata, "application/octet-stream")
     if key[0] == "npm" and kind == "abbreviated":
         return abbreviated_packument(body), NPM_ABBREVIATED
     return None
 
 
-def simple_document(body: dict[str, Any]) -> dict[str, Any]:
-    """PyPI's JSON Simple API answer (v1.1) for a recorded JSON API document: its files and versions."""
+def simple_document(body: dict[str, Any], files_base: str) -> dict[str, Any]:
+    """PyPI's JSON Simple API answer (v1.1) for a recorded JSON API document: its files and versions. The
+    latest release's files say they have core metadata (PEP 658), as PyPI's do: ``core_metadata`` serves it."""
     info = body.get("info") or {}
     files = []
-    for files_of_release in (body.get("releases") or {}).values():
+    for version, files_of_release in (body.get("releases") or {}).items():
         for entry in files_of_release:
             yanked: bool | str = bool(entry.get("yanked"))
             if yanked and entry.get("yanked_reason"):
                 yanked = entry["yanked_reason"]
             file: dict[str, Any] = {
                 "filename": entry["filename"],
-                "url": f"https://{PLACEHOLDER}/packages/{entry['filename']}",
+                "url": f"{files_base}/{entry['filename']}",
                 "hashes": {},
                 "upload-time": entry.get("upload_time_iso_8601"),
                 "yanked": yanked,
             }
+            if version == info.get("version"):
+                file["core-metadata"] = True
             if entry.get("requires_python") is not None:
                 file["requires-python"] = entry["requires_python"]
             files.append(file)
@@ -365,6 +374,22 @@ def release_document(body: dict[str, Any], version: str) -> dict[str, Any] | Non
     if info.get("version") != version:
         return None
     return {"info": info, "urls": (body.get("releases") or {}).get(version, [])}
+
+
+def core_metadata(body: dict[str, Any], filename: str) -> bytes | None:
+    """The core metadata (PEP 658) of one of the latest release's files, from the recorded ``info``: name,
+    version, requires-python and the project links (all that was recorded of it)."""
+    info = body.get("info") or {}
+    latest = (body.get("releases") or {}).get(info.get("version"), [])
+    if not any(entry["filename"] == filename for entry in latest):
+        return None
+    lines = ["Metadata-Version: 2.1", f"Name: {info.get('name')}", f"Version: {info.get('version')}"]
+    if info.get("home_page"):
+        lines.append(f"Home-page: {info['home_page']}")
+    if info.get("requires_python"):
+        lines.append(f"Requires-Python: {info['requires_python']}")
+    lines += [f"Project-URL: {label}, {url}" for label, url in (info.get("project_urls") or {}).items()]
+    return ("\n".join(lines) + "\n\n").encode()
 
 
 def abbreviated_packument(body: dict[str, Any]) -> dict[str, Any]:
@@ -397,6 +422,8 @@ def _route(path: str, accept: str = "") -> tuple[Key | None, Kind]:
         return ("python", canonicalize_name(parts[1])), "recorded"
     if len(parts) == 4 and parts[0] == "pypi" and parts[3] == "json" and parts[1] and parts[2]:
         return ("python", canonicalize_name(parts[1])), f"release:{parts[2]}"
+    if len(parts) == 3 and parts[0] == "packages" and parts[2].endswith(".metadata"):
+        return ("python", canonicalize_name(parts[1])), "metadata:" + parts[2].removesuffix(".metadata")
     if len(parts) == 2 and parts[0] == "simple" and parts[1] and path.endswith("/"):
         return ("python", canonicalize_name(parts[1])), "simple" if SIMPLE_JSON in accept else "simple-html"
     kind = "abbreviated" if NPM_ABBREVIATED in accept else "recorded"

@@ -41,7 +41,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
+from urllib.parse import urljoin
 
+import msgspec
 import orjson
 from redis import Redis
 
@@ -62,6 +64,10 @@ FAILURE_TTL: dict[FailureKind, float | None] = {
 }
 log = logging.getLogger(__name__)
 WRITE_BATCH = 64  # answers per Redis pipeline
+# One registry document is turned into Python objects at a time: parsing holds the GIL anyway, so this costs no
+# throughput, and peak memory is one parsed document (a big PyPI project's is 5-10 times its 20 MB of JSON)
+# instead of one per fetching thread.
+_PARSING = threading.Lock()
 
 TRANSIENT: frozenset[FailureKind] = frozenset({"unreachable", "timeout"})
 
@@ -181,33 +187,39 @@ class RegistryClient:
         result = self._lookup([(Ecosystem.NPM, name)])[(Ecosystem.NPM, name)]
         return result if isinstance(result, LookupFailure) else dict(result.peers)
 
-    def with_links(self, packages: Iterable[PackageInfo]) -> dict[str, PackageInfo]:
+    def with_links(self, packages: Iterable[Parsed]) -> dict[str, PackageInfo]:
         """PyPI packages (by canonical name) with the project links of their latest release filled in: the
         Simple API has none. One small request per package and release, cached for good (a release's metadata
         does not change), so call it for the packages whose links matter (those with a proposed update).
         Packages that already have links (read from the JSON API), or have no release, are given back as
-        they are; a failed request leaves a package without links (logged, not fatal)."""
-        wanted: dict[str, tuple[PackageInfo, CacheKey, str]] = {}
+        they are; a failed request leaves a package without links (logged, not fatal).
+
+        Where from, first found: the release's core metadata file when the index says it has one (PEP 658,
+        a few kB), the release's JSON document, the core metadata file unannounced, the project's JSON
+        document (a registry without release documents: some mirrors)."""
+        wanted: dict[str, tuple[Parsed, CacheKey, str]] = {}
         done: dict[str, PackageInfo] = {}
         base = self._base(Ecosystem.PYTHON)
-        for info in packages:
+        for parsed in packages:
+            info = parsed.info
             name = pypi.canonical_name(info.name)
             latest = dict(info.dist_tags).get("latest")
             if not isinstance(base, str) or info.ecosystem is not Ecosystem.PYTHON or info.urls or latest is None:
                 done[name] = info
                 continue
-            wanted[name] = (info, CacheKey(Ecosystem.PYTHON, base, name), latest)
+            wanted[name] = (parsed, CacheKey(Ecosystem.PYTHON, base, name), latest)
         if not wanted:
             return done
         names = list(wanted)
-        cached = self._cache.read_links([wanted[n][1:] for n in names]) if self._cache else [None] * len(names)
+        pairs = [(key, version) for _, key, version in (wanted[n] for n in names)]
+        cached = self._cache.read_links(pairs) if self._cache else [None] * len(names)
         missing: list[str] = []
         for name, urls in zip(names, cached, strict=True):
             if urls is None:
                 missing.append(name)
             else:
                 self._counters.add(link_hits=1)
-                done[name] = replace(wanted[name][0], urls=urls)
+                done[name] = replace(wanted[name][0].info, urls=urls)
         if missing:
             with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(missing))) as executor:
                 found = dict(zip(missing, executor.map(lambda n: self._links_of(*wanted[n]), missing), strict=True))
@@ -216,30 +228,36 @@ class RegistryClient:
                     [(wanted[n][1], wanted[n][2], urls) for n, urls in found.items() if urls is not None]
                 )
             for name, urls in found.items():
-                done[name] = replace(wanted[name][0], urls=urls or ())
+                done[name] = replace(wanted[name][0].info, urls=urls or ())
         return done
 
-    def _links_of(self, info: PackageInfo, key: CacheKey, version: str) -> tuple[tuple[str, str], ...] | None:
-        """The release document's links; a registry without per-release documents (404: some mirrors) is asked
-        for the project's JSON API document instead."""
-        urls = [key.base + pypi.json_path(info.name)]
+    def _links_of(self, parsed: Parsed, key: CacheKey, version: str) -> tuple[tuple[str, str], ...] | None:
+        name = parsed.info.name
+        sources: list[tuple[str, Callable[[bytes], tuple[tuple[str, str], ...]]]] = []
+        metadata = parsed.metadata
+        if metadata is not None and metadata.advertised:
+            sources.append((metadata.url, pypi.parse_metadata_links))
         if not self._no_release_documents.is_set():
-            urls.insert(0, key.base + pypi.version_json_path(info.name, version))
-        for url in urls:
+            sources.append((key.base + pypi.version_json_path(name, version), _json_links))
+        if metadata is not None and not metadata.advertised:
+            sources.append((metadata.url, pypi.parse_metadata_links))
+        sources.append((key.base + pypi.json_path(name), _json_links))
+        outcome: Outcome | None = None
+        for url, parse in sources:
             self._counters.add(link_requests=1)
-            outcome = self._get(_Target(Ecosystem.PYTHON, info.name, key, url), url, Validators(), None)
+            outcome = self._get(_Target(Ecosystem.PYTHON, name, key, url), url, Validators(), None)
             if isinstance(outcome, LookupFailure) and outcome.kind == "not_found":
-                if url != urls[-1]:
-                    self._no_release_documents.set()  # such a registry has none: ask the project document next
+                if parse is _json_links and url != sources[-1][0]:
+                    self._no_release_documents.set()  # such a registry has none: skip them for the next ones
                 continue
             if not isinstance(outcome, Fetched):
                 break
             try:
-                return pypi.parse_links(orjson.loads(outcome.body))
-            except (orjson.JSONDecodeError, RegistryAnswerError) as exc:
-                log.warning("project links of %s %s unreadable: %s", info.name, version, exc)
+                return parse(outcome.body)
+            except (orjson.JSONDecodeError, RegistryAnswerError, ValueError) as exc:
+                log.warning("project links of %s %s unreadable: %s", name, version, exc)
                 return None
-        log.warning("project links of %s %s: %s", info.name, version, getattr(outcome, "reason", "not modified"))
+        log.warning("project links of %s %s: %s", name, version, getattr(outcome, "reason", "not modified"))
         return None
 
     def _lookup(
@@ -446,16 +464,21 @@ class RegistryClient:
         """The answer's package. A Simple API answer that is not JSON (a server without PEP 691) or lacks
         facts (API version 1.0) is replaced by the JSON API's answer, one more request."""
         if target.fallback_url is None:
-            return _parse(target.ecosystem, target.name, target.url, outcome.body, npm.parse_npm)
+            return _parse(target.ecosystem, target.name, target.url, outcome.body, _NPM)
         if outcome.content_type == simple.ACCEPT:
             try:
-                return _parse(target.ecosystem, target.name, target.url, outcome.body, simple.parse_simple)
+                parsed = _parse(target.ecosystem, target.name, target.url, outcome.body, simple.parse_simple_body)
             except simple.IncompleteSimpleAnswer:
                 pass
+            else:
+                if isinstance(parsed, Parsed) and parsed.metadata is not None:  # file URLs may be relative
+                    metadata = replace(parsed.metadata, url=urljoin(target.url, parsed.metadata.url))
+                    parsed = replace(parsed, metadata=metadata)
+                return parsed
         self._counters.add(fallbacks=1)
         fallback = self._get(target, target.fallback_url, Validators(), None)
         if isinstance(fallback, Fetched):
-            return _parse(target.ecosystem, target.name, target.fallback_url, fallback.body, pypi.parse_pypi)
+            return _parse(target.ecosystem, target.name, target.fallback_url, fallback.body, _PYPI)
         if isinstance(fallback, NotModified):  # not asked conditionally: a server bug
             return LookupFailure(
                 target.ecosystem, target.name, f"{redact(target.fallback_url)} answered 304 unasked", "malformed"
@@ -468,16 +491,29 @@ class RegistryClient:
 
 
 def _parse(
-    ecosystem: Ecosystem, name: str, url: str, body: bytes, parser: Callable[[object], Parsed]
+    ecosystem: Ecosystem, name: str, url: str, body: bytes, parser: Callable[[bytes], Parsed]
 ) -> Parsed | LookupFailure:
     """The answer's package, or why it is unusable: the one place parser errors become a LookupFailure
     (``simple.IncompleteSimpleAnswer`` is not an error: the caller asks the JSON API instead)."""
     try:
-        return parser(orjson.loads(body))
-    except orjson.JSONDecodeError as exc:
+        with _PARSING:
+            return parser(body)
+    except (orjson.JSONDecodeError, msgspec.DecodeError) as exc:
         return LookupFailure(ecosystem, name, f"{redact(url)} did not answer JSON ({exc})", "malformed")
     except RegistryAnswerError as exc:
         return LookupFailure(ecosystem, name, f"{redact(url)}: {exc}", exc.kind)
+
+
+def _json_parser(parse: Callable[[object], Parsed]) -> Callable[[bytes], Parsed]:
+    return lambda body: parse(orjson.loads(body))
+
+
+_NPM = _json_parser(npm.parse_npm)
+_PYPI = _json_parser(pypi.parse_pypi)
+
+
+def _json_links(body: bytes) -> tuple[tuple[str, str], ...]:
+    return pypi.parse_links(orjson.loads(body))
 
 
 def _outcome(
@@ -493,7 +529,7 @@ def _outcome(
 
 
 def _fetched_at(parsed: Parsed, moment: float) -> Parsed:
-    return Parsed(replace(parsed.info, fetched_at=datetime.fromtimestamp(moment, UTC)), parsed.peers)
+    return replace(parsed, info=replace(parsed.info, fetched_at=datetime.fromtimestamp(moment, UTC)))
 
 
 def _public(result: Parsed | LookupFailure) -> Result:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -34,6 +36,18 @@ def parse_links(document: object) -> tuple[tuple[str, str], ...]:
     """The project links of a JSON API document (``info.project_urls`` and ``info.home_page``)."""
     doc = mapping(document, "the answer")
     return _urls(mapping(doc.get("info"), "info"))
+
+
+def parse_metadata_links(body: bytes) -> tuple[tuple[str, str], ...]:
+    """The project links of a release's core metadata file (PEP 658; ``Project-URL: label, url`` and
+    ``Home-page``), as ``parse_links`` reads them from the JSON API."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(body)
+    project_urls: dict[str, object] = {}
+    for value in headers.get_all("Project-URL") or []:
+        label, _, url = str(value).partition(",")
+        if url.strip():
+            project_urls.setdefault(label.strip(), url.strip())
+    return _urls({"project_urls": project_urls, "home_page": headers.get("Home-page")})
 
 
 def parse_pypi(document: object) -> Parsed:
