@@ -195,8 +195,9 @@ class RegistryClient:
         they are; a failed request leaves a package without links (logged, not fatal).
 
         Where from, first found: the release's core metadata file when the index says it has one (PEP 658,
-        a few kB), the release's JSON document, the core metadata file unannounced, the project's JSON
-        document (a registry without release documents: some mirrors)."""
+        a few kB), the release's JSON document, the project's JSON document (a registry without release
+        documents: some mirrors). A metadata file the index does not announce is not asked for (PEP 658:
+        it may not exist; a mirror tried here let such requests hang)."""
         wanted: dict[str, tuple[Parsed, CacheKey, str]] = {}
         done: dict[str, PackageInfo] = {}
         base = self._base(Ecosystem.PYTHON)
@@ -239,8 +240,6 @@ class RegistryClient:
             sources.append((metadata.url, pypi.parse_metadata_links))
         if not self._no_release_documents.is_set():
             sources.append((key.base + pypi.version_json_path(name, version), _json_links))
-        if metadata is not None and not metadata.advertised:
-            sources.append((metadata.url, pypi.parse_metadata_links))
         sources.append((key.base + pypi.json_path(name), _json_links))
         outcome: Outcome | None = None
         for url, parse in sources:

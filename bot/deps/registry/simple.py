@@ -173,7 +173,7 @@ class _Files:
 
     def _metadata_of(self, entry: _File) -> None:
         """The file whose core metadata (PEP 658: ``{url}.metadata``) tells the release's project links: one
-        the server says has it, else a wheel (servers often have it without saying)."""
+        the server says has it (``advertised``), else a wheel, kept for what it may be worth."""
         if entry.url and (entry.core_metadata or entry.filename.endswith(".whl")):
             self.metadata = Metadata(entry.url + ".metadata", bool(entry.core_metadata))
 
