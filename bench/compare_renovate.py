@@ -2,14 +2,20 @@
 
 python -m bench.compare_renovate            # against the recorded registry answers (tests/fixtures/registry)
 python -m bench.compare_renovate --live     # against the live registries (pip's and npm's configuration)
+
+``renovate_command``/``renovate_seconds`` run an installed Renovate on a directory (its local platform, lookups
+only) for bench.plan's timing next to depup's: ``DEPUP_RENOVATE`` names the executable, else ``renovate`` on PATH.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +36,42 @@ class Row:
     renovate: str  # "version value", or "-"
     depup: str
     verdict: str  # "same", "value differs", "version differs", "only renovate", "only depup"
+
+
+def renovate_command() -> list[str] | None:
+    """How to run the installed Renovate, or None when it is not installed."""
+    given = os.environ.get("DEPUP_RENOVATE", "").strip()
+    found = given if given and Path(given).is_file() else shutil.which("renovate")
+    return [found] if found else None
+
+
+def renovate_seconds(command: list[str], repo: Path, cache: Path, *, fresh: bool) -> float:
+    """Wall time of one Renovate run on ``repo`` (local platform, ``--dry-run=lookup``: every dependency looked
+    up, nothing written); its package cache in ``cache``, emptied first when ``fresh``."""
+    if fresh:
+        shutil.rmtree(cache, ignore_errors=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", ""),
+        "LOG_LEVEL": "warn",
+        "RENOVATE_CACHE_DIR": str(cache),
+        "RENOVATE_BASE_DIR": str(cache / "base"),
+    }
+    started = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--platform=local", "--dry-run=lookup", "--onboarding=false", "--require-config=ignored"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"renovate exited {done.returncode}: {done.stderr[-400:] or done.stdout[-400:]}")
+    return seconds
 
 
 def _describe(update: Update) -> str:

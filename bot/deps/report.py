@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.deps.model import Manifest, Problem
 from bot.deps.proposals import Proposal, Update
+from bot.deps.registry.client import RegistryStats
 from bot.deps.survey import Survey
 
 SCHEMA = "depup.plan/1"
@@ -41,6 +42,13 @@ def to_json(result: Survey, now: datetime | None = None) -> dict[str, Any]:
             "cache_hits": result.registry.cache_hits,
             "revalidated": result.registry.revalidated,
             "failures": result.registry.failures,
+            "cache_misses": result.registry.misses,
+            "bytes": result.registry.bytes,
+            "cache_bytes": result.registry.cache_bytes,
+            "link_requests": result.registry.link_requests,
+            "link_cache_hits": result.registry.link_hits,
+            "fallbacks": result.registry.fallbacks,
+            "stale": result.registry.stale,
         },
     }
 
@@ -124,7 +132,27 @@ def to_text(result: Survey) -> str:
         f"{len(result.packages)} packages, {result.registry.requests} registry requests, "
         f"{result.registry.cache_hits} from cache"
     )
+    lines.append(f"registry cache: {cache_summary(result.registry)}")
     return "\n".join(lines) + "\n"
+
+
+def cache_summary(stats: RegistryStats) -> str:
+    """One line on what the registry cache did: hits, misses, revalidated, bytes from the registries and Redis."""
+    links = ""
+    if stats.link_requests or stats.link_hits:
+        links = f", project links {stats.link_requests} asked, {stats.link_hits} cached"
+    return (
+        f"{stats.cache_hits} hits, {stats.misses} misses, {stats.revalidated} revalidated (304), "
+        f"{_size(stats.bytes)} from the registries, {_size(stats.cache_bytes)} from the cache{links}"
+    )
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count / 1_000:.0f} kB"
+    return f"{count} B"
 
 
 def _runtime(manifest: Manifest) -> str:

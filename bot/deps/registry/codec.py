@@ -13,7 +13,7 @@ import orjson
 
 from bot.deps.model import Ecosystem, PackageInfo, Release
 from bot.deps.registry.failures import FailureKind, LookupFailure
-from bot.deps.registry.parsed import Parsed, PeerDependency
+from bot.deps.registry.parsed import Metadata, Parsed, PeerDependency
 
 FORMAT = 1
 
@@ -33,6 +33,7 @@ def encode_parsed(parsed: Parsed) -> bytes:
                 version: [[peer.name, peer.range, peer.optional] for peer in entries]
                 for version, entries in parsed.peers.items()
             },
+            "metadata": [parsed.metadata.url, parsed.metadata.advertised] if parsed.metadata else None,
         }
     )
 
@@ -51,7 +52,8 @@ def decode_parsed(data: bytes, fetched_at: datetime | None) -> Parsed:
         version: tuple(PeerDependency(name, spec, optional) for name, spec, optional in entries)
         for version, entries in raw["peers"].items()
     }
-    return Parsed(info, peers)
+    metadata = raw.get("metadata")  # absent from entries written before it was kept
+    return Parsed(info, peers, Metadata(str(metadata[0]), bool(metadata[1])) if metadata else None)
 
 
 def encode_failure(failure: LookupFailure) -> bytes:

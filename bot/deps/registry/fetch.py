@@ -7,6 +7,7 @@ body size so a wrong URL cannot make a worker read gigabytes.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import httpx
@@ -42,10 +43,11 @@ class Validators:
 
 @dataclass(frozen=True)
 class Fetched:
-    """A 200 answer: its body (decompressed) and its validators."""
+    """A 200 answer: its body (decompressed), its validators and its media type (lower case, no parameters)."""
 
     body: bytes
     validators: Validators
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,18 @@ class NotModified:
 Outcome = Fetched | NotModified | LookupFailure
 
 
+def http2_available() -> bool:
+    """Whether httpx can speak HTTP/2 here (the ``h2`` package is installed)."""
+    return importlib.util.find_spec("h2") is not None
+
+
 class Fetcher:
-    def __init__(self, *, timeout: float, max_connections: int, max_body: int = MAX_BODY_BYTES) -> None:
+    """``http2``: negotiate HTTP/2 where the server offers it (one multiplexed connection per host); the pool
+    still allows ``max_connections`` so that HTTP/1.1 servers get one connection per concurrent request."""
+
+    def __init__(
+        self, *, timeout: float, max_connections: int, max_body: int = MAX_BODY_BYTES, http2: bool = False
+    ) -> None:
         self._max_body = max_body
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -66,15 +78,21 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            http2=http2 and http2_available(),
         )
 
     def close(self) -> None:
         self._client.close()
 
-    def get(self, ecosystem: Ecosystem, name: str, url: str, validators: Validators) -> Outcome:
+    def get(
+        self, ecosystem: Ecosystem, name: str, url: str, validators: Validators, accept: str | None = None
+    ) -> Outcome:
         where = redact(url)
+        headers = validators.headers()
+        if accept is not None:
+            headers["Accept"] = accept
         try:
-            with self._client.stream("GET", url, headers=validators.headers()) as response:
+            with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code == 304 and validators:
                     return NotModified()
                 if response.status_code != 200:
@@ -84,7 +102,11 @@ class Fetcher:
                     return LookupFailure(
                         ecosystem, name, f"{where} answered more than {self._max_body} bytes", "malformed"
                     )
-                return Fetched(body, Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")))
+                return Fetched(
+                    body,
+                    Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
+                    response.headers.get("Content-Type", "").split(";")[0].strip().lower(),
+                )
         except httpx.TimeoutException as exc:
             return LookupFailure(ecosystem, name, f"{where} timed out ({type(exc).__name__})", "timeout")
         except httpx.DecodingError as exc:
@@ -98,14 +120,14 @@ class Fetcher:
             )
 
     def _read(self, response: httpx.Response) -> bytes | None:
-        chunks: list[bytes] = []
-        size = 0
+        """The body in one growing buffer (no list of chunks joined at the end: half the peak memory of a big
+        answer), or None past the size cap. A ``bytearray``: the JSON decoders read it as it is."""
+        body = bytearray()
         for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self._max_body:
+            if len(body) + len(chunk) > self._max_body:
                 return None
-            chunks.append(chunk)
-        return b"".join(chunks)
+            body += chunk
+        return body  # type: ignore[return-value]  # bytes-like; nothing writes to it after
 
 
 def _said(exc: Exception, url: str, where: str) -> str:

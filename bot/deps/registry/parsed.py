@@ -20,9 +20,18 @@ class PeerDependency:
 
 
 @dataclass(frozen=True)
+class Metadata:
+    """Where a PyPI release's core metadata is (PEP 658 ``{file URL}.metadata``), and whether the index said so."""
+
+    url: str
+    advertised: bool = False
+
+
+@dataclass(frozen=True)
 class Parsed:
     info: PackageInfo
     peers: Mapping[str, tuple[PeerDependency, ...]] = field(default_factory=dict)  # npm: by version
+    metadata: Metadata | None = None  # PyPI Simple API: the latest release's, for its project links
 
 
 def utc_time(value: object) -> datetime | None:

@@ -1,9 +1,12 @@
-"""PyPI's JSON API document (``/pypi/{name}/json``) as a ``PackageInfo``."""
+"""PyPI's JSON API documents: ``/pypi/{name}/json`` as a ``PackageInfo`` (when the Simple API answer is not
+enough, ``simple.IncompleteSimpleAnswer``), and ``/pypi/{name}/{version}/json`` for a release's project links."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -23,6 +26,28 @@ def canonical_name(name: str) -> str:
 
 def json_path(name: str) -> str:
     return f"/pypi/{canonical_name(name)}/json"
+
+
+def version_json_path(name: str, version: str) -> str:
+    return f"/pypi/{canonical_name(name)}/{version}/json"
+
+
+def parse_links(document: object) -> tuple[tuple[str, str], ...]:
+    """The project links of a JSON API document (``info.project_urls`` and ``info.home_page``)."""
+    doc = mapping(document, "the answer")
+    return _urls(mapping(doc.get("info"), "info"))
+
+
+def parse_metadata_links(body: bytes) -> tuple[tuple[str, str], ...]:
+    """The project links of a release's core metadata file (PEP 658; ``Project-URL: label, url`` and
+    ``Home-page``), as ``parse_links`` reads them from the JSON API."""
+    headers = BytesHeaderParser(policy=compat32).parsebytes(body)
+    project_urls: dict[str, object] = {}
+    for value in headers.get_all("Project-URL") or []:
+        label, _, url = str(value).partition(",")
+        if url.strip():
+            project_urls.setdefault(label.strip(), url.strip())
+    return _urls({"project_urls": project_urls, "home_page": headers.get("Home-page")})
 
 
 def parse_pypi(document: object) -> Parsed:

@@ -54,11 +54,23 @@ def test_json_output_follows_the_documented_schema(
     assert missing["updates"] == [] and missing["reason"].startswith("lookup failed (not_found)")
     broken = next(m for m in out["manifests"] if m["path"] == "broken/requirements.txt")
     assert [p["line"] for p in broken["problems"]] == [1]  # the malformed line, reported, not fatal
-    # One registry request per distinct package, however many manifests use it.
+    # One registry request per distinct package, however many manifests use it (PyPI: the Simple API), and one
+    # for the project links of each PyPI package with a proposed update (the Simple API has none).
     packages = {
         (d["ecosystem"], d["package"]) for d in out["dependencies"] if not d["reason"] or "skipped" not in d["reason"]
     }
-    assert out["registry"]["requests"] == out["registry"]["packages"] == registry_server.total_requests == len(packages)
+    proposed = {d["package"] for d in out["dependencies"] if d["ecosystem"] == "python" and d["updates"]}
+    registry = out["registry"]
+    assert registry["packages"] == registry["cache_misses"] == len(packages)
+    assert registry["link_requests"] == len(proposed)
+    assert registry["requests"] == registry_server.total_requests == len(packages) + len(proposed)
+    paths = registry_server.path_counts
+    assert sorted(p for p in paths if p.startswith("/simple/")) == sorted(
+        f"/simple/{name}/" for eco, name in packages if eco == "python"
+    )
+    assert set(paths.values()) == {1}
+    assert sum(1 for p in paths if p.endswith(".metadata")) == len(proposed)  # PEP 658: a few kB each
+    assert registry["bytes"] > 0 and registry["cache_hits"] == registry["cache_bytes"] == 0
 
 
 def test_text_output_lists_every_manifest_and_dependency(

@@ -62,7 +62,7 @@ def test_unreachable_registry_fails_its_packages_only(registry_server: RegistryS
         assert client.stats.failures == 2
     flask = failure(results[(PY, "flask")])
     assert (flask.ecosystem, flask.name, flask.kind) == (PY, "flask", "unreachable")
-    assert "/pypi/flask/json is unreachable (ConnectError" in flask.reason
+    assert "/simple/flask/ is unreachable (ConnectError" in flask.reason
     assert failure(results[(PY, "requests")]).kind == "unreachable"
     assert package(results[(NPM, "express")]).name == "express"
 
@@ -73,7 +73,7 @@ def test_unknown_package_is_not_found(registry_server: RegistryServer, redis_cli
     missing = failure(results[(PY, "depup-no-such-package")])
     assert missing.kind == "not_found"
     assert missing.reason.startswith("depup-no-such-package is not on the registry (")
-    assert missing.reason.endswith("/pypi/depup-no-such-package/json answered 404)")
+    assert missing.reason.endswith("/simple/depup-no-such-package/ answered 404)")
     assert failure(results[(NPM, "@depup/no-such-package")]).kind == "not_found"
     assert package(results[(NPM, "ms")]).name == "ms"
 

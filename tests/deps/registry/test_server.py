@@ -65,11 +65,53 @@ def test_gzip_when_asked(registry_server: RegistryServer) -> None:
     assert len(compressed) < len(raw.content) / 2
 
 
-def test_npm_abbreviated_accept_gets_the_same_document(registry_server: RegistryServer) -> None:
-    full = httpx.get(registry_server.url + "/ms").content
-    abbreviated = httpx.get(registry_server.url + "/ms", headers={"Accept": "application/vnd.npm.install-v1+json"})
-    assert abbreviated.status_code == 200
-    assert abbreviated.content == full
+def test_npm_abbreviated_accept_gets_the_abbreviated_packument(registry_server: RegistryServer) -> None:
+    full = httpx.get(registry_server.url + "/ms").json()
+    answer = httpx.get(registry_server.url + "/ms", headers={"Accept": "application/vnd.npm.install-v1+json"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/vnd.npm.install-v1+json"
+    abbreviated = answer.json()
+    assert "time" not in abbreviated and "repository" not in abbreviated
+    assert abbreviated.get("modified") == full["time"].get("modified")
+    assert abbreviated["dist-tags"] == full["dist-tags"]
+    assert abbreviated["versions"].keys() == full["versions"].keys()
+    latest = full["dist-tags"]["latest"]
+    assert abbreviated["versions"][latest]["dist"] == full["versions"][latest]["dist"]
+    assert "repository" not in abbreviated["versions"][latest]
+    assert answer.headers["etag"] != httpx.get(registry_server.url + "/ms").headers["etag"]
+
+
+def test_simple_api_lists_the_recorded_files(registry_server: RegistryServer) -> None:
+    recorded = httpx.get(registry_server.url + "/pypi/flask/json").json()
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    answer = httpx.get(registry_server.url + "/simple/Flask/", headers=accept)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/vnd.pypi.simple.v1+json"
+    simple = answer.json()
+    assert simple["meta"]["api-version"] == "1.1"
+    assert simple["name"] == "flask"
+    assert set(simple["versions"]) == set(recorded["releases"])
+    files = {f["filename"]: f for f in simple["files"]}
+    for version, entries in recorded["releases"].items():
+        for entry in entries:
+            made = files[entry["filename"]]
+            assert made["upload-time"] == entry["upload_time_iso_8601"], version
+            assert made.get("requires-python") == entry["requires_python"]
+            assert bool(made["yanked"]) == entry["yanked"]
+    html = httpx.get(registry_server.url + "/simple/flask/")
+    assert html.headers["content-type"] == "text/html" and "Links for Flask" in html.text
+    assert registry_server.path_counts["/simple/Flask/"] == 1
+    assert registry_server.path_counts["/simple/flask/"] == 1
+    assert registry_server.count("python", "flask") == 3
+
+
+def test_latest_release_document(registry_server: RegistryServer) -> None:
+    recorded = httpx.get(registry_server.url + "/pypi/flask/json").json()
+    latest = recorded["info"]["version"]
+    release = httpx.get(registry_server.url + f"/pypi/flask/{latest}/json").json()
+    assert release["info"] == recorded["info"]
+    assert release["urls"] == recorded["releases"][latest]
+    assert httpx.get(registry_server.url + "/pypi/flask/0.1/json").status_code == 404
 
 
 def test_faults(registry_server: RegistryServer) -> None:
