@@ -75,7 +75,7 @@ def _registry(value: str) -> Spec:
         return Spec("version")
     if valid_range(spec, loose=True) is not None:
         return Spec("range")
-    if quote(spec, safe="-_.!~*'()") != spec:
+    if quote(spec, safe="-_.!~*'()", errors="surrogatepass") != spec:  # a lone surrogate is no tag name either
         return Spec("invalid", detail=f'"{value}" is neither a version range nor a valid dist-tag name')
     return Spec("tag")
 

@@ -348,3 +348,10 @@ def test_overrides_resolutions_and_pnpm_overrides_are_dependencies_of_their_own(
     edited = json.loads(apply_edits(text, edits))
     assert edited["overrides"] == {"foo": "$foo", "semver": "9.9.9", "glob": {".": "9.9.9", "minimatch": "9.9.9"}}
     assert edited["resolutions"]["**/lodash"] == "9.9.9" and edited["pnpm"]["overrides"]["express>cookie"] == "9.9.9"
+
+
+def test_a_value_with_a_lone_surrogate_is_invalid_not_a_crash() -> None:
+    # found by the checkout fuzzer: "\uD8catalog:r17" (a JSON escape of half a UTF-16 pair) broke the tag check
+    manifest = parse_package_json("package.json", '{"dependencies": {"react": "\\uD8catalog:r17"}}\n')
+    (dep,) = manifest.dependencies
+    assert dep.skip_reason == "invalid"
