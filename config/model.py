@@ -152,6 +152,12 @@ class HealthCheck:
     baseline: BaselineCheck = field(default_factory=BaselineCheck)
     prometheus: Prometheus | None = None
 
+    @property
+    def watched(self) -> bool:
+        """Whether a successful deployment is soaked (probed, or measured against its baseline) before it is
+        healthy, and so whether the next phase waits for that."""
+        return bool(self.urls) or (self.prometheus is not None and self.baseline.enabled)
+
 
 @dataclass(frozen=True)
 class Rollback:

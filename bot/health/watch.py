@@ -89,7 +89,7 @@ def on_deployment_status(
             fresh = carried
             if not fresh:
                 return []
-            health = "soaking" if _watched(config) else "healthy"
+            health = "soaking" if config.health_check.watched else "healthy"
             state = state.with_merges(*(replace(m, health=health, deployment=deployment_id) for m in fresh))
             _save(settings, gh, record, redis, state)
             for m in fresh:
@@ -97,7 +97,7 @@ def on_deployment_status(
                     redis, record.full_name, actor="depup", action=f"deploy_{health}", target=f"#{m.pr}",
                     why=f"deployment {deployment_id} to {environment} succeeded with {sha[:7]}", delivery=delivery,
                 )  # fmt: skip
-            if _watched(config):
+            if config.health_check.watched:
                 schedule_round(redis, settings, record.full_name, deployment_id, 0, delay=0)
             else:
                 request_scan(
@@ -229,12 +229,6 @@ def probe_round(settings: Settings, redis: Redis, gh: InstallationClient, record
             )
         _fail(settings, redis, gh, record, state, config, soaking, evidence, "")
         return "failing"
-
-
-def _watched(config: Config) -> bool:
-    """Whether a successful deployment is soaked (probed, or measured against its baseline) before it is healthy."""
-    check = config.health_check
-    return bool(check.urls) or (check.prometheus is not None and check.baseline.enabled)
 
 
 def schedule_round(redis: Redis, settings: Settings, full_name: str, deployment_id: int, number: int, *,

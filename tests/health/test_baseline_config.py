@@ -127,3 +127,16 @@ def test_an_invalid_value_is_reported_where_it_is(text: str, expected: str) -> N
     assert [str(p) for p in validate(text, F)] == [expected]
     with pytest.raises(ConfigInvalid):
         load_config(text, F)
+
+
+@pytest.mark.parametrize(
+    ("text", "watched"),
+    [
+        ("", False),  # nothing probed, nothing measured: a deploy is healthy once it succeeds
+        ("health_check: {urls: [{url: 'https://app.example.org/health'}]}", True),
+        (PROMETHEUS, True),  # Prometheus alone: the next phase waits for the baseline comparison too
+        (PROMETHEUS + "  baseline: {enabled: false}\n", False),
+    ],
+)
+def test_a_deploy_is_soaked_with_probes_or_a_prometheus_baseline(text: str, watched: bool) -> None:
+    assert load_config(text, F).health_check.watched is watched
