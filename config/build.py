@@ -223,6 +223,7 @@ def _baseline(options: Mapping[str, Any]) -> BaselineCheck:
         significance=float(options.get("significance", built_in.significance)),
         tolerance=float(options.get("tolerance", built_in.tolerance)),
         min_requests=int(options.get("min_requests", built_in.min_requests)),
+        min_slowdown_ms=int(options.get("min_slowdown_ms", built_in.min_slowdown_ms)),
     )
 
 

@@ -120,6 +120,7 @@ class BaselineCheck:
     significance: float = 0.01  # of the whole comparison: each of K metrics is tested at significance / K
     tolerance: float = 1.5  # a slowdown or error-rate increase smaller than this ratio is never a regression
     min_requests: int = 200  # per side, for Prometheus error rates
+    min_slowdown_ms: int = 10  # a probe latency regression is also at least this much slower (median or p95)
 
 
 PrometheusKind = Literal["latency", "error_rate"]

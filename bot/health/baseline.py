@@ -278,6 +278,13 @@ def compare(metric: Metric, base: Side, canary: Side, options: BaselineCheck, al
             for name, q in (("median", 0.5), ("p95", 0.95))
         )
         slower = max(r for _, r in ratios) >= options.tolerance
+        if metric.unit == "ms" and slower:  # probe latencies: a few milliseconds more is host noise
+            added = max(stats.quantile(canary.values, q) - stats.quantile(base.values, q) for q in (0.5, 0.95))
+            if added < options.min_slowdown_ms:
+                reason = f"within tolerance: at most {_num(added)} ms slower, under {options.min_slowdown_ms} ms"
+                return Comparison(
+                    metric, "within", reason, base, canary, test.statistic, test.p_value, test.method, alpha, ratios
+                )
     else:
         least = min(base.total, canary.total)
         need = options.min_requests if metric.id.startswith("prom:") else options.min_samples

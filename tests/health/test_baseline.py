@@ -105,3 +105,10 @@ def test_the_evidence_shows_both_distributions() -> None:
     assert len(rows) == 5 and rows[1].strip().startswith("[1, 3)")
     # bars scale to the fullest bin (4 after in the last): 3 before in the first is 15 of 20 marks
     assert rows[1].count("#") == 15 and rows[4].count("#") == 5 + 20
+
+
+def test_a_few_milliseconds_more_on_a_fast_endpoint_is_not_a_regression() -> None:
+    # 3 ms -> 7 ms is "doubled" and significant, but it is a busy host, not a slower release
+    verdict = compare(LATENCY, Side(lognormal(30, 3, 1)), Side(lognormal(30, 7, 2)), OPTIONS, 0.005)
+    assert verdict.outcome == "within" and "under 10 ms" in verdict.reason
+    assert verdict.p_value is not None and verdict.p_value < 0.005
