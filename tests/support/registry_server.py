@@ -297,11 +297,15 @@ class RegistryServer:
         return 200, response, body
 
     def _recorded_release(self, path: str) -> tuple[tuple[str, str] | None, str | None]:
-        """The recorded release document or distribution file ``path`` names, when one was recorded."""
+        """The release document or distribution file ``path`` names, when one was recorded or a fault injected for
+        it; other release documents are made from the project's recorded answer (``_route``)."""
         release, file = _release_route(path), _file_route(path)
-        if release is not None and not (self._fixtures / RELEASES / release[0] / f"{release[1]}.json").is_file():
+        with self._lock:
+            injected = set(self._path_faults)
+        recorded = release is not None and (self._fixtures / RELEASES / release[0] / f"{release[1]}.json").is_file()
+        if release is not None and not recorded and ("release", *release) not in injected:
             release = None
-        if file is not None and not (self._fixtures / FILES / file).is_file():
+        if file is not None and not (self._fixtures / FILES / file).is_file() and ("file", file) not in injected:
             file = None
         return release, file
 
