@@ -247,7 +247,7 @@ def choose_file(files: Iterable[ReleaseFile]) -> ReleaseFile | None:
     wheels = sorted((f for f in files if f.filename.endswith(".whl")), key=lambda f: f.filename)
     pure = [w for w in wheels if w.filename.endswith("-none-any.whl")]
     if pure:
-        return sorted(pure, key=lambda w: ("py3-none" not in w.filename, w.filename))[0]
+        return sorted(pure, key=lambda w: (not w.filename.endswith("-py3-none-any.whl"), w.filename))[0]
     if wheels:
         return sorted(wheels, key=lambda w: ("manylinux" not in w.filename, "x86_64" not in w.filename))[0]
     sdists = sorted(

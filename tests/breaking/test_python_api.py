@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.breaking.fetch import MAX_RELEASE_BYTES
+from bot.breaking.fetch import MAX_RELEASE_BYTES, ReleaseFile
 from bot.breaking.model import ApiChange, ApiDiff
-from bot.breaking.python_api import python_api_diff
+from bot.breaking.python_api import choose_file, python_api_diff
 from bot.breaking.unpack import MAX_UNPACKED_BYTES, unpack
 from tests.support.registry_server import FIXTURES, Fault, RegistryServer
 
@@ -285,3 +285,34 @@ def test_the_analysed_code_is_never_run(registry_server: RegistryServer, tmp_pat
     # read from the served wheel, not from the flask installed here: only its Markup function is left
     assert "flask.Markup" not in _symbols(diff, "removed")
     assert "flask.Flask" in _symbols(diff, "removed")
+
+
+def test_the_file_read_is_a_pure_wheel_else_any_wheel_else_the_sdist() -> None:
+    def files(*names: str) -> list[ReleaseFile]:
+        kinds = {".whl": "bdist_wheel", ".gz": "sdist", ".zip": "sdist", ".egg": "bdist_egg"}
+        return [ReleaseFile(n, f"https://registry.invalid/packages/{n}", kinds[Path(n).suffix], 1) for n in names]
+
+    def chosen(*names: str) -> str | None:
+        file = choose_file(files(*names))
+        return file.filename if file else None
+
+    assert chosen(
+        "a-1.0.tar.gz", "a-1.0-cp311-cp311-win_amd64.whl", "a-1.0-py2.py3-none-any.whl", "a-1.0-py3-none-any.whl"
+    ) == ("a-1.0-py3-none-any.whl")
+    assert chosen("a-1.0.tar.gz", "a-1.0-cp311-cp311-win_amd64.whl", "a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl") == (
+        "a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl"
+    )
+    assert chosen("a-1.0.zip", "a-1.0.tar.gz", "a-1.0-py2.7.egg") == "a-1.0.tar.gz"
+    assert chosen("a-1.0-py2.7.egg") is None
+
+
+def test_an_sdist_with_a_flat_layout_names_its_packages_not_its_tests(tmp_path: Path) -> None:
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w:gz") as tar:
+        for name in ("a-1.0/setup.py", "a-1.0/a/__init__.py", "a-1.0/a/sub/mod.py", "a-1.0/tests/__init__.py",
+                     "a-1.0/single.py", "a-1.0/docs/conf.py"):  # fmt: skip
+            tar.addfile(tarfile.TarInfo(name), io.BytesIO(b""))
+    unpacked = unpack(data.getvalue(), "a-1.0.tar.gz", tmp_path)
+    assert unpacked.search_path == tmp_path / "a-1.0"
+    assert unpacked.modules == ("a", "single")
+    assert (tmp_path / "a-1.0" / "a" / "sub" / "__init__.py").is_file()  # a namespace portion, read as a package
