@@ -533,6 +533,8 @@ def _detail(breakage: griffe.Breakage) -> str | None:
     if kind is kinds.PARAMETER_CHANGED_KIND:
         return f"parameter '{old_value.name}' became {_kind_name(new_value.kind)} (was {_kind_name(old_value.kind)})"
     if kind is kinds.PARAMETER_CHANGED_DEFAULT:
+        if _no_value(old_value.default) and _no_value(new_value.default):
+            return None  # ``None`` became a private sentinel (``_NoArg.NO_ARG``): both mean "not given"
         return f"default of '{old_value.name}' changed from {_short(old_value.default)} to {_short(new_value.default)}"
     if kind is kinds.RETURN_CHANGED_TYPE:
         return f"return type changed from {_short(old_value)} to {_short(new_value)}"
@@ -551,6 +553,12 @@ def _detail(breakage: griffe.Breakage) -> str | None:
     if kind is kinds.ATTRIBUTE_CHANGED_VALUE:
         return None  # a constant's value changing (a version string) is not a break
     return str(kind.value)
+
+
+def _no_value(default: object) -> bool:
+    """Whether a parameter's default is a marker for "not given": ``None``, ``...`` or a private sentinel."""
+    text = str(default).strip()
+    return text in ("None", "...", "Ellipsis") or (text.startswith("_") and not text.startswith("__"))
 
 
 def _position(details: str, which: int) -> str:

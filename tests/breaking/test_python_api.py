@@ -316,3 +316,22 @@ def test_an_sdist_with_a_flat_layout_names_its_packages_not_its_tests(tmp_path: 
     assert unpacked.search_path == tmp_path / "a-1.0"
     assert unpacked.modules == ("a", "single")
     assert (tmp_path / "a-1.0" / "a" / "sub" / "__init__.py").is_file()  # a namespace portion, read as a package
+
+
+def test_a_default_that_becomes_a_private_sentinel_is_no_change(tmp_path: Path) -> None:
+    """SQLAlchemy 2.1's ``Column(default=_NoArg.NO_ARG)`` (was ``None``) means "not given" as before; a real
+    default change (``False`` -> ``True``) is still one."""
+    import griffe
+
+    from bot.breaking.python_api import _detail
+
+    for version, body in (
+        ("old", "def column(name, default=None, strict=False): ...\n"),
+        ("new", "class _NoArg:\n    NO_ARG = 0\n\ndef column(name, default=_NoArg.NO_ARG, strict=True): ...\n"),
+    ):
+        (tmp_path / version / "pkg").mkdir(parents=True)
+        (tmp_path / version / "pkg" / "__init__.py").write_text(body)
+    old = griffe.load("pkg", search_paths=[tmp_path / "old"], allow_inspection=False)
+    new = griffe.load("pkg", search_paths=[tmp_path / "new"], allow_inspection=False)
+    details = sorted(d for b in griffe.find_breaking_changes(old, new) if (d := _detail(b)) is not None)
+    assert details == ["default of 'strict' changed from False to True"]
