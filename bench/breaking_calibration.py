@@ -181,6 +181,7 @@ def _breakage(raw: dict[str, Any]) -> Breakage:
             changes=tuple(ApiChange(c["kind"], c["symbol"], c["detail"]) for c in diff["changes"]),
             why_not=diff["why_not"],
             source=diff["source"],
+            returns=tuple((function, type_) for function, type_ in diff.get("returns", ())),
         ),
         uses=tuple(Use(u["file"], u["line"], u["symbol"], u["detail"]) for u in raw["uses"]),
         scanned=raw["scanned"],

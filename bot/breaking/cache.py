@@ -100,6 +100,7 @@ def encode(diff: ApiDiff) -> bytes:
             "changes": [[c.kind, c.symbol, c.detail] for c in diff.changes],
             "why_not": diff.why_not,
             "source": diff.source,
+            "returns": [list(r) for r in diff.returns],
         }
     )
 
@@ -115,6 +116,7 @@ def decode(data: bytes | str) -> ApiDiff:
         changes=tuple(ApiChange(kind, symbol, detail) for kind, symbol, detail in raw["changes"]),
         why_not=raw.get("why_not"),
         source=raw.get("source", ""),
+        returns=tuple((function, type_) for function, type_ in raw.get("returns", ())),
     )
 
 

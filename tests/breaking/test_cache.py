@@ -36,6 +36,12 @@ def calls(redis: Redis, command: str) -> int:
 def test_encode_and_decode_give_the_same_diff() -> None:
     assert decode(encode(FLASK)) == FLASK
     assert decode(encode(MISSING)) == MISSING
+    express = ApiDiff(
+        "npm", "express", "4.21.2", "5.1.0", analysed=True,
+        changes=(ApiChange("removed", "express.Request.param", "removed"),),
+        returns=(("express", "express.Express"),),  # how js_uses follows ``app = express()``: kept by the cache
+    )  # fmt: skip
+    assert decode(encode(express)) == express
 
 
 def test_many_diffs_are_read_in_one_round_trip(redis_client: Redis) -> None:
