@@ -273,11 +273,9 @@ class RegistryServer:
     def _answer(
         self, method: str, key: Key | None, kind: Kind, fault: Fault | None, headers: dict[str, str]
     ) -> tuple[int, list[tuple[str, str]], bytes]:
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and (fault.status is not None or fault.body is not None):
-            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
-            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        injected = _injected(fault)
+        if injected is not None:
+            return injected
         document = self._document(key, kind) if key is not None and method in ("GET", "HEAD") else None
         if key is None or document is None:
             body = b'{"message":"Not Found"}' if key and key[0] == "python" else b'{"error":"Not found"}'
@@ -313,11 +311,9 @@ class RegistryServer:
         self, method: str, release: tuple[str, str] | None, file: str | None, fault: Fault | None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """A release's document or a distribution file, as recorded (hosts rewritten to this server)."""
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and (fault.status is not None or fault.body is not None):
-            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
-            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        injected = _injected(fault)
+        if injected is not None:
+            return injected
         found: Path | None = None
         content_type = "application/octet-stream"
         if release is not None:
@@ -340,11 +336,9 @@ class RegistryServer:
         self, method: str, release: tuple[Key, str, str], fault: Fault | None
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         """A recorded version document (``npm-releases/<name>/<version>.json``) or tarball (``npm-tarballs/``)."""
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and (fault.status is not None or fault.body is not None):
-            body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
-            return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
+        injected = _injected(fault)
+        if injected is not None:
+            return injected
         (_, name), kind, value = release
         folder = self._fixtures / ("npm-releases" if kind == "version" else "npm-tarballs")
         file = (folder / name / f"{value}.json" if kind == "version" else folder / name / "-" / value).resolve()
@@ -413,6 +407,16 @@ class RegistryServer:
             with self._lock:
                 self._gzipped[(key, kind, etag)] = cached
         return cached
+
+
+def _injected(fault: Fault | None) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """An injected fault's delay, then its answer (None: the fault only delays, or there is none)."""
+    if fault is not None and fault.delay:
+        time.sleep(fault.delay)
+    if fault is None or (fault.status is None and fault.body is None):
+        return None
+    body = fault.body if fault.body is not None else b'{"error":"injected fault"}'
+    return fault.status or 200, [("Content-Type", fault.content_type), ("Content-Length", str(len(body)))], body
 
 
 def _compact(document: object) -> bytes:
