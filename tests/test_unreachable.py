@@ -5,11 +5,13 @@ and sizes, never their payloads."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
@@ -115,3 +117,31 @@ def test_a_failing_job_is_logged_with_ids_and_sizes_not_its_payload(
     assert failed[0]["arguments_bytes"] > 1_000_000
     assert marker not in done.stderr
     assert max(len(line) for line in done.stderr.splitlines()) < 20_000
+
+
+def test_a_stop_between_registering_and_rq_installing_its_handlers_ends_the_worker_cleanly(
+    redis_url: str, redis_client: Redis
+) -> None:
+    """rq registers the worker and starts the scheduler before it installs its signal handlers: a SIGTERM then
+    (CI sent one as soon as the worker showed up in Redis) must stop the worker, not kill it with the default."""
+    from bot.process.worker import DepupWorker, build, run
+
+    class SignalledAtBirth(DepupWorker):
+        def register_birth(self, *args: Any, **kwargs: Any) -> None:
+            super().register_birth(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    made: list[DepupWorker] = []
+
+    def make() -> DepupWorker:
+        queue = Queue("depup-signal-test", connection=redis_client, serializer=JSONSerializer)
+        worker = build(queue, redis_client)
+        worker.__class__ = SignalledAtBirth
+        made.append(worker)
+        return worker
+
+    before = signal.getsignal(signal.SIGTERM)
+    assert run(make, redis_url, burst=False, logging_level="WARNING", sleep=lambda s: None) == 0
+    assert len(made) == 1 and made[0].stop_signalled  # stopped at its first round, not started again
+    assert signal.getsignal(signal.SIGTERM) == before
+    assert Worker.count(connection=redis_client) == 0  # it said goodbye

@@ -64,10 +64,10 @@ class JsonCronScheduler(CronScheduler):
     def start(self) -> None:
         """rq's loop, outliving Redis errors, with the epoch check (see the module's docstring)."""
         self.log.info("CronScheduler %s: starting...", self.name)
-        self._install_signal_handlers()  # type: ignore[no-untyped-call]
         registered = False
         delay = BACKOFF_START_SECONDS
         try:
+            self._install_signal_handlers()  # type: ignore[no-untyped-call]
             while True:
                 try:
                     if not registered:

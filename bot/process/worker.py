@@ -48,6 +48,14 @@ class DepupWorker(MeteredWorker):
         self._checked_at = time.monotonic()  # rq has just started the scheduler: the first check is due later
         self._burst = False
         self.stop_signalled = False
+        self.stopped_before_start: Callable[[], bool] = lambda: False
+
+    def _install_signal_handlers(self) -> None:
+        """rq installs its handlers after registering the worker and starting the scheduler; ``run``'s own handler
+        covers that time, and a stop it caught ends the loop at once."""
+        super()._install_signal_handlers()  # type: ignore[no-untyped-call]
+        if self.stopped_before_start():
+            self.stop_signalled = self._stop_requested = True
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         self.stop_signalled = True  # rq's own flag is only set when the signal comes during a job
@@ -138,20 +146,23 @@ def run(
         stopping = True
 
     while True:
+        # Until rq installs its own handlers (after registering the worker), a stop is caught here: a SIGTERM in
+        # between must not kill the process with the default action.
         previous = signal.signal(signal.SIGTERM, stop), signal.signal(signal.SIGINT, stop)
+        worker: DepupWorker | None = None
         try:
             connection = wait_for_redis(make_probe(url), url, "worker", lambda: stopping, sleep)
-        finally:
-            signal.signal(signal.SIGTERM, previous[0])
-            signal.signal(signal.SIGINT, previous[1])
-        if stopping or connection is None:
-            return 0
-        worker = make()
-        try:
+            if stopping or connection is None:
+                return 0
+            worker = make()
+            worker.stopped_before_start = lambda: stopping
             worker.work(burst=burst, with_scheduler=True, logging_level=logging_level)
         except RedisError as e:  # rq's start-up (registering the worker) met the error
             log.error(str(redis_unavailable(e, url)))
-        if burst or worker.stop_signalled:
+        finally:
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
+        if stopping or burst or (worker is not None and worker.stop_signalled):
             return 0
         log.warning("the worker's loop ended (Redis unreachable?); starting it again")
 
