@@ -100,12 +100,14 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         for version in (current, target):
             if not entries[version]:
                 raise AnalysisError(f"no type declarations in {sources[version][0]} could be found")
-        jobs = [{"root": str(folders[v]), "entries": entries[v]} for v in (current, target)]
+        jobs = [{"root": str(folders[v]), "entries": entries[v], "package": package} for v in (current, target)]
         answer = typescript.run({"command": "api", "jobs": jobs}, timeout=_left(deadline))
     results = answer.get("jobs")
     if not isinstance(results, list) or len(results) != 2:
         raise AnalysisError("the TypeScript reader answered no declarations")
     old, new = (r.get("entries", {}) if isinstance(r, dict) else {} for r in results)
+    if not any(_symbols(entry) for entry in old.values()):  # no changes found would claim "nothing changed"
+        raise AnalysisError(f"the type declarations of {sources[current][0]} declare nothing importable that was read")
     for change in _declaration_changes(package, old, new):
         changes.setdefault(change.symbol, change)
     ordered = sorted(changes.values(), key=lambda c: (c.symbol, c.kind, c.detail))

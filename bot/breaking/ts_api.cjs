@@ -21,7 +21,7 @@ const MAX_SYMBOLS = 20000;
 function main() {
   const request = JSON.parse(fs.readFileSync(0, "utf8"));
   let answer;
-  if (request.command === "api") answer = { jobs: request.jobs.map((job) => api(job.root, job.entries)) };
+  if (request.command === "api") answer = { jobs: request.jobs.map((job) => api(job.root, job.entries, job.package)) };
   else if (request.command === "uses") answer = uses(request.package, request.files);
   else throw new Error("unknown command " + request.command);
   process.stdout.write(JSON.stringify(answer));
@@ -49,7 +49,7 @@ function confinedHost(root, options) {
   return host;
 }
 
-function api(rootDir, entries) {
+function api(rootDir, entries, pkg) {
   const root = path.resolve(rootDir);
   const options = {
     noLib: true,
@@ -75,8 +75,10 @@ function api(rootDir, entries) {
     const result = { symbols: {}, returns: {}, module: false };
     out[names[i]] = result;
     if (!source) continue;
-    const moduleSymbol = checker.getSymbolAtLocation(source);
-    if (!moduleSymbol) continue; // a global script, not a module: nothing to import
+    // A module file, else a global script that declares the package as an ambient module (mongoose's
+    // `declare module 'mongoose' { ... }` in a types/index.d.ts of /// <reference>s).
+    const moduleSymbol = checker.getSymbolAtLocation(source) || ambientModule(checker, pkg, names[i]);
+    if (!moduleSymbol) continue; // a global script declaring nothing importable
     result.module = true;
     const add = (name, info) => {
       if (budget > 0 && !(name in result.symbols)) {
@@ -98,6 +100,12 @@ function api(rootDir, entries) {
     for (const symbol of exported) walk(checker, symbol, symbol.name, 0, add, result.returns);
   }
   return { entries: out };
+}
+
+function ambientModule(checker, pkg, subpath) {
+  if (!pkg) return undefined;
+  const specifier = subpath === "." ? pkg : pkg + "/" + subpath.replace(/^\.\//, "");
+  return checker.getAmbientModules().find((m) => m.name === JSON.stringify(specifier));
 }
 
 function walk(checker, exportedSymbol, name, depth, add, returns) {

@@ -44,9 +44,10 @@ imports_wide                  1       imported by 10+ files, or by 3+ files that
 api_uses                      5       each use (up to 2) in the repository's code of a name the target removes or
                                       changes: the code breaks unless it is migrated; one use makes even a
                                       dev-tool minor high
-api_untouched                 -4      a major whose analysed API diff removes or changes nothing the code uses:
-                                      the strongest evidence that the new line is compatible for this code
-                                      (a minor gets the reason with weight 0)
+api_untouched                 -4      a major whose analysed API diff removes or changes nothing the code uses
+                                      (or nothing at all, whether or not the code could be read): the strongest
+                                      evidence that the new line is compatible for this code (a minor gets the
+                                      reason with weight 0)
 ============================  ======  ==========================================================================
 
 The API diff (``bot.breaking``) is analysed for majors, 0.x minors and minors of core packages within a time
@@ -372,7 +373,7 @@ def _api(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
         return [Factor("api_uses", 0, f"API changes of {change}: not analysed: {b.diff.why_not}", known=False)]
     breaking = len(b.diff.breaking)
     names = _names(breaking)
-    if b.scanned == 0:
+    if b.scanned == 0 and breaking:
         return [Factor("api_uses", 0, f"{names} in {change}; uses in the code: not available", known=False)]
     uses = b.breaking_uses
     if uses:
@@ -392,9 +393,9 @@ def _api(f: UpdateFacts, w: Callable[[str], int]) -> list[Factor]:
 
 
 def _untouched(f: UpdateFacts) -> bool:
-    """The analysed API diff removes or changes nothing the code (read) uses."""
+    """The analysed API diff removes or changes nothing the code (read) uses, or nothing at all."""
     b = f.breakage
-    return b is not None and b.diff.analysed and b.scanned > 0 and not b.breaking_uses
+    return b is not None and b.diff.analysed and (not b.diff.breaking or (b.scanned > 0 and not b.breaking_uses))
 
 
 def _names(count: int) -> str:

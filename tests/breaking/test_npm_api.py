@@ -271,3 +271,41 @@ def test_changes_are_capped_and_say_so(registry_server: RegistryServer, monkeypa
 
     assert capped.changes == full.changes[:5]
     assert capped.source.endswith(f"(the first 5 of {len(full.changes)} changes)")
+
+
+AMBIENT_INDEX = """/// <reference path="./models.d.ts" />
+
+declare class NativeDate extends global.Date { }
+
+declare module 'mongoose' {
+  export function model(name: string): Model;
+  export const version: string;
+}
+"""
+AMBIENT_MODELS = """declare module 'mongoose' {
+  interface Model {
+    deleteOne(): Promise<void>;
+%s  }
+}
+"""
+
+
+def test_declarations_of_an_ambient_module_are_read(tmp_path: Path) -> None:
+    """mongoose's types/index.d.ts is a script of /// <reference>s declaring ``module 'mongoose'``: no module of
+    its own, so its exports are those of the ambient module named like the package (7.0 removed Model.remove)."""
+    from bot.breaking import typescript
+
+    for version, extra in (("6", "    remove(): Promise<void>;\n"), ("7", "")):
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "index.d.ts").write_text(AMBIENT_INDEX)
+        (tmp_path / version / "models.d.ts").write_text(AMBIENT_MODELS % extra)
+    jobs = [{"root": str(tmp_path / v), "entries": {".": "index.d.ts"}, "package": "mongoose"} for v in ("6", "7")]
+    old, new = (job["entries"] for job in typescript.run({"command": "api", "jobs": jobs}, timeout=60)["jobs"])
+
+    assert set(old["."]["symbols"]) >= {"model", "version", "Model", "Model.remove", "Model.deleteOne"}
+    changes = list(npm_api._declaration_changes("mongoose", old, new))
+    assert changes == [ApiChange("removed", "mongoose.Model.remove", "method removed")]
+    # a script that declares no module of that name has nothing to import: the diff says it cannot tell
+    other = [{**job, "package": "other"} for job in jobs]
+    unread = typescript.run({"command": "api", "jobs": other}, timeout=60)["jobs"][0]["entries"]
+    assert not npm_api._symbols(unread["."])

@@ -333,6 +333,10 @@ def test_api_evidence_unknown_says_why() -> None:
         "14 removed or changed names in pkg 1.2.3 \u2192 1.2.4; uses in the code: not available"
     ]
     assert unknown(facts()) == []  # a patch not analysed by policy shows nothing
+    # ... but a diff that removes or changes nothing needs no code to say so (a CLI tool's major, never imported)
+    deprecated = (ApiChange("deprecated", "jest.x", "deprecated"),)
+    nothing = ApiDiff("npm", "jest", "28.1.3", "29.7.0", analysed=True, changes=deprecated)
+    assert weights(major(breakage=Breakage(nothing, (), scanned=0)))["api_untouched"] == -4
     assert assess(major(breakage=Breakage(budget))).score == assess(major()).score
 
 
