@@ -394,7 +394,7 @@ def _entries(folder: Path, document: Mapping[str, Any]) -> dict[str, str]:
     if "." not in found:
         for field in ("types", "typings"):
             if isinstance(document.get(field), str) and document[field]:
-                found["."] = _with_declaration_suffix(document[field])
+                found["."] = _types_file(folder, document[field])
                 break
         else:
             found["."] = "index.d.ts"
@@ -457,6 +457,15 @@ def _sibling_declaration(folder: Path, value: Any, depth: int = 0) -> str | None
                 if found:
                     return found
     return None
+
+
+def _types_file(folder: Path, path: str) -> str:
+    """The file a ``types``/``typings`` field names, resolved as TypeScript does: as written, with ``.d.ts``
+    added (old @types packages say ``"types": "index"``), then as a folder with an ``index.d.ts``."""
+    stem = path.removeprefix("./").rstrip("/")
+    candidates = (stem, f"{stem}.d.ts", _with_declaration_suffix(stem), f"{stem}/index.d.ts")
+    chosen = [c for c in candidates if _DECLARATION.search(c)]
+    return next((c for c in chosen if (folder / c).is_file()), chosen[0] if chosen else path)
 
 
 def _with_declaration_suffix(path: str) -> str:

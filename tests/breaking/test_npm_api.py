@@ -243,6 +243,19 @@ def test_exported_subpaths() -> None:
     }
 
 
+def test_a_types_field_is_resolved_as_typescript_resolves_it(tmp_path: Path) -> None:
+    """@types/react-router 4.4.5 says ``"types": "index"``: the file is index.d.ts, not index/index.d.ts."""
+    (tmp_path / "index.d.ts").write_text("export declare function matchPath(path: string): boolean;\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "index.d.ts").write_text("export {};\n")
+    (tmp_path / "main.d.ts").write_text("export {};\n")
+    assert npm_api._entries(tmp_path, {"types": "index"})["."] == "index.d.ts"
+    assert npm_api._entries(tmp_path, {"types": "./lib"})["."] == "lib/index.d.ts"
+    assert npm_api._entries(tmp_path, {"typings": "main.d.ts"})["."] == "main.d.ts"
+    assert npm_api._entries(tmp_path, {"types": "main.js"})["."] == "main.d.ts"
+    assert "." not in npm_api._entries(tmp_path, {"types": "absent"})
+
+
 @pytest.mark.live
 def test_live_registry_express_4_to_5() -> None:
     diff = npm_api_diff("express", "4.21.2", "5.1.0", deadline=time.monotonic() + 120)
