@@ -8,6 +8,10 @@ from typing import Any
 
 from bot.breaking.model import ApiDiff, Breakage, Use
 
+MAX_CHANGES = 200  # changes listed in JSON; the counts are of all of them
+MAX_DETAIL = 160  # characters of a change's detail in a use's line
+MAX_PLACES = 8  # further places of one change named on its "also at" line
+
 
 def headline(breakage: Breakage) -> str:
     diff = breakage.diff
@@ -39,9 +43,27 @@ def use_line(use: Use, kinds: dict[str, str]) -> str:
 
 
 def what_changed(use: Use, kinds: dict[str, str]) -> str:
-    """The use's detail, prefixed by its kind unless the detail says it ("removed", "deprecated: use ...")."""
+    """The use's detail, prefixed by its kind unless the detail says it ("removed", "deprecated: use ..."), cut
+    to ``MAX_DETAIL`` characters (a deprecation's whole docstring is no use in a list)."""
     kind = kinds.get(use.symbol, "changed")
-    return use.detail if use.detail.startswith(kind) else f"{kind}: {use.detail}"
+    text = use.detail if use.detail.startswith(kind) else f"{kind}: {use.detail}"
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1].rstrip() + "\u2026"
+
+
+def by_change(breakage: Breakage) -> list[tuple[Use, tuple[Use, ...]]]:
+    """The uses grouped by what they use: the first use of each change, then its other uses; removed and changed
+    names before deprecated ones, so thirty uses of one deprecated function read as one entry, not thirty."""
+    kinds = kinds_of(breakage.diff)
+    groups: dict[tuple[str, str], list[Use]] = {}
+    for use in breakage.uses:
+        groups.setdefault((use.symbol, use.detail), []).append(use)
+    ordered = sorted(groups.values(), key=lambda uses: kinds.get(uses[0].symbol) == "deprecated")
+    return [(uses[0], tuple(uses[1:])) for uses in ordered]
+
+
+def places(uses: tuple[Use, ...], limit: int = MAX_PLACES) -> tuple[list[str], int]:
+    """``file:line`` of at most ``limit`` uses, and how many more there are."""
+    return [f"{u.file}:{u.line}" for u in uses[:limit]], max(0, len(uses) - limit)
 
 
 def kinds_of(diff: ApiDiff) -> dict[str, str]:
@@ -74,6 +96,3 @@ def breakage_json(breakage: Breakage | None) -> dict[str, Any] | None:
             for u in breakage.uses
         ],
     }
-
-
-MAX_CHANGES = 200  # changes listed in JSON; the counts are of all of them

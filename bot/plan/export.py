@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.breaking.explain import breakage_json, headline, kinds_of, use_line
+from bot.breaking.explain import breakage_json, by_change, headline, kinds_of, places, use_line
 from bot.plan.model import Plan, PlanGroup, PlanItem, Skipped
 from bot.risk.model import Assessment
 
@@ -88,7 +88,13 @@ def _api_text(item: PlanItem) -> list[str]:
     if b is None:
         return []
     kinds = kinds_of(b.diff)
-    return [f"      API: {headline(b)}", *(f"        {use_line(u, kinds)}" for u in b.uses)]
+    lines = [f"      API: {headline(b)}"]
+    for first, others in by_change(b):
+        lines.append(f"        {use_line(first, kinds)}")
+        if others:
+            shown, more = places(others)
+            lines.append(f"          also at {', '.join(shown)}" + (f" and {more} more" if more else ""))
+    return lines
 
 
 def plan_text(plan: Plan) -> str:

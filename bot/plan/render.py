@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 
-from bot.breaking.explain import headline, kinds_of, what_changed
+from bot.breaking.explain import by_change, headline, kinds_of, places, what_changed
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
 from bot.risk.model import Assessment, Vulnerability
 
-MAX_USES_LISTED = 30  # uses listed per upgrade in a PR body or check run (the headline counts all)
+MAX_USES_LISTED = 30  # changed names in use listed per upgrade in a PR body or check run (the headline counts all)
 META_PREFIX = "<!-- depup:meta "
 _LINK_WORDS = {"release_notes": "release notes", "changelog": "changelog", "source": "source", "homepage": "homepage"}
 COMMANDS_HELP = (
@@ -82,11 +82,16 @@ def api_lines(item: PlanItem) -> list[str]:
     source = f" ({b.diff.source})" if b.diff.source else ""
     lines = [f"- API changes{_md(source)}: {_md(headline(b))}"]
     kinds = kinds_of(b.diff)
-    for use in b.uses[:MAX_USES_LISTED]:
+    groups = by_change(b)
+    for use, others in groups[:MAX_USES_LISTED]:
         detail = what_changed(use, kinds)
         lines.append(f"  - {_code(f'{use.file}:{use.line}')} {_code(use.symbol)}: {_md(detail)}")
-    if len(b.uses) > MAX_USES_LISTED:
-        lines.append(f"  - and {len(b.uses) - MAX_USES_LISTED} more")
+        if others:
+            shown, more = places(others)
+            also = ", ".join(_code(p) for p in shown) + (f" and {more} more" if more else "")
+            lines.append(f"    also at {also}")
+    if len(groups) > MAX_USES_LISTED:
+        lines.append(f"  - and {len(groups) - MAX_USES_LISTED} more changed names in use")
     return lines
 
 

@@ -118,3 +118,33 @@ def test_plan_text_and_json_carry_the_same(tmp_path: Path, registry_server: Regi
     text = plan_text(made)
     assert "      API: no use of the 14 removed or changed names (2 source files read)" in text
     assert "        app/web.py:2: pytest.yield_fixture: removed" in text
+
+
+def test_many_uses_of_one_name_read_as_one_entry(tmp_path: Path, registry_server: RegistryServer) -> None:
+    """Thirty files calling one deprecated function are one entry with its places, after the breaking uses, and a
+    long deprecation text is cut: react-redux's connect in a real app gave 30 lines of the same 300 characters."""
+    from dataclasses import replace
+
+    from bot.breaking.explain import MAX_DETAIL, MAX_PLACES
+    from bot.breaking.model import Breakage
+    from bot.plan.export import _api_text
+
+    long = "calling it with None " + "is no longer what you want " * 12
+    changes = (ApiChange("deprecated", "pytest.warns", f"deprecated: {long}"), *CHANGES["pytest"][:2])
+    warns = tuple(Use(f"app/m{i:02}.py", 3, "pytest.warns", f"deprecated: {long}") for i in range(12))
+    removed = Use("app/web.py", 2, "pytest.yield_fixture", "removed")
+    breakage = Breakage(ApiDiff("python", "pytest", "7.4.4", "8.1.1", True, changes), (*warns, removed), scanned=14)
+    pytest_ = replace(item(plan(tmp_path), "pytest", "major"), breakage=breakage)
+
+    details = risk_details(pytest_).splitlines()
+    first = details.index("  - `app/web.py:2` `pytest.yield_fixture`: removed")  # breaking uses come first
+    assert details[first + 1].startswith("  - `app/m00.py:3` `pytest.warns`: deprecated: calling it with None")
+    assert len(details[first + 1].split(": ", 1)[1]) <= MAX_DETAIL + 2 and details[first + 1].endswith("\u2026")
+    also = details[first + 2]
+    assert also.startswith("    also at `app/m01.py:3`, `app/m02.py:3`")
+    assert also.endswith(f"and {11 - MAX_PLACES} more") and also.count("`app/m") == MAX_PLACES
+    text = _api_text(pytest_)
+    assert text[1] == "        app/web.py:2: pytest.yield_fixture: removed"
+    assert text[2].startswith("        app/m00.py:3: pytest.warns: deprecated: calling it with None")
+    assert text[2].endswith("\u2026")
+    assert text[3].startswith("          also at app/m01.py:3, app/m02.py:3") and len(text) == 4
