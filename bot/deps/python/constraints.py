@@ -82,6 +82,27 @@ def _specifier_sets(constraint: str, style: Style) -> tuple[SpecifierSet, ...]:
     return tuple(SpecifierSet(spec) for spec in _as_pep440(constraint, style))
 
 
+def poetry_as_pep440(constraint: str) -> str | None:
+    """A Poetry constraint (``^3.10``, ``~3.9``, ``>=3.8,<3.13``, ``^3.8 || ^4.0``) as one PEP 440 specifier, for
+    what reads ``requires-python`` (targets, runtime evidence): a union becomes the lowest floor of its
+    alternatives, its upper bounds dropped (one specifier cannot say "or"). None for any Python (``*``) and when
+    it cannot be read."""
+    if re.fullmatch(r"\s*\d+\.\d+\s*", constraint):  # python = "3.11" is the 3.11 line to Poetry
+        return f"=={constraint.strip()}.*"
+    try:
+        alternatives = _as_pep440(constraint, "poetry")
+        for spec in alternatives:
+            SpecifierSet(spec)
+    except (ConstraintRewriteError, InvalidSpecifier):
+        return None
+    if len(alternatives) == 1:
+        return alternatives[0] or None
+    floors = [current_version(a.strip(), "poetry") for a in _UNION.split(constraint.strip())]
+    if any(f is None for f in floors):
+        return None  # an alternative with no floor: any Python
+    return f">={min((f for f in floors if f is not None), key=Version)}"
+
+
 def current_version(constraint: str, style: Style = "pep440") -> str | None:
     """The version a constraint is written against: ``==1.2.3`` -> 1.2.3, ``>=1.3,<1.4`` -> 1.3, ``^1.2`` -> 1.2,
     ``1.2.*`` -> 1.2; None when there is no floor (``*``, ``<2``, unions)."""

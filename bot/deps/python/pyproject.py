@@ -33,6 +33,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 
 from bot.deps.model import Dependency, Ecosystem, Location, Manifest, Problem, Role
 from bot.deps.python import skips
+from bot.deps.python.constraints import poetry_as_pep440
 from bot.deps.python.pep508 import Pep508Error, split_requirement
 from bot.deps.python.roles import role_for_extra
 from bot.deps.python.textpos import LineIndex
@@ -89,7 +90,8 @@ def parse_pyproject(path: str, text: str) -> Manifest:
     _poetry(state, poetry, has_project_deps="dependencies" in project)
     requires_python = project.get("requires-python")
     if not isinstance(requires_python, str):
-        requires_python = _table(poetry.get("dependencies")).get("python")
+        python = _table(poetry.get("dependencies")).get("python")  # Poetry's syntax: ^3.10 is >=3.10,<4.0
+        requires_python = poetry_as_pep440(python) if isinstance(python, str) else None
     return Manifest(
         path=path,
         ecosystem=Ecosystem.PYTHON,

@@ -164,3 +164,17 @@ def test_allows_passes_the_prerelease_choice_explicitly() -> None:
     assert allows(">=1.0,<3", "2.0rc1", prereleases=False) is False
     with pytest.raises(ConstraintRewriteError):
         allows(">=1.0", "nope")
+
+
+def test_poetry_python_as_one_pep440_specifier() -> None:
+    """What reads requires-python needs PEP 440: a Poetry project's ``python = "^3.10"`` read as written was no
+    specifier at all, so releases needing Python 3.11 were proposed to it (pre-commit 4.7 on fastapi's template)."""
+    from bot.deps.python.constraints import poetry_as_pep440
+
+    assert poetry_as_pep440("^3.10") == ">=3.10,<4"
+    assert poetry_as_pep440("~3.9") == ">=3.9,<3.10"
+    assert poetry_as_pep440(">=3.8,<3.13") == ">=3.8,<3.13"
+    assert poetry_as_pep440("3.11") == "==3.11.*"
+    assert poetry_as_pep440("~2.7 || ^3.4") == ">=2.7"
+    assert poetry_as_pep440("*") is None and poetry_as_pep440("^3.8 || *") is None
+    assert poetry_as_pep440("junk^^") is None

@@ -169,7 +169,7 @@ def test_poetry_forms() -> None:
         '\n[tool.poetry.dev-dependencies]\npytest = "^8"\n'
     )
     manifest = parse_pyproject("pyproject.toml", text)
-    assert (manifest.project_name, manifest.requires_python, manifest.problems) == ("poetic", "^3.9", ())
+    assert (manifest.project_name, manifest.requires_python, manifest.problems) == ("poetic", ">=3.9,<4", ())
     assert summary(manifest) == [
         ("caret", "^1.2", "runtime", None, (), None, None),
         ("tilde", "~1.2", "runtime", None, (), None, None),
@@ -215,7 +215,7 @@ def test_poetry_2_project_tables_enrich_without_duplicates() -> None:
 
 def test_real_world_poetry_files() -> None:
     legacy = parse_pyproject("pyproject.toml", fixture_text("python-poetry__poetry__pyproject.toml"))
-    assert legacy.requires_python == "~2.7 || ^3.4"
+    assert legacy.requires_python == ">=2.7"  # "~2.7 || ^3.4": Poetry's syntax as one PEP 440 specifier
     deps = by_name(legacy)
     assert (deps["cachecontrol"].constraint, deps["cachecontrol"].extras) == ("^0.12.4", ("filecache",))
     assert (deps["black"].constraint, deps["black"].role, deps["black"].group) == ("^18.3-alpha.0", Role.DEV, "dev")
