@@ -140,6 +140,26 @@ class _Api:
         deprecations = self.modules.get(module)
         return deprecations is not None and any(p.name == name for p in deprecations.provided)
 
+    def reaches(self, path: str) -> bool:
+        """Whether ``path`` still names something in this release: a public name, or a member reached from the
+        longest public prefix of it (``urllib3.util.Retry.sleep``, whose class the walk reached first elsewhere)."""
+        if self.provides(path):
+            return True
+        parts = path.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            found = self.objects.get(".".join(parts[:end]))
+            if found is None:
+                continue
+            obj: griffe.Object | None = _target(found)
+            try:
+                for name in parts[end:]:
+                    member = obj.all_members.get(name) if obj is not None else None
+                    obj = _target(member) if member is not None else None
+            except (griffe.AliasResolutionError, griffe.CyclicAliasError, KeyError, AttributeError):
+                return False
+            return obj is not None
+        return False
+
     def aliases(self, symbol: str) -> list[str]:
         """The other public paths of the object ``symbol`` names: each path the walk reached it by, and each
         public path of the object that defines it followed by its name (``urllib3.util.retry.Retry.sleep`` for
@@ -405,7 +425,10 @@ def _walk(api: _Api, sources: _Sources) -> None:
             api.objects.setdefault(path, obj)  # type: ignore[arg-type]
             continue
         api.objects.setdefault(path, target)
-        api.spellings.setdefault(target.path, []).append(path)
+        if not isinstance(target, griffe.Module) or target.path not in api.public or path == target.path:
+            # a module is written by its first public path or its own: not through another module's import of it
+            # (``numpy.random.np``, from ``import numpy as np`` there), which would spell every name again under it
+            api.spellings.setdefault(target.path, []).append(path)
         if target.path in api.public:
             continue
         api.public[target.path] = path
@@ -473,13 +496,17 @@ def _changes(old: _Api, new: _Api, names: tuple[str, ...], clock: _Clock) -> lis
 
 
 def _with_aliases(changes: Iterable[ApiChange], old: _Api, new: _Api) -> Iterator[ApiChange]:
-    """Each change with the other public paths of its object in either release, the shortest ``MAX_ALIASES``; a
-    change also reported under another spelling of the same object is one change, named by the shortest."""
+    """Each change with the other public paths of its object in either release (of a removal: the current
+    release's that the target no longer has), the shortest ``MAX_ALIASES``; a change also reported under another
+    spelling of the same object is one change, named by the shortest."""
     covered: set[tuple[str, str, str]] = set()
     for change in sorted(changes, key=lambda c: (c.symbol.count("."), len(c.symbol), _order(c))):
         if (change.kind, change.symbol, change.detail) in covered:
             continue
-        aliases = list(dict.fromkeys(a for a in (*old.aliases(change.symbol), *new.aliases(change.symbol))))
+        if change.kind == "removed":  # the current release's paths that the target no longer has either
+            aliases = [a for a in old.aliases(change.symbol) if not new.reaches(a)]
+        else:
+            aliases = list(dict.fromkeys((*old.aliases(change.symbol), *new.aliases(change.symbol))))
         aliases = sorted(aliases, key=lambda a: (a.count("."), len(a), a))[:MAX_ALIASES]
         covered.update((change.kind, alias, change.detail) for alias in aliases)
         yield replace(change, aliases=tuple(aliases))

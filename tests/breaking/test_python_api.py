@@ -372,6 +372,10 @@ class Retry:
 
 def parse_url(url):
     return url
+
+
+def split_first(s, delims):
+    return s
 """
 RETRY_2 = """
 class Retry:
@@ -380,21 +384,27 @@ class Retry:
 
     def sleep(self, response):
         pass
+
+
+def parse_url(url):
+    return url
 """
-RETRY_INIT = "from .retry import Retry\nfrom .retry import parse_url\n\n__all__ = ('Retry', 'parse_url')\n"
+# ``import retrypkg as retrypkg`` there is a public path of the package itself: no name is spelled again under it
+UTIL_1 = "import retrypkg as retrypkg\nfrom .retry import Retry, parse_url, split_first\n"
+UTIL_2 = "import retrypkg as retrypkg\nfrom .retry import Retry, parse_url\n"
 
 
 def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_once(
     registry_server: RegistryServer,
 ) -> None:
     _serve_wheel(registry_server, "retrypkg", "1.0", {
-        "retrypkg/__init__.py": "from .util.retry import Retry\nfrom .util import parse_url\n",
-        "retrypkg/util/__init__.py": RETRY_INIT,
+        "retrypkg/__init__.py": "from .util.retry import Retry\nfrom .util import parse_url, split_first\n",
+        "retrypkg/util/__init__.py": UTIL_1,
         "retrypkg/util/retry.py": RETRY_1,
     })  # fmt: skip
     _serve_wheel(registry_server, "retrypkg", "2.0", {
         "retrypkg/__init__.py": "from .util.retry import Retry\n",
-        "retrypkg/util/__init__.py": "from .retry import Retry\n\n__all__ = ('Retry',)\n",
+        "retrypkg/util/__init__.py": UTIL_2,
         "retrypkg/util/retry.py": RETRY_2,
     })  # fmt: skip
 
@@ -402,10 +412,13 @@ def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_on
 
     assert diff.analysed, diff.why_not
     retry = ("retrypkg.util.Retry", "retrypkg.util.retry.Retry")
-    # parse_url was removed from all three places it could be written: one change, not three
     assert diff.changes == (
+        # parse_url is gone from the package's top only: its other paths are still there, and are no uses
+        ApiChange("removed", "retrypkg.parse_url", "removed"),
+        # split_first is gone from all three places it could be written: one change, not three
         ApiChange(
-            "removed", "retrypkg.parse_url", "removed", ("retrypkg.util.parse_url", "retrypkg.util.retry.parse_url")
+            "removed", "retrypkg.split_first", "removed",
+            ("retrypkg.util.split_first", "retrypkg.util.retry.split_first"),
         ),
         ApiChange("changed", "retrypkg.Retry", "parameter 'backoff_factor' moved from position 4 to 3", retry),
         ApiChange("changed", "retrypkg.Retry", "parameter 'method_whitelist' removed", retry),
@@ -414,7 +427,7 @@ def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_on
             tuple(f"{path}.sleep" for path in retry),
         ),
     )  # fmt: skip
-    assert diff.changes[2].paths == ("retrypkg.Retry", *retry)
+    assert diff.changes[3].paths == ("retrypkg.Retry", *retry)
 
 
 # Django 4.2's django/utils/timezone.py, trimmed: ``utc`` comes from the module's __getattr__, with a warning.
