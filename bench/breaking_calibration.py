@@ -143,6 +143,10 @@ def facts_json(facts: UpdateFacts) -> dict[str, Any]:
     raw = asdict(facts)
     for name in ("now", "target_published"):
         raw[name] = raw[name].isoformat() if raw[name] is not None else None
+    if raw["breakage"] is not None:
+        for change in raw["breakage"]["diff"]["changes"]:
+            if not change["aliases"]:  # most changes have one spelling: the file stays short
+                del change["aliases"]
     return raw
 
 
@@ -178,7 +182,9 @@ def _breakage(raw: dict[str, Any]) -> Breakage:
             current=diff["current"],
             target=diff["target"],
             analysed=diff["analysed"],
-            changes=tuple(ApiChange(c["kind"], c["symbol"], c["detail"]) for c in diff["changes"]),
+            changes=tuple(
+                ApiChange(c["kind"], c["symbol"], c["detail"], tuple(c.get("aliases", ()))) for c in diff["changes"]
+            ),
             why_not=diff["why_not"],
             source=diff["source"],
             returns=tuple((function, type_) for function, type_ in diff.get("returns", ())),

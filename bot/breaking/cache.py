@@ -29,7 +29,7 @@ from bot.deps.registry.urls import RegistryConfigError, npm_registry_base, pypi_
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: each change carries its aliases (entries of format 1 lack them and are not read)
 TTL = 30 * 24 * 3600
 NOT_ANALYSED_TTL = 600
 MAX_ENTRY_BYTES = 512 * 1024
@@ -97,7 +97,7 @@ def encode(diff: ApiDiff) -> bytes:
             "current": diff.current,
             "target": diff.target,
             "analysed": diff.analysed,
-            "changes": [[c.kind, c.symbol, c.detail] for c in diff.changes],
+            "changes": [[c.kind, c.symbol, c.detail, list(c.aliases)] for c in diff.changes],
             "why_not": diff.why_not,
             "source": diff.source,
             "returns": [list(r) for r in diff.returns],
@@ -113,7 +113,9 @@ def decode(data: bytes | str) -> ApiDiff:
         current=raw["current"],
         target=raw["target"],
         analysed=bool(raw["analysed"]),
-        changes=tuple(ApiChange(kind, symbol, detail) for kind, symbol, detail in raw["changes"]),
+        changes=tuple(
+            ApiChange(kind, symbol, detail, tuple(aliases)) for kind, symbol, detail, aliases in raw["changes"]
+        ),
         why_not=raw.get("why_not"),
         source=raw.get("source", ""),
         returns=tuple((function, type_) for function, type_ in raw.get("returns", ())),

@@ -22,11 +22,20 @@ class ApiChange:
     ``react-dom.render``, ``express/lib/router`` (an ``exports`` subpath). ``detail`` says what changed in one line
     ("removed", "parameter 'json' removed", "default of 'strict' changed from False to True",
     "deprecated: use markupsafe.Markup").
+
+    ``aliases`` are the other public paths that name the same object (``urllib3.util.retry.Retry`` and
+    ``urllib3.util.Retry`` for ``urllib3.Retry``): a use through any of them is a use of this one change.
     """
 
     kind: ChangeKind
     symbol: str
     detail: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every public path of the changed object, ``symbol`` first."""
+        return (self.symbol, *self.aliases)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,12 @@ leading underscore, modules included), plus the names a package re-exports the w
 (``from .app import Flask as Flask``, and ``from x import y`` in a package's ``__init__`` that has no ``__all__``).
 
 griffe's breakages become ``ApiChange`` values named by the shortest public path a user writes (``flask.Flask``
-rather than ``flask.app.Flask``; a class's ``__init__`` is the class). Names a module-level ``__getattr__``
-provides count as present: with a deprecation warning they are "deprecated", and a name the current release
-provided that way and the target does not provide at all is "removed" (``flask.Markup`` in Flask 3.0).
+rather than ``flask.app.Flask``; a class's ``__init__`` is the class), with the other public paths of the same
+object as its ``aliases`` (``urllib3.util.retry.Retry`` and ``urllib3.util.Retry`` for ``urllib3.Retry``; at most
+``MAX_ALIASES``, the shortest), so that a use through any of them is found while the change counts once. Names a
+module-level ``__getattr__`` provides count as present: with a deprecation warning they are "deprecated", and a
+name the current release provided that way and the target does not provide at all is "removed" (``flask.Markup``
+in Flask 3.0).
 Deprecations the target adds (``bot.breaking.python_deprecations``) are "deprecated".
 
 ``python_api_diff`` never raises: a release that cannot be read gives ``ApiDiff(analysed=False, why_not=...)``.
@@ -49,6 +52,7 @@ from bot.deps.registry.urls import RegistryConfigError, pypi_json_base
 from bot.risk.imports import python_modules
 
 MAX_CHANGES = 500
+MAX_ALIASES = 8  # other public paths kept per change (the shortest): re-exports of re-exports add up in big packages
 MAX_RETRIES = 50  # comparisons rerun after dropping an alias griffe cannot resolve
 DEFAULT_SECONDS = 120.0  # when no deadline is given
 _REDUNDANT_ALIAS = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t][^\n#]*\bas\b", re.MULTILINE)
@@ -99,11 +103,12 @@ class _Release:
 
 @dataclass
 class _Api:
-    """One release read by griffe: its top modules, the shortest public path of each object, and what each
-    module's syntax tree deprecates."""
+    """One release read by griffe: its top modules, the public paths of each object (the shortest first), and
+    what each module's syntax tree deprecates."""
 
     roots: dict[str, griffe.Object]
     public: dict[str, str] = field(default_factory=dict)  # canonical path -> shortest public path
+    spellings: dict[str, list[str]] = field(default_factory=dict)  # canonical path -> public paths reaching it
     objects: dict[str, griffe.Object] = field(default_factory=dict)  # public path -> object (first reached)
     modules: dict[str, ModuleDeprecations] = field(default_factory=dict)  # public module path -> deprecations
 
@@ -134,6 +139,56 @@ class _Api:
         module, _, name = path.rpartition(".")
         deprecations = self.modules.get(module)
         return deprecations is not None and any(p.name == name for p in deprecations.provided)
+
+    def reaches(self, path: str) -> bool:
+        """Whether ``path`` still names something in this release: a public name, or a member reached from the
+        longest public prefix of it (``urllib3.util.Retry.sleep``, whose class the walk reached first elsewhere)."""
+        if self.provides(path):
+            return True
+        parts = path.split(".")
+        for end in range(len(parts) - 1, 0, -1):
+            found = self.objects.get(".".join(parts[:end]))
+            if found is None:
+                continue
+            obj: griffe.Object | None = _target(found)
+            try:
+                for name in parts[end:]:
+                    member = obj.all_members.get(name) if obj is not None else None
+                    obj = _target(member) if member is not None else None
+            except (griffe.AliasResolutionError, griffe.CyclicAliasError, KeyError, AttributeError):
+                return False
+            return obj is not None
+        return False
+
+    def aliases(self, symbol: str) -> list[str]:
+        """The other public paths of the object ``symbol`` names: each path the walk reached it by, and each
+        public path of the object that defines it followed by its name (``urllib3.util.retry.Retry.sleep`` for
+        ``urllib3.Retry.sleep``); a name a module's ``__getattr__`` provides is spelled through its module's."""
+        obj = self.objects.get(symbol)
+        memo: dict[str, list[str]] = {}
+        if isinstance(obj, griffe.Object):
+            paths = self._spellings_of(obj, memo, 0)
+        else:
+            module, _, name = symbol.rpartition(".")
+            parent = self.objects.get(module)
+            paths = (
+                [f"{p}.{name}" for p in self._spellings_of(parent, memo, 0)]
+                if isinstance(parent, griffe.Object)
+                else []
+            )
+        return [p for p in paths if p != symbol]
+
+    def _spellings_of(self, obj: griffe.Object, memo: dict[str, list[str]], depth: int) -> list[str]:
+        if obj.path in memo:
+            return memo[obj.path]
+        memo[obj.path] = found = list(self.spellings.get(obj.path, ()))
+        parent = obj.parent
+        if isinstance(parent, griffe.Object) and depth < 30 and parent.members.get(obj.name) is obj:
+            for base in self._spellings_of(parent, memo, depth + 1):
+                path = f"{base}.{obj.name}"
+                if path not in found:
+                    found.append(path)
+        return found
 
 
 def python_api_diff(package: str, current: str, target: str, *, deadline: float | None = None) -> ApiDiff:
@@ -370,6 +425,10 @@ def _walk(api: _Api, sources: _Sources) -> None:
             api.objects.setdefault(path, obj)  # type: ignore[arg-type]
             continue
         api.objects.setdefault(path, target)
+        if not isinstance(target, griffe.Module) or target.path not in api.public or path == target.path:
+            # a module is written by its first public path or its own: not through another module's import of it
+            # (``numpy.random.np``, from ``import numpy as np`` there), which would spell every name again under it
+            api.spellings.setdefault(target.path, []).append(path)
         if target.path in api.public:
             continue
         api.public[target.path] = path
@@ -433,7 +492,24 @@ def _changes(old: _Api, new: _Api, names: tuple[str, ...], clock: _Clock) -> lis
     # A name reported both removed and deprecated (provided by __getattr__) is deprecated.
     deprecated = {c.symbol for c in found.values() if c.kind == "deprecated" and c.detail.startswith("deprecated")}
     kept = [c for c in found.values() if not (c.kind == "removed" and c.symbol in deprecated)]
-    return sorted(kept, key=_order)
+    return sorted(_with_aliases(kept, old, new), key=_order)
+
+
+def _with_aliases(changes: Iterable[ApiChange], old: _Api, new: _Api) -> Iterator[ApiChange]:
+    """Each change with the other public paths of its object in either release (of a removal: the current
+    release's that the target no longer has), the shortest ``MAX_ALIASES``; a change also reported under another
+    spelling of the same object is one change, named by the shortest."""
+    covered: set[tuple[str, str, str]] = set()
+    for change in sorted(changes, key=lambda c: (c.symbol.count("."), len(c.symbol), _order(c))):
+        if (change.kind, change.symbol, change.detail) in covered:
+            continue
+        if change.kind == "removed":  # the current release's paths that the target no longer has either
+            aliases = [a for a in old.aliases(change.symbol) if not new.reaches(a)]
+        else:
+            aliases = list(dict.fromkeys((*old.aliases(change.symbol), *new.aliases(change.symbol))))
+        aliases = sorted(aliases, key=lambda a: (a.count("."), len(a), a))[:MAX_ALIASES]
+        covered.update((change.kind, alias, change.detail) for alias in aliases)
+        yield replace(change, aliases=tuple(aliases))
 
 
 def _order(change: ApiChange) -> tuple[int, str, str]:

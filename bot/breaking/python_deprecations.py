@@ -3,15 +3,18 @@
 A module deprecates a name when:
 
 - a function's body calls ``warnings.warn(..., DeprecationWarning)`` (or ``PendingDeprecationWarning``,
-  ``FutureWarning``, a ``RemovedIn...Warning``/``...DeprecationWarning`` class, or ``warn(DeprecationWarning(...))``);
-  when the call sits under an ``if`` that tests one of the function's parameters, it is that parameter which is
-  deprecated; a class is deprecated when its ``__init__``/``__new__`` warns;
+  ``FutureWarning``, a ``RemovedIn...Warning``/``...DeprecationWarning`` class, or ``warn(DeprecationWarning(...))``,
+  or such a category's own ``emit``: ``SetuptoolsDeprecationWarning.emit(...)``); when the call sits under an
+  ``if`` that tests one of the function's parameters, it is that parameter which is deprecated; a class is
+  deprecated when its ``__init__``/``__new__`` warns;
 - a function or class is decorated with ``@deprecated(...)`` (``typing_extensions``/``warnings``/``deprecation``,
   or a package's own ``@util.deprecated("1.4", "...")``), or its parameters with ``@deprecated_params(x=(...))``;
 - the module body itself warns at import (the module is deprecated);
 - a module-level ``__getattr__`` answers an old name with a warning (``if name == "Markup": warnings.warn(...)``,
-  ``if name in _DEPRECATED: ...``): such names are still provided, deprecated. Names it answers without warning
-  are provided too (lazy imports).
+  ``if name in _DEPRECATED: ...``, ``match name: case "X": ...``, or a guard ``if name != "utc": raise
+  AttributeError(...)`` and then the warning, as Django 4.2's ``django.utils.timezone`` does): such names are still
+  provided, deprecated. Names it answers without warning are provided too (lazy imports); names it answers only
+  with an ``AttributeError`` are not.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def module_deprecations(source: str, tree: ast.Module | None = None) -> ModuleDe
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             if node.name == "__getattr__":
-                provided = _getattr_names(node, _constants(tree))
+                provided = _getattr_names(node, _constants(tree.body))
             else:
                 found.extend(_function(node, node.name))
         elif isinstance(node, ast.ClassDef):
@@ -177,8 +180,14 @@ def _own_expressions(statement: ast.stmt) -> Iterator[ast.expr]:
 
 def _calls_in(expression: ast.expr, tests: tuple[ast.expr, ...]) -> Iterator[tuple[ast.Call, tuple[ast.expr, ...]]]:
     for node in ast.walk(expression):
-        if isinstance(node, ast.Call) and _dotted(node.func) in _WARN_FUNCTIONS:
+        if isinstance(node, ast.Call) and (_dotted(node.func) in _WARN_FUNCTIONS or _emits(node)):
             yield node, tests
+
+
+def _emits(call: ast.Call) -> bool:
+    """``SetuptoolsDeprecationWarning.emit("...")``: a deprecation category's own method that warns."""
+    func = call.func
+    return isinstance(func, ast.Attribute) and func.attr == "emit" and bool(_CATEGORY.search(_dotted(func.value)))
 
 
 def _top_level_calls(body: list[ast.stmt]) -> Iterator[ast.Call]:
@@ -197,6 +206,8 @@ def _first_warning(calls: Iterator[ast.Call]) -> str | None:
 
 def _deprecation_message(call: ast.Call) -> str | None:
     """The message of a ``warn`` call when it warns of a deprecation, else None."""
+    if _emits(call):
+        return _text(call.args[0]) if call.args else ""
     category: ast.expr | None = call.args[1] if len(call.args) > 1 else None
     for keyword in call.keywords:
         if keyword.arg == "category":
@@ -245,46 +256,144 @@ def _deprecated_parameters(decorators: list[ast.expr]) -> Iterator[tuple[str, st
 def _getattr_names(
     node: ast.FunctionDef | ast.AsyncFunctionDef, constants: dict[str, tuple[str, ...]]
 ) -> tuple[Provided, ...]:
+    """The names a module ``__getattr__(name)`` answers, in the shapes real packages write:
+
+    - a branch that tests the name: ``if name == "X":``, ``if name in ("X", "Y"):`` (or a module-level or local
+      collection: ``if name in _DEPRECATED:``), ``or``/``and`` of those, ``match name: case "X" | "Y":``;
+    - a guard that turns every other name away: ``if name != "utc": raise AttributeError(...)`` (or
+      ``not in _DEPRECATED``, ``return``) followed by the answer, or ``if name != "X": ... else: <answer>``;
+    - a lookup: ``_DEPRECATED[name]``, ``_MOVED.get(name)``.
+
+    A name is deprecated when the code that answers it warns of a deprecation. A branch that only raises
+    (``if name in _REMOVED: raise AttributeError("... was removed")``) provides nothing."""
     args = node.args.posonlyargs + node.args.args
     if not args:
         return ()
     parameter = args[0].arg
+    constants = {**constants, **_constants(node.body)}
     names: dict[str, Provided] = {}
     branch_names: set[str] = set()
-    for statement in ast.walk(node):
-        if isinstance(statement, ast.If):
-            matched = _names_tested(statement.test, parameter, constants)
-            if not matched:
-                continue
-            branch_names.update(matched)
-            message = _first_warning(c for c, _t in _warn_calls(statement.body, ()))
-            for name in matched:
-                if name not in names or (message is not None and not names[name].deprecated):
-                    names[name] = Provided(name, message is not None, message or "")
+
+    def provide(matched: tuple[str, ...], body: list[ast.stmt]) -> None:
+        branch_names.update(matched)
+        if not body or _refuses(body):
+            return
+        message = _first_warning(c for c, _t in _warn_calls(body, ()))
+        for name in matched:
+            if name not in names or (message is not None and not names[name].deprecated):
+                names[name] = Provided(name, message is not None, message or "")
+
+    for block in _blocks(node):
+        for index, statement in enumerate(block):
+            if isinstance(statement, ast.If):
+                provide(_names_tested(statement.test, parameter, constants), statement.body)
+                excluded = _names_excluded(statement.test, parameter, constants)
+                if excluded:
+                    provide(excluded, statement.orelse)
+                    if _exits(statement.body):
+                        provide(excluded, block[index + 1 :])
+            elif isinstance(statement, ast.Match) and _is_name(statement.subject, parameter):
+                for case in statement.cases:
+                    provide(_pattern_names(case.pattern), case.body)
     # ``obj = _DEPRECATED[name]`` / ``_MOVED.get(name)`` with a warning in the function's own body
     looked_up = {
         key for sub in ast.walk(node) for key in _names_looked_up(sub, parameter, constants) if key not in branch_names
     }
-    if looked_up:
-        message = _first_warning(c for c, tests in _warn_calls(node.body, ()) if not tests)
+    if looked_up:  # the warning is one outside the branches on the name (``if found is not None: warn(...)``)
+        message = _first_warning(c for c, tests in _warn_calls(node.body, ()) if not _tests_name(tests, parameter))
         for name in looked_up:
             names.setdefault(name, Provided(name, message is not None, message or ""))
     return tuple(sorted(names.values(), key=lambda p: p.name))
 
 
+def _tests_name(tests: tuple[ast.expr, ...], parameter: str) -> bool:
+    return any(_is_name(n, parameter) for test in tests for n in ast.walk(test) if isinstance(n, ast.expr))
+
+
+def _blocks(node: ast.AST) -> Iterator[list[ast.stmt]]:
+    """Every statement list in ``node``: bodies of functions, branches, loops, ``with``, ``try`` and ``match``."""
+    for sub in ast.walk(node):
+        for field in ("body", "orelse", "finalbody"):
+            value = getattr(sub, field, None)
+            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                yield value
+
+
+def _exits(body: list[ast.stmt]) -> bool:
+    """Whether a block always leaves the function (``raise``/``return`` among its own statements)."""
+    return any(isinstance(statement, ast.Raise | ast.Return) for statement in body)
+
+
+def _refuses(body: list[ast.stmt]) -> bool:
+    """Whether a block answers by raising before it returns anything (a removed name's ``AttributeError``)."""
+    for statement in body:
+        if isinstance(statement, ast.Return):
+            return False
+        if isinstance(statement, ast.Raise):
+            return True
+    return False
+
+
 def _names_tested(test: ast.expr, parameter: str, constants: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
-        return tuple(n for value in test.values for n in _names_tested(value, parameter, constants))
+    """The names for which ``test`` holds only when the parameter is one of them (``name == "X"``)."""
+    if isinstance(test, ast.BoolOp):
+        parts = [_names_tested(value, parameter, constants) for value in test.values]
+        if isinstance(test.op, ast.Or):
+            return tuple(n for part in parts for n in part) if all(parts) else ()
+        narrowing = [part for part in parts if part]  # ``and``: any part that pins the name pins it
+        return tuple(n for n in narrowing[0] if all(n in part for part in narrowing)) if narrowing else ()
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _names_excluded(test.operand, parameter, constants)
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return ()
-    left, op, right = test.left, test.ops[0], test.comparators[0]
+    op = test.ops[0]
     if isinstance(op, ast.Eq):
-        if _is_name(left, parameter) and isinstance(right, ast.Constant) and isinstance(right.value, str):
-            return (right.value,)
-        if _is_name(right, parameter) and isinstance(left, ast.Constant) and isinstance(left.value, str):
-            return (left.value,)
-    if isinstance(op, ast.In) and _is_name(left, parameter):
-        return _strings(right, constants)
+        return _compared(test, parameter)
+    if isinstance(op, ast.In) and _is_name(test.left, parameter):
+        return _strings(test.comparators[0], constants)
+    return ()
+
+
+def _names_excluded(test: ast.expr, parameter: str, constants: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The names for which ``test`` is false only when the parameter is one of them (``name != "utc"``,
+    ``name not in _DEPRECATED``): what comes after a guard on it that leaves the function."""
+    if isinstance(test, ast.BoolOp):
+        parts = [_names_excluded(value, parameter, constants) for value in test.values]
+        if isinstance(test.op, ast.And):
+            return tuple(n for part in parts for n in part) if all(parts) else ()
+        narrowing = [part for part in parts if part]  # ``or``: false only when every part is
+        return tuple(n for n in narrowing[0] if all(n in part for part in narrowing)) if narrowing else ()
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return _names_tested(test.operand, parameter, constants)
+    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
+        return ()
+    op = test.ops[0]
+    if isinstance(op, ast.NotEq):
+        return _compared(test, parameter)
+    if isinstance(op, ast.NotIn) and _is_name(test.left, parameter):
+        return _strings(test.comparators[0], constants)
+    return ()
+
+
+def _compared(test: ast.Compare, parameter: str) -> tuple[str, ...]:
+    """``name <op> "X"`` or ``"X" <op> name``: ``("X",)``."""
+    left, right = test.left, test.comparators[0]
+    for one, other in ((left, right), (right, left)):
+        if _is_name(one, parameter) and isinstance(other, ast.Constant) and isinstance(other.value, str):
+            return (other.value,)
+    return ()
+
+
+def _pattern_names(pattern: ast.pattern) -> tuple[str, ...]:
+    """``case "X":``, ``case "X" | "Y":`` (``as`` kept); a capture or wildcard matches any name: none listed."""
+    if isinstance(pattern, ast.MatchValue):
+        value = pattern.value
+        return (value.value,) if isinstance(value, ast.Constant) and isinstance(value.value, str) else ()
+    if isinstance(pattern, ast.MatchOr):
+        parts = [_pattern_names(p) for p in pattern.patterns]
+        return tuple(n for part in parts for n in part) if all(parts) else ()
+    if isinstance(pattern, ast.MatchAs) and pattern.pattern is not None:
+        return _pattern_names(pattern.pattern)
     return ()
 
 
@@ -313,10 +422,11 @@ def _strings(node: ast.expr, constants: dict[str, tuple[str, ...]]) -> tuple[str
     return ()
 
 
-def _constants(tree: ast.Module) -> dict[str, tuple[str, ...]]:
-    """Module-level names bound to a literal collection of strings (a dict's keys)."""
+def _constants(body: list[ast.stmt]) -> dict[str, tuple[str, ...]]:
+    """Names a module's (or a function's) own statements bind to a literal collection of strings: a tuple, list,
+    set, ``frozenset(...)``, a dict's keys, ``dict(X=...)``."""
     found: dict[str, tuple[str, ...]] = {}
-    for node in tree.body:
+    for node in body:
         target: ast.expr | None = None
         value: ast.expr | None = None
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -324,9 +434,13 @@ def _constants(tree: ast.Module) -> dict[str, tuple[str, ...]]:
         elif isinstance(node, ast.AnnAssign):
             target, value = node.target, node.value
         if isinstance(target, ast.Name) and value is not None:
-            if isinstance(value, ast.Call) and _dotted(value.func) in ("frozenset", "set", "tuple") and value.args:
-                value = value.args[0]
-            strings = _strings(value, {})
+            strings: tuple[str, ...] = ()
+            if isinstance(value, ast.Call) and _dotted(value.func) == "dict" and not value.args:
+                strings = tuple(k.arg for k in value.keywords if k.arg is not None)
+            else:
+                if isinstance(value, ast.Call) and _dotted(value.func) in ("frozenset", "set", "tuple") and value.args:
+                    value = value.args[0]
+                strings = _strings(value, {})
             if strings:
                 found[target.id] = strings
     return found

@@ -11,6 +11,9 @@ names it imports from the package are followed, in source order, to the dotted p
 - calls of a name from the package with a keyword whose parameter was removed, renamed or deprecated
   (``flask.Flask(..., static_path=...)``), or without a parameter that became required or whose default changed.
 
+A change is looked for under every public path of its object (``ApiChange.paths``: ``from urllib3.util.retry import
+Retry`` uses a change of ``urllib3.Retry``), and its uses are named by its ``symbol``.
+
 Methods called on instances (``app.run(debug=...)``) are out of reach: the type of ``app`` is not followed. A name
 rebound by an assignment stops being followed; scopes are not otherwise told apart.
 """
@@ -54,10 +57,11 @@ def python_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...
     calls: dict[str, list[_CallRule]] = {}
     for change in diff.changes:
         rule = _call_rule(change)
-        if rule is not None:
-            calls.setdefault(change.symbol, []).append(rule)
-        elif not _ABOUT_A_PARAMETER.match(change.detail):  # e.g. "became keyword only": out of reach
-            references.setdefault(change.symbol, []).append(change)
+        for spelling in change.paths:  # a use through any public path of the object is a use of the change
+            if rule is not None:
+                calls.setdefault(spelling, []).append(rule)
+            elif not _ABOUT_A_PARAMETER.match(change.detail):  # e.g. "became keyword only": out of reach
+                references.setdefault(spelling, []).append(change)
     tops = {s.split(".")[0] for s in (*references, *calls)} | {m.split(".")[0] for m in python_modules(package)}
     mention = re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(tops)) + r")\b") if tops else None
     found: set[Use] = set()

@@ -3,6 +3,8 @@ Redis trouble as a miss."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from redis import Redis
 from redis.backoff import NoBackoff
@@ -19,7 +21,7 @@ FLASK = ApiDiff(
     analysed=True,
     changes=(
         ApiChange("removed", "flask.Markup", "removed"),
-        ApiChange("removed", "flask.escape", "removed"),
+        ApiChange("removed", "flask.escape", "removed", ("flask.helpers.escape",)),
         ApiChange("changed", "flask.Flask.run", "parameter 'load_dotenv' default changed from True to False"),
         ApiChange("deprecated", "flask.__version__", "deprecated: use importlib.metadata.version('flask')"),
     ),
@@ -42,6 +44,21 @@ def test_encode_and_decode_give_the_same_diff() -> None:
         returns=(("express", "express.Express"),),  # how js_uses follows ``app = express()``: kept by the cache
     )  # fmt: skip
     assert decode(encode(express)) == express
+
+
+def test_every_field_of_a_diff_and_of_its_changes_survives_the_cache() -> None:
+    """A field the cache forgets is lost for 30 days (``ApiDiff.returns`` once was): each field of both values is
+    given a value other than its default here, and must come back."""
+    change = ApiChange("changed", "urllib3.Retry", "parameter 'method_whitelist' removed", ("urllib3.util.Retry",))
+    diff = ApiDiff(
+        "python", "urllib3", "1.26.18", "2.2.1", analysed=False, changes=(change,), why_not="partial",
+        source="wheels", returns=(("urllib3.PoolManager", "urllib3.PoolManager"),),
+    )  # fmt: skip
+    for value in (diff, change):
+        for field in dataclasses.fields(value):
+            if field.default is not dataclasses.MISSING:
+                assert getattr(value, field.name) != field.default, f"{type(value).__name__}.{field.name}"
+    assert decode(encode(diff)) == diff
 
 
 def test_many_diffs_are_read_in_one_round_trip(redis_client: Redis) -> None:

@@ -335,3 +335,146 @@ def test_a_default_that_becomes_a_private_sentinel_is_no_change(tmp_path: Path) 
     new = griffe.load("pkg", search_paths=[tmp_path / "new"], allow_inspection=False)
     details = sorted(d for b in griffe.find_breaking_changes(old, new) if (d := _detail(b)) is not None)
     assert details == ["default of 'strict' changed from False to True"]
+
+
+def _serve_wheel(server: RegistryServer, name: str, version: str, sources: dict[str, str]) -> None:
+    """Serve a small pure wheel of ``name`` ``version`` holding ``sources`` (path -> text)."""
+    wheel = io.BytesIO()
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for path, text in sources.items():
+            archive.writestr(path, text)
+        archive.writestr(f"{name}-{version}.dist-info/top_level.txt", f"{name}\n")
+    filename = f"{name}-{version}-py3-none-any.whl"
+    document = {
+        "info": {"name": name, "version": version},
+        "urls": [
+            {
+                "filename": filename,
+                "packagetype": "bdist_wheel",
+                "size": len(wheel.getvalue()),
+                "url": f"{server.url}/packages/00/00/{filename}",
+            }
+        ],
+    }
+    server.inject_release(name, version, Fault(status=200, body=json.dumps(document).encode()))
+    server.inject_file(filename, Fault(status=200, body=wheel.getvalue(), content_type="application/zip"))
+
+
+# urllib3's layout: ``Retry`` is defined in ``util/retry.py`` and re-exported by ``util`` and by the package.
+RETRY_1 = """
+class Retry:
+    def __init__(self, total=10, connect=None, method_whitelist=None, backoff_factor=0):
+        self.total = total
+
+    def sleep(self, response=None):
+        pass
+
+
+def parse_url(url):
+    return url
+
+
+def split_first(s, delims):
+    return s
+"""
+RETRY_2 = """
+class Retry:
+    def __init__(self, total=10, connect=None, backoff_factor=0):
+        self.total = total
+
+    def sleep(self, response):
+        pass
+
+
+def parse_url(url):
+    return url
+"""
+# ``import retrypkg as retrypkg`` there is a public path of the package itself: no name is spelled again under it
+UTIL_1 = "import retrypkg as retrypkg\nfrom .retry import Retry, parse_url, split_first\n"
+UTIL_2 = "import retrypkg as retrypkg\nfrom .retry import Retry, parse_url\n"
+
+
+def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_once(
+    registry_server: RegistryServer,
+) -> None:
+    _serve_wheel(registry_server, "retrypkg", "1.0", {
+        "retrypkg/__init__.py": "from .util.retry import Retry\nfrom .util import parse_url, split_first\n",
+        "retrypkg/util/__init__.py": UTIL_1,
+        "retrypkg/util/retry.py": RETRY_1,
+    })  # fmt: skip
+    _serve_wheel(registry_server, "retrypkg", "2.0", {
+        "retrypkg/__init__.py": "from .util.retry import Retry\n",
+        "retrypkg/util/__init__.py": UTIL_2,
+        "retrypkg/util/retry.py": RETRY_2,
+    })  # fmt: skip
+
+    diff = python_api_diff("retrypkg", "1.0", "2.0")
+
+    assert diff.analysed, diff.why_not
+    retry = ("retrypkg.util.Retry", "retrypkg.util.retry.Retry")
+    assert diff.changes == (
+        # parse_url is gone from the package's top only: its other paths are still there, and are no uses
+        ApiChange("removed", "retrypkg.parse_url", "removed"),
+        # split_first is gone from all three places it could be written: one change, not three
+        ApiChange(
+            "removed", "retrypkg.split_first", "removed",
+            ("retrypkg.util.split_first", "retrypkg.util.retry.split_first"),
+        ),
+        ApiChange("changed", "retrypkg.Retry", "parameter 'backoff_factor' moved from position 4 to 3", retry),
+        ApiChange("changed", "retrypkg.Retry", "parameter 'method_whitelist' removed", retry),
+        ApiChange(
+            "changed", "retrypkg.Retry.sleep", "parameter 'response' became required",
+            tuple(f"{path}.sleep" for path in retry),
+        ),
+    )  # fmt: skip
+    assert diff.changes[3].paths == ("retrypkg.Retry", *retry)
+
+
+# Django 4.2's django/utils/timezone.py, trimmed: ``utc`` comes from the module's __getattr__, with a warning.
+TIMEZONE_4_2 = """
+import warnings
+from datetime import timezone
+
+
+class RemovedInDjango50Warning(DeprecationWarning):
+    pass
+
+
+def __getattr__(name):
+    if name != "utc":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+    warnings.warn(
+        "The django.utils.timezone.utc alias is deprecated. "
+        "Please update your code to use datetime.timezone.utc instead.",
+        RemovedInDjango50Warning,
+        stacklevel=2,
+    )
+
+    return timezone.utc
+
+
+def now():
+    pass
+"""
+
+
+def test_a_name_a_guarded_module_getattr_provided_is_removed_when_the_target_drops_it(
+    registry_server: RegistryServer,
+) -> None:
+    _serve_wheel(registry_server, "tzpkg", "4.2", {"tzpkg/__init__.py": "", "tzpkg/timezone.py": TIMEZONE_4_2})
+    _serve_wheel(
+        registry_server, "tzpkg", "5.0", {"tzpkg/__init__.py": "", "tzpkg/timezone.py": "def now():\n    pass\n"}
+    )
+
+    diff = python_api_diff("tzpkg", "4.2", "5.0")
+
+    assert diff.analysed, diff.why_not
+    assert [c for c in diff.changes if c.symbol == "tzpkg.timezone.utc"] == [
+        ApiChange(
+            "removed",
+            "tzpkg.timezone.utc",
+            "removed (deprecated before: The django.utils.timezone.utc alias is deprecated. Please update your code "
+            "to use datetime.timezone.utc instead.)",
+        )
+    ]

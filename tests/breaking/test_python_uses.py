@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from bot.breaking.model import ApiChange, ApiDiff, Use
+from bot.breaking.model import ApiChange, ApiDiff, Breakage, Use
 from bot.breaking.python_api import python_api_diff
 from bot.breaking.python_uses import python_uses
 from bot.risk.imports import MAX_FILE_BYTES
@@ -165,3 +165,39 @@ def test_no_changes_no_uses_and_files_still_counted(tmp_path: Path) -> None:
         (Use("a.py", 2, "flask.Markup", "removed"),),
         2,
     )
+
+
+def test_a_change_is_found_through_every_public_path_of_its_object(tmp_path: Path) -> None:
+    """urllib3 2 removed ``Retry(method_whitelist=)``; the diff names ``urllib3.Retry``, apps write any spelling."""
+    (tmp_path / "http.py").write_text(
+        "import urllib3\n"
+        "from urllib3.util.retry import Retry\n"
+        "from urllib3 import util\n"
+        "import urllib3.util.retry as retry_module\n"
+        "a = Retry(total=3, method_whitelist=['GET'])\n"  # 5
+        "b = util.Retry(method_whitelist=None)\n"  # 6
+        "c = retry_module.Retry(total=1)\n"  # 7: the keyword not passed
+        "d = urllib3.Retry(method_whitelist=[])\n"  # 8
+        "e = urllib3.util.retry.Retry.DEFAULT\n"  # 9: a removed member, through the defining module
+    )
+    aliases = ("urllib3.util.Retry", "urllib3.util.retry.Retry")
+    diff = ApiDiff(
+        "python", "urllib3", "1.26.18", "2.2.1", analysed=True,
+        changes=(
+            ApiChange("removed", "urllib3.Retry.DEFAULT", "removed", tuple(f"{a}.DEFAULT" for a in aliases)),
+            ApiChange("changed", "urllib3.Retry", "parameter 'method_whitelist' removed", aliases),
+        ),
+    )  # fmt: skip
+
+    uses, scanned = python_uses(tmp_path, "urllib3", diff)
+
+    assert scanned == 1
+    assert uses == (
+        Use("http.py", 5, "urllib3.Retry", "parameter 'method_whitelist' removed"),
+        Use("http.py", 6, "urllib3.Retry", "parameter 'method_whitelist' removed"),
+        Use("http.py", 8, "urllib3.Retry", "parameter 'method_whitelist' removed"),
+        Use("http.py", 9, "urllib3.Retry.DEFAULT", "removed"),
+    )
+    breakage = Breakage(diff, uses, scanned)
+    assert breakage.checked == 2  # two changes, however many spellings each has
+    assert breakage.breaking_uses == uses
