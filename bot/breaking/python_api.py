@@ -591,6 +591,16 @@ def _from_breakage(breakage: griffe.Breakage, old: _Api, new: _Api) -> ApiChange
     return None if detail is None else ApiChange("changed", symbol, detail)
 
 
+def _at(function: Any, parameter: Any) -> str:
+    """`` at position N`` (griffe's index: ``self`` counts) for a parameter a caller can pass by position, so that
+    a call passing N or more arguments by position is known to pass it (``Table("users", metadata)``)."""
+    positional = (griffe.ParameterKind.positional_only, griffe.ParameterKind.positional_or_keyword)
+    if getattr(parameter, "kind", None) not in positional:
+        return ""
+    names = [p.name for p in getattr(function, "parameters", ())]
+    return f" at position {names.index(parameter.name)}" if parameter.name in names else ""
+
+
 def _detail(breakage: griffe.Breakage) -> str | None:
     kinds = griffe.BreakageKind
     kind = breakage.kind
@@ -599,9 +609,9 @@ def _detail(breakage: griffe.Breakage) -> str | None:
     if kind is kinds.PARAMETER_REMOVED:
         return f"parameter '{old_value.name}' removed"
     if kind is kinds.PARAMETER_CHANGED_REQUIRED:
-        return f"parameter '{old_value.name}' became required"
+        return f"parameter '{old_value.name}' became required{_at(breakage.obj, new_value)}"
     if kind is kinds.PARAMETER_ADDED_REQUIRED:
-        return f"required parameter '{new_value.name}' added"
+        return f"required parameter '{new_value.name}' added{_at(breakage.obj, new_value)}"
     if kind is kinds.PARAMETER_MOVED:
         old_index = _position(breakage.details, 0)
         new_index = _position(breakage.details, 1)

@@ -36,13 +36,14 @@ _PARAMETER = re.compile(r"^parameter '(\w+)' (removed|deprecated|became position
 _ABOUT_A_PARAMETER = re.compile(r"^(?:parameter|default of|required parameter) '")
 _NOT_PASSED = re.compile(
     r"^(?:default of '(\w+)' changed|required parameter '(\w+)' added|parameter '(\w+)' became required)"
+    r"(?:.* at position (\d+)$)?"
 )
 
 
 @dataclass(frozen=True)
 class _CallRule:
-    """A change that only affects calls: passing ``keyword``, not passing it, or passing ``positional`` or more
-    arguments by position."""
+    """A change that only affects calls: passing ``keyword``, not passing it (by keyword, nor by position when
+    ``positional`` says where it goes), or passing ``positional`` or more arguments by position."""
 
     change: ApiChange
     keyword: str
@@ -94,12 +95,19 @@ def _call_rule(change: ApiChange) -> _CallRule | None:
         name, position = match.group(1), match.group(3)
         if position is not None:
             # griffe counts ``self`` in a method's or a class's (``__init__``) positions
-            offset = 1 if change.symbol.rpartition(".")[2][:1].isupper() else 0
-            return _CallRule(change, name, "positional", max(int(position) - offset, 0) + 1)
+            return _CallRule(change, name, "positional", _position(change, int(position)) + 1)
         return _CallRule(change, name, "passed")
     if (match := _NOT_PASSED.match(change.detail)) is not None:
-        return _CallRule(change, next(g for g in match.groups() if g), "not passed")
+        name = next(g for g in match.groups()[:3] if g)
+        if match.group(4) is None:
+            return _CallRule(change, name, "not passed")
+        return _CallRule(change, name, "not passed", _position(change, int(match.group(4))) + 1)
     return None
+
+
+def _position(change: ApiChange, index: int) -> int:
+    """griffe's parameter index as the caller counts: a class's (``__init__``'s) ``self`` is not passed."""
+    return max(index - (1 if change.symbol.rpartition(".")[2][:1].isupper() else 0), 0)
 
 
 class _Finder(ast.NodeVisitor):
@@ -200,8 +208,9 @@ def _applies(rule: _CallRule, call: ast.Call) -> bool:
     spread = any(k.arg is None for k in call.keywords) or any(isinstance(a, ast.Starred) for a in call.args)
     if rule.when == "passed":
         return rule.keyword in keywords
-    if rule.when == "not passed":
-        return rule.keyword not in keywords and not spread
+    if rule.when == "not passed":  # with a position: passing that many arguments by position passes it
+        by_position = rule.positional and len(call.args) >= rule.positional
+        return rule.keyword not in keywords and not spread and not by_position
     return len(call.args) >= rule.positional or any(isinstance(a, ast.Starred) for a in call.args)
 
 

@@ -423,7 +423,7 @@ def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_on
         ApiChange("changed", "retrypkg.Retry", "parameter 'backoff_factor' moved from position 4 to 3", retry),
         ApiChange("changed", "retrypkg.Retry", "parameter 'method_whitelist' removed", retry),
         ApiChange(
-            "changed", "retrypkg.Retry.sleep", "parameter 'response' became required",
+            "changed", "retrypkg.Retry.sleep", "parameter 'response' became required at position 1",
             tuple(f"{path}.sleep" for path in retry),
         ),
     )  # fmt: skip

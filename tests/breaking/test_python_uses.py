@@ -120,6 +120,31 @@ def test_keyword_parameters_of_calls_on_names_from_the_package(tmp_path: Path) -
     ]
 
 
+def test_a_required_parameter_passed_by_position_is_passed(tmp_path: Path) -> None:
+    """SQLAlchemy 2.0's Table(name, metadata, *args) where 1.4 took (*args, **kw): griffe reports both as
+    required parameters added; a call passing them by position passes them (it was the calibration's only
+    'use' in the SQLAlchemy app, a wrong one)."""
+    (tmp_path / "models.py").write_text(
+        "from sqlalchemy import MetaData, Table\n"
+        "metadata = MetaData()\n"
+        "users = Table('users', metadata)\n"  # 3: both passed by position
+        "orders = Table('orders')\n"  # 4: metadata not passed
+        "items = Table(name='items')\n"  # 5: metadata not passed either
+        "rows = Table(*spec)\n"  # 6: may pass anything
+    )
+    diff = _diff(
+        [
+            ("changed", "sqlalchemy.Table", "required parameter 'name' added at position 1"),
+            ("changed", "sqlalchemy.Table", "required parameter 'metadata' added at position 2"),
+        ]
+    )
+    uses, _ = python_uses(tmp_path, "sqlalchemy", diff)
+    assert [(u.line, u.detail) for u in uses] == [
+        (4, "required parameter 'metadata' added at position 2"),
+        (5, "required parameter 'metadata' added at position 2"),
+    ]
+
+
 def test_imports_attribute_chains_rebinding_and_star_imports(tmp_path: Path) -> None:
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "a.py").write_text(
