@@ -226,13 +226,51 @@ def _diff(key: str, current: str, target: str, clock: _Clock) -> ApiDiff:
         clock.check(f"reading {new_release.file.filename}")
         new = _load(new_release.unpacked, names, clock)
         changes = _changes(old, new, names, clock)
+        returns = _returns(old, new)
     source = f"{_kind(old_release.file)} {old_release.file.filename} -> {new_release.file.filename}"
     if len(changes) > MAX_CHANGES:
         # the names callers write most are the shortest: keep those (``sqlalchemy.Table.bind`` before a dialect's)
         source += f"; {len(changes)} changes, the {MAX_CHANGES} with the shortest names kept"
         kept = set(sorted(changes, key=lambda c: (c.symbol.count("."), _order(c)))[:MAX_CHANGES])
         changes = [c for c in changes if c in kept]
-    return ApiDiff("python", key, current, target, analysed=True, changes=tuple(changes), source=source)
+    return ApiDiff(
+        "python", key, current, target, analysed=True, changes=tuple(changes), source=source, returns=returns
+    )
+
+
+def _returns(old: _Api, new: _Api) -> tuple[tuple[str, str], ...]:
+    """(function, class) for the current release's public functions annotated to return one of its public
+    classes, so that ``engine = create_engine(...)`` makes ``engine.execute`` a use of ``Engine.execute``. The
+    annotation is the current release's, else the target's (SQLAlchemy 1.4's create_engine has none, 2.0's says
+    ``-> Engine``); the class is named by the current release's public path."""
+    found: dict[str, str] = {}
+    for path, obj in old.objects.items():
+        if not isinstance(obj, griffe.Function) or path in found:
+            continue
+        later = new.objects.get(path)
+        for function in (obj, later if isinstance(later, griffe.Function) else None):
+            named = _returned_class(function)
+            public = (old.public.get(named) or new.public.get(named)) if named else None
+            if public is not None and public in old.objects and isinstance(old.objects[public], griffe.Class):
+                found[path] = public
+                break
+    return tuple(sorted(found.items()))
+
+
+def _returned_class(function: griffe.Function | None) -> str | None:
+    """The canonical path of the one class a function's return annotation names (``X``, ``Optional[X]``,
+    ``X | None``), else None."""
+    annotation = function.returns if function is not None else None
+    if isinstance(annotation, griffe.ExprSubscript) and str(annotation.left) in ("Optional", "typing.Optional"):
+        annotation = annotation.slice
+    if isinstance(annotation, griffe.ExprBinOp) and annotation.operator == "|" and str(annotation.right) == "None":
+        annotation = annotation.left
+    if isinstance(annotation, griffe.ExprName | griffe.ExprAttribute):
+        try:
+            return str(annotation.canonical_path)
+        except (AttributeError, griffe.NameResolutionError):
+            return None
+    return None
 
 
 def _kind(file: ReleaseFile) -> str:

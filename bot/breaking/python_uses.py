@@ -14,7 +14,11 @@ names it imports from the package are followed, in source order, to the dotted p
 A change is looked for under every public path of its object (``ApiChange.paths``: ``from urllib3.util.retry import
 Retry`` uses a change of ``urllib3.Retry``), and its uses are named by its ``symbol``.
 
-Methods called on instances (``app.run(debug=...)``) are out of reach: the type of ``app`` is not followed. A name
+Members of instances are followed where the instance's type is plain: ``app = flask.Flask(...)`` (a name of the
+package called: a class gives its instances, a function the class its return annotation names, in the current
+release or else the target: ``ApiDiff.returns``), ``frame: pd.DataFrame`` (an annotated parameter or variable);
+then ``app.run(debug=...)`` and ``frame.append`` are uses of ``flask.Flask.run`` and ``pandas.DataFrame.append``.
+Anything else (attributes of ``self``, return values of the project's own functions) is out of reach. A name
 rebound by an assignment stops being followed; scopes are not otherwise told apart.
 """
 
@@ -81,7 +85,7 @@ def python_uses(root: Path, package: str, diff: ApiDiff) -> tuple[tuple[Use, ...
         except (SyntaxError, ValueError, RecursionError):
             continue
         relative = path.relative_to(root).as_posix()
-        finder = _Finder(tops, references, calls)
+        finder = _Finder(tops, references, calls, dict(diff.returns))
         try:
             finder.visit(tree)
         except RecursionError:
@@ -112,12 +116,18 @@ def _position(change: ApiChange, index: int) -> int:
 
 class _Finder(ast.NodeVisitor):
     def __init__(
-        self, tops: set[str], references: dict[str, list[ApiChange]], calls: dict[str, list[_CallRule]]
+        self,
+        tops: set[str],
+        references: dict[str, list[ApiChange]],
+        calls: dict[str, list[_CallRule]],
+        returns: dict[str, str],
     ) -> None:
         self._tops = tops
         self._references = references
         self._calls = calls
+        self._returns = returns
         self._bound: dict[str, str] = {}  # local name -> the dotted path it stands for
+        self._instances: dict[str, str] = {}  # local name -> the class of the package its value is an instance of
         self._star: list[str] = []  # modules imported with ``from m import *``
         self.found: list[tuple[int, ApiChange]] = []
 
@@ -148,9 +158,39 @@ class _Finder(ast.NodeVisitor):
 
     # -- names and calls -----------------------------------------------------------------------------------------
 
+    # -- instances: ``x = pkg.Class(...)``, ``x = pkg.make(...)`` (its return annotation), ``x: pkg.Class`` ------
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        kind = self._instance_of(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name) and kind is not None:
+                self._instances[target.id] = kind
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        self.generic_visit(node)
+        kind = self._path(node.annotation) or (self._instance_of(node.value) if node.value is not None else None)
+        if isinstance(node.target, ast.Name) and kind is not None:
+            self._instances[node.target.id] = kind
+
+    def visit_arg(self, node: ast.arg) -> None:
+        self.generic_visit(node)
+        kind = self._path(node.annotation) if node.annotation is not None else None
+        if kind is not None:
+            self._instances[node.arg] = kind
+        else:
+            self._instances.pop(node.arg, None)
+
+    def _instance_of(self, value: ast.expr) -> str | None:
+        if not isinstance(value, ast.Call):
+            return None
+        called = self._path(value.func)
+        return None if called is None else self._returns.get(called, called)
+
     def visit_Name(self, node: ast.Name) -> None:
         if not isinstance(node.ctx, ast.Load):
             self._bound.pop(node.id, None)  # rebound: no longer the package's name
+            self._instances.pop(node.id, None)
             return
         path = self._path(node)
         if path is not None:
@@ -179,6 +219,8 @@ class _Finder(ast.NodeVisitor):
             node = node.value
         if not isinstance(node, ast.Name):
             return None
+        if node.id not in self._bound and node.id in self._instances:  # a member of an instance, not the name
+            return ".".join((self._instances[node.id], *reversed(parts))) if parts else None
         base = self._bound.get(node.id)
         if base is None:
             base = next((f"{m}.{node.id}" for m in self._star if self._known(f"{m}.{node.id}")), None)

@@ -478,3 +478,60 @@ def test_a_name_a_guarded_module_getattr_provided_is_removed_when_the_target_dro
             "to use datetime.timezone.utc instead.)",
         )
     ]
+
+
+ENGINE_1 = """
+class Engine:
+    def execute(self, statement):
+        return statement
+
+
+def create_engine(url, **kwargs):
+    return Engine()
+
+
+def connect(url) -> "Engine":
+    return Engine()
+"""
+ENGINE_2 = """
+from typing import Optional
+
+
+class Engine:
+    def begin(self):
+        return None
+
+
+def create_engine(url: str, **kwargs) -> Engine:
+    return Engine()
+
+
+def connect(url) -> Optional[Engine]:
+    return Engine()
+
+
+def dispose(url) -> int:
+    return 0
+"""
+
+
+def test_what_functions_return_is_read_from_either_release(registry_server: RegistryServer) -> None:
+    """SQLAlchemy 1.4's create_engine has no return annotation, 2.0's says ``-> Engine``: either tells python_uses
+    that ``engine = create_engine(...)`` is an Engine, named by the current release's public path."""
+    for version, engine in (("1.0", ENGINE_1), ("2.0", ENGINE_2)):
+        _serve_wheel(registry_server, "enginepkg", version, {
+            "enginepkg/__init__.py": "from .engine.base import Engine, connect, create_engine\n",
+            "enginepkg/engine/__init__.py": "",
+            "enginepkg/engine/base.py": engine,
+        })  # fmt: skip
+
+    diff = python_api_diff("enginepkg", "1.0", "2.0")
+
+    assert diff.analysed, diff.why_not
+    assert ("removed", "enginepkg.Engine.execute") in [(c.kind, c.symbol) for c in diff.changes]
+    assert list(diff.returns) == sorted(diff.returns)
+    assert set(diff.returns) == set(  # under every public path a call can be written by
+        (f"{module}.{function}", "enginepkg.Engine")
+        for function in ("connect", "create_engine")
+        for module in ("enginepkg", "enginepkg.engine.base")
+    )

@@ -91,7 +91,7 @@ def test_keyword_parameters_of_calls_on_names_from_the_package(tmp_path: Path) -
         "app = flask.Flask(__name__, static_path='/s')\n"  # 4: removed keyword
         "other = F('x', static_path='/t')\n"  # 5: through an alias
         "plain = flask.Flask(__name__)\n"  # 6: not passed
-        "app.run(debug=True)\n"  # 7: a method of an instance: out of reach
+        "app.run(debug=True)\n"  # 7: a method of an instance of flask.Flask
         "dumps({}, sort_keys=True)\n"  # 8: default of sort_keys changed, passed
         "dumps({})\n"  # 9: default changed, not passed: relies on it
         "dumps({}, **options)\n"  # 10: may pass it
@@ -115,8 +115,43 @@ def test_keyword_parameters_of_calls_on_names_from_the_package(tmp_path: Path) -
     assert [(u.line, u.symbol) for u in uses] == [
         (4, "flask.Flask"),
         (5, "flask.Flask"),
+        (7, "flask.Flask.run"),
         (9, "flask.json.dumps"),
         (11, "flask.send_file"),
+    ]
+
+
+def test_members_of_instances_whose_type_is_plain(tmp_path: Path) -> None:
+    """``engine = create_engine(...)`` (the function's return annotation: ApiDiff.returns), ``frame: pd.DataFrame``
+    (an annotation), ``user = User()`` (a class called): then ``engine.execute``, ``frame.append`` and
+    ``user.save`` are uses. Rebinding the name, or a name of the project's own, ends it."""
+    (tmp_path / "db.py").write_text(
+        "import pandas as pd\n"
+        "from sqlalchemy import create_engine\n"
+        "engine = create_engine('sqlite://')\n"
+        "engine.execute('SELECT 1')\n"  # 4: Engine.execute removed
+        "def add(frame: pd.DataFrame, other) -> pd.DataFrame:\n"
+        "    other.append(frame)\n"  # 6: not annotated: unknown
+        "    return frame.append(other)\n"  # 7: DataFrame.append removed
+        "table: pd.DataFrame = load()\n"
+        "table.append(1)\n"  # 9
+        "engine = object()\n"
+        "engine.execute('SELECT 2')\n"  # 11: rebound: no longer an Engine
+        "engine\n"  # 12: the bare name is no use
+    )
+    diff = ApiDiff(
+        "python", "sqlalchemy", "1.4.52", "2.0.29", analysed=True,
+        changes=(
+            ApiChange("removed", "sqlalchemy.engine.Engine.execute", "removed"),
+            ApiChange("removed", "pandas.DataFrame.append", "removed"),
+        ),
+        returns=(("sqlalchemy.create_engine", "sqlalchemy.engine.Engine"),),
+    )  # fmt: skip
+    uses, _ = python_uses(tmp_path, "sqlalchemy", diff)
+    assert [(u.line, u.symbol) for u in uses] == [
+        (4, "sqlalchemy.engine.Engine.execute"),
+        (7, "pandas.DataFrame.append"),
+        (9, "pandas.DataFrame.append"),
     ]
 
 
