@@ -29,7 +29,7 @@ from bot.deps.registry.urls import RegistryConfigError, npm_registry_base, pypi_
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # bumped when the layout or what an analysis finds changes (2: npm changes kept by importance)
 TTL = 30 * 24 * 3600
 NOT_ANALYSED_TTL = 600
 MAX_ENTRY_BYTES = 512 * 1024
