@@ -29,7 +29,8 @@ from bot.deps.registry.urls import RegistryConfigError, npm_registry_base, pypi_
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2  # 2: each change carries its aliases (entries of format 1 lack them and are not read)
+FORMAT = 2  # bumped when the layout or what an analysis finds changes (2: aliases, Python returns, npm changes
+# kept by importance; entries of format 1 are not read)
 TTL = 30 * 24 * 3600
 NOT_ANALYSED_TTL = 600
 MAX_ENTRY_BYTES = 512 * 1024

@@ -10,7 +10,9 @@ which reports, per file, the package's imports and what the code reaches through
 - values made by the package: ``const app = express()`` (the type ``express()`` returns, from ``ApiDiff.returns``)
   then ``app.del``; ``const root = createRoot(el)`` then ``root.render``; ``(req: Request)`` annotations; and the
   parameters of callbacks passed to their methods (``app.get('/', (req, res) => req.param('id'))``), whose type is
-  not known: a member used on those matches a changed member of that name of any of the package's types.
+  not known: a member used on those matches a changed member of that name of any of the package's types;
+- type references in TypeScript (``const Card: React.FC = ...``): a changed call signature of a type (what a function
+  written for it receives) is used where the type is named, not where a member of a value of that type is.
 
 Names are not followed through scopes (a local shadowing an import still counts). Skipped: the folders
 ``bot.risk.imports.SKIP_SOURCE_DIRS`` names (node_modules, vendor, dist, build...), symlinks, files over
@@ -27,6 +29,7 @@ from pathlib import Path
 from bot.breaking import typescript
 from bot.breaking.fetch import AnalysisError
 from bot.breaking.model import ApiChange, ApiDiff, Use
+from bot.breaking.npm_api import SIGNATURE_PREFIX
 from bot.risk.imports import SKIP_SOURCE_DIRS
 
 JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
@@ -124,7 +127,7 @@ class _Matcher:
         for change in sorted(diff.changes, key=lambda c: c.symbol):
             head = _module_part(package, change.symbol)
             rest = change.symbol[len(head) + 1 :].split(".") if change.symbol != head else []
-            if len(rest) >= 2:  # a member of a type: Request.param
+            if len(rest) >= 2 and not _of_call_signature(change):  # a member of a type: Request.param
                 self.by_member.setdefault(rest[-1], []).append(change)
         for candidates in self.by_member.values():  # a removed member is likelier meant than a changed one
             candidates.sort(key=lambda c: (c.kind != "removed", c.symbol))
@@ -174,7 +177,8 @@ class _Matcher:
         cut = len(path)
         while cut >= len(head):
             change = self.changes.get(path[:cut])
-            if change is not None:
+            # what a function written for a type receives changed: naming the type uses it, its members do not
+            if change is not None and (cut == len(path) or not _of_call_signature(change)):
                 return change
             cut = path.rfind(".", len(head), cut)
             if cut < 0:
@@ -196,6 +200,10 @@ def _call_affected(change: ApiChange, arguments: int | None) -> bool:
     """A call passing ``arguments`` is broken by ``change`` (an arity change breaks only calls of that arity)."""
     match = _ARITY.match(change.detail) if change.kind == "changed" else None
     return match is None or arguments is None or int(match.group(1)) == arguments
+
+
+def _of_call_signature(change: ApiChange) -> bool:
+    return change.kind == "changed" and change.detail.startswith(SIGNATURE_PREFIX)
 
 
 def _module_part(package: str, symbol: str) -> str:

@@ -8,7 +8,16 @@ files of both releases are unpacked (``.d.ts`` only, bounded in size and count, 
 folder), with the ``@types/`` packages they import (one level, ``@types/node`` excepted: node's own API is not the
 package's), and read by the TypeScript compiler's checker (``bot.breaking.typescript``), which follows
 ``export *``/``export { x } from`` within the package, ``export =`` and ``declare namespace`` merges and inherited
-interface members. Nothing downloaded is installed or run.
+interface members, and a global script's ``declare module '<package>'`` (mongoose). Nothing downloaded is installed
+or run.
+
+What is compared per exported name: removed; no longer a value or no longer callable (unless its type is not known,
+e.g. declared by a package that is not read); the arity of a function's overloads; and for a type users write
+functions for (callable, every other member optional: ``React.FC``, express's ``RequestHandler``), a call signature
+parameter whose type lost members ("call signature: parameter 'props' type changed from PropsWithChildren<P> to P
+(no longer has 'children')"). A function's parameter that lost members is not a change: its callers may still pass
+them. The members of a name the target re-exports from a package that is not read are not known, so not removed.
+At most ``MAX_CHANGES`` are kept, the most important first (``_importance``).
 
 Symbols are what a user writes: ``react-dom.render``, ``react-dom/client.Root.render``, ``express.Request.param``,
 ``express`` (the module itself, when it is callable), ``nanoid/async`` (a subpath).
@@ -50,11 +59,15 @@ MAX_DECLARATION_FILES = 2_000
 MAX_ENTRIES = 60  # subpaths with declarations, per release
 MAX_TYPE_DEPENDENCIES = 6  # @types packages a declaration package imports, per release
 MAX_CHANGES = 400
+MAX_DETAIL = 300  # characters of one change's detail
+MAX_SYMBOL_CHARS = 200  # a longer name (a quoted property) is not kept
+MAX_RETURNS = 400
 DEFAULT_BUDGET = 120.0  # seconds, when the caller gives no deadline
 _DECLARATION = re.compile(r"\.d\.(?:ts|mts|cts)$")
 _IMPORTED = re.compile(
     r"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+|/\s*<reference\s+types\s*=\s*)["']([^"'\s]+)["']"""
 )
+SIGNATURE_PREFIX = "call signature: "  # a change of what a function written for a type receives
 _VALUE_KINDS = frozenset({"function", "class", "variable", "enum", "namespace", "method", "property"})
 
 
@@ -100,7 +113,7 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         for version in (current, target):
             if not entries[version]:
                 raise AnalysisError(f"no type declarations in {sources[version][0]} could be found")
-        jobs = [{"root": str(folders[v]), "entries": entries[v], "package": package} for v in (current, target)]
+        jobs = [{"root": str(folders[v]), "package": package, "entries": entries[v]} for v in (current, target)]
         answer = typescript.run({"command": "api", "jobs": jobs}, timeout=_left(deadline))
     results = answer.get("jobs")
     if not isinstance(results, list) or len(results) != 2:
@@ -110,9 +123,7 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         raise AnalysisError(f"the type declarations of {sources[current][0]} declare nothing importable that was read")
     for change in _declaration_changes(package, old, new):
         changes.setdefault(change.symbol, change)
-    ordered = sorted(changes.values(), key=lambda c: (c.symbol, c.kind, c.detail))
-    capped = f" (the first {MAX_CHANGES} of {len(ordered)} changes)" if len(ordered) > MAX_CHANGES else ""
-    ordered = ordered[:MAX_CHANGES]
+    kept, capped = _kept(package, changes.values())
     old_source, new_source = sources[current][0], sources[target][0]
     source = (
         f"type declarations of {old_source.rsplit(' ', 1)[0]}"
@@ -125,10 +136,38 @@ def _diff(package: str, current: str, target: str, deadline: float) -> ApiDiff:
         current,
         target,
         analysed=True,
-        changes=tuple(ordered),
+        changes=kept,
         source=f"{source} and the exports maps{capped}",
         returns=_returns(package, old),
     )
+
+
+_KIND_ORDER = {"removed": 0, "changed": 1, "deprecated": 2}
+
+
+def _kept(package: str, changes: Iterable[ApiChange]) -> tuple[tuple[ApiChange, ...], str]:
+    """The ``MAX_CHANGES`` most important changes, most important first, and what the cap left out (as a note for
+    the diff's source). The uses are matched against what is kept (the diff is cached and shared by every
+    repository), so what a user names directly comes first: a member of a type is met less often than an export."""
+    bounded = [ApiChange(c.kind, c.symbol, c.detail[:MAX_DETAIL]) for c in changes if len(c.symbol) <= MAX_SYMBOL_CHARS]
+    ordered = sorted(bounded, key=lambda c: _importance(package, c))
+    if len(ordered) <= MAX_CHANGES:
+        return tuple(ordered), ""
+    return tuple(ordered[:MAX_CHANGES]), f" (the {MAX_CHANGES} most important of {len(ordered)} changes)"
+
+
+def _importance(package: str, change: ApiChange) -> tuple[int, int, str, str]:
+    """The order changes are kept and shown in: the package and its subpaths, then what they export (the root's
+    exports before a subpath's), then members; removed before changed before deprecated; then by name."""
+    module = _module_of(package, change.symbol)
+    depth = change.symbol.count(".", len(module)) * 2 + (module != package)
+    return depth, _KIND_ORDER.get(change.kind, 3), change.symbol, change.detail
+
+
+def _module_of(package: str, symbol: str) -> str:
+    """``react-dom/client`` of ``react-dom/client.Root.render``, ``socket.io`` of ``socket.io.Server``."""
+    rest = symbol[len(package) :]
+    return package + rest.split(".", 1)[0] if rest.startswith("/") else package
 
 
 def _version_document(package: str, version: str, deadline: float) -> dict[str, Any]:
@@ -488,12 +527,14 @@ def _declaration_changes(package: str, old: Mapping[str, Any], new: Mapping[str,
                 yield ApiChange("removed", base, "subpath no longer has type declarations")
             continue
         after = _symbols(new[subpath])
-        removed: list[str] = []
+        # the members of a removed name are not listed again; nor those of a name the target re-exports from a
+        # package that is not read, whose members are not known
+        covered = [name for name, info in after.items() if info.get("kind") == "reexport"]
         for name in sorted(before):
             if name in after:
                 yield from _symbol_changes(_qualified(base, name), before[name], after[name])
-            elif not any(name.startswith(parent + ".") for parent in removed):
-                removed.append(name)
+            elif not any(name.startswith(parent + ".") for parent in covered):
+                covered.append(name)
                 kind = str(before[name].get("kind") or "name")
                 yield ApiChange("removed", _qualified(base, name), f"{kind} removed")
         for name in sorted(after):
@@ -520,16 +561,31 @@ def _symbol_changes(symbol: str, before: Mapping[str, Any], after: Mapping[str, 
         yield ApiChange("changed", symbol, f"no longer a value (was a {was}, now a {now})")
         return
     old_sigs, new_sigs = _signatures(before), _signatures(after)
+    opaque = bool(after.get("opaque"))  # its type is not known: whether it is callable is not either
     if not old_sigs or not new_sigs:
-        if old_sigs and not new_sigs and now in _VALUE_KINDS and now not in ("class", "namespace"):
+        if old_sigs and not new_sigs and now in _VALUE_KINDS and now not in ("class", "namespace") and not opaque:
             yield ApiChange("changed", symbol, f"no longer callable (now a {now})")
         return
-    detail = _signature_change(old_sigs, new_sigs)
+    if was in _VALUE_KINDS:
+        detail = _signature_change(old_sigs, new_sigs)
+    else:
+        # The call signature of a type users write functions for (``React.FC``): such a function ignores the
+        # parameters it does not need, so the arity does not matter, but it reads members of what it receives.
+        # (A function's parameter losing members is the callers' freedom, not a break: it is not compared.)
+        loss = _parameter_loss(_parameters(before), _parameters(after))
+        detail = f"{SIGNATURE_PREFIX}{loss}" if loss else None
     if detail:
         yield ApiChange("changed", symbol, detail)
 
 
 Signature = tuple[tuple[str, bool, bool], ...]  # (name, optional, rest) per parameter
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    name: str
+    type: str  # as the checker writes it: "PropsWithChildren<P>"
+    members: frozenset[str] | None  # the type's property names, None when not known (any, primitives, too many)
 
 
 def _signatures(info: Mapping[str, Any]) -> list[Signature]:
@@ -539,8 +595,44 @@ def _signatures(info: Mapping[str, Any]) -> list[Signature]:
     out = []
     for sig in sigs:
         if isinstance(sig, list):
-            out.append(tuple((str(p[0]), bool(p[1]), bool(p[2])) for p in sig if isinstance(p, list) and len(p) == 3))
+            out.append(tuple((str(p[0]), bool(p[1]), bool(p[2])) for p in sig if isinstance(p, list) and len(p) >= 3))
     return out
+
+
+def _parameters(info: Mapping[str, Any]) -> list[tuple[_Parameter, ...]]:
+    sigs = info.get("sigs")
+    if not isinstance(sigs, list):
+        return []
+    out = []
+    for sig in sigs:
+        if not isinstance(sig, list):
+            continue
+        params = []
+        for p in sig:
+            if isinstance(p, list) and len(p) == 5:
+                members = frozenset(str(m) for m in p[4]) if isinstance(p[4], list) else None
+                params.append(_Parameter(str(p[0]), str(p[3]), members))
+        out.append(tuple(params))
+    return out
+
+
+def _parameter_loss(old: list[tuple[_Parameter, ...]], new: list[tuple[_Parameter, ...]]) -> str | None:
+    """A parameter whose type lost members (``props: PropsWithChildren<P>`` -> ``props: P`` loses ``children``),
+    between signatures paired by position when both sides have as many: a type that only changed its spelling, or
+    that gained members, is no change; neither is a type not known on either side."""
+    if len(old) != len(new):
+        return None
+    for before, after in zip(old, new, strict=True):
+        for was, now in zip(before, after, strict=False):
+            if was.name != now.name or was.members is None or now.members is None:
+                continue
+            lost = sorted(was.members - now.members)
+            if lost:
+                names = ", ".join(repr(m) for m in lost[:5]) + (", ..." if len(lost) > 5 else "")
+                return (f"parameter '{was.name}' type changed from {was.type} to {now.type} (no longer has {names})")[
+                    :MAX_DETAIL
+                ]
+    return None
 
 
 def _arity(sig: Signature) -> tuple[int, float]:
@@ -582,5 +674,8 @@ def _returns(package: str, entries: Mapping[str, Any]) -> tuple[tuple[str, str],
         for name in sorted(returns):
             type_name = returns[name]
             if isinstance(type_name, str) and type_name in symbols:
-                pairs.append((_qualified(base, name), _qualified(base, type_name)))
-    return tuple(pairs)
+                pair = (_qualified(base, name), _qualified(base, type_name))
+                if max(len(pair[0]), len(pair[1])) <= MAX_SYMBOL_CHARS:
+                    pairs.append(pair)
+    # the functions a user calls directly first (``createRoot`` before a member's factory), as changes are kept
+    return tuple(sorted(pairs, key=lambda p: (p[0].count("."), p))[:MAX_RETURNS])

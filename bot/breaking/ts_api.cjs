@@ -5,8 +5,10 @@
 // evaluates the files it reads, and its compiler host refuses every file outside the request's folder (and
 // the declarations it reads are the only program: no default library, no @types lookup).
 //
-// {"command": "api", "jobs": [{"root": dir, "entries": {".": "index.d.ts", "./client": "client.d.ts"}}, ...]}
+// {"command": "api", "jobs": [{"root": dir, "package": name, "entries": {".": "index.d.ts", "./client": "client.d.ts"}}, ...]}
 //   -> {"jobs": [{"entries": {".": {"symbols": {name: {kind, sigs, deprecated}}, "returns": {name: type}}}}, ...]}
+//   sigs: per call signature, per parameter [name, optional, rest, type text, member names or null];
+//   opaque: true when a value's type is not known (any, or declared by a package that is not read)
 // {"command": "uses", "package": "express", "files": [path, ...]}
 //   -> {"files": {path: [[line, kind, path], [line, "call", path, argument count or -1], ...]}}
 "use strict";
@@ -17,6 +19,8 @@ const ts = require(process.argv[2]);
 
 const MAX_MEMBERS = 400;
 const MAX_SYMBOLS = 20000;
+const MAX_TYPE_TEXT = 120;
+const MAX_PARAMETER_MEMBERS = 64; // a parameter type with more members is not compared member by member
 
 function main() {
   const request = JSON.parse(fs.readFileSync(0, "utf8"));
@@ -75,10 +79,10 @@ function api(rootDir, entries, pkg) {
     const result = { symbols: {}, returns: {}, module: false };
     out[names[i]] = result;
     if (!source) continue;
-    // A module file, else a global script that declares the package as an ambient module (mongoose's
-    // `declare module 'mongoose' { ... }` in a types/index.d.ts of /// <reference>s).
+    // a global script declaring the package as an ambient module (mongoose: `declare module 'mongoose' {...}`
+    // in types/index.d.ts) is read as that module; another global script has nothing to import
     const moduleSymbol = checker.getSymbolAtLocation(source) || ambientModule(checker, pkg, names[i]);
-    if (!moduleSymbol) continue; // a global script declaring nothing importable
+    if (!moduleSymbol) continue;
     result.module = true;
     const add = (name, info) => {
       if (budget > 0 && !(name in result.symbols)) {
@@ -103,9 +107,9 @@ function api(rootDir, entries, pkg) {
 }
 
 function ambientModule(checker, pkg, subpath) {
-  if (!pkg) return undefined;
-  const specifier = subpath === "." ? pkg : pkg + "/" + subpath.replace(/^\.\//, "");
-  return checker.getAmbientModules().find((m) => m.name === JSON.stringify(specifier));
+  if (typeof pkg !== "string" || !pkg) return undefined;
+  const name = subpath === "." ? pkg : pkg + subpath.slice(1);
+  return checker.getAmbientModules().find((m) => m.name === '"' + name + '"');
 }
 
 function walk(checker, exportedSymbol, name, depth, add, returns) {
@@ -199,31 +203,62 @@ function oneLine(text) {
 function describe(checker, symbol, decl) {
   const info = { kind: kindOf(symbol), deprecated: deprecation(symbol), sigs: null };
   const callable = symbol.flags & (ts.SymbolFlags.Function | ts.SymbolFlags.Method | ts.SymbolFlags.Variable | ts.SymbolFlags.Property);
-  if (callable) {
-    let signatures = [];
-    try {
-      signatures = checker.getTypeOfSymbolAtLocation(symbol, decl).getCallSignatures();
-    } catch (e) {
-      signatures = [];
+  let signatures = [];
+  try {
+    if (callable) {
+      const type = checker.getTypeOfSymbolAtLocation(symbol, decl);
+      // any, or a type from a package that is not read (`React.ForwardRefExoticComponent` without @types/react)
+      if (type.flags & ts.TypeFlags.Any) info.opaque = true;
+      signatures = type.getCallSignatures();
     }
-    if (signatures.length) {
-      const seen = new Set();
-      info.sigs = signatures.slice(0, 20).map((sig) =>
-        sig.getParameters().map((p) => {
-          const pd = firstDeclaration(p);
-          const optional = !!(pd && ts.isParameter(pd) && (pd.questionToken || pd.initializer || pd.dotDotDotToken));
-          const rest = !!(pd && ts.isParameter(pd) && pd.dotDotDotToken);
-          return [p.name, optional, rest];
-        })
-      ).filter((sig) => {
-        const key = JSON.stringify(sig);
-        if (seen.has(key)) return false;
-        seen.add(key);
-        return true;
-      });
-    }
+    else if (symbol.flags & (ts.SymbolFlags.Interface | ts.SymbolFlags.TypeAlias)) signatures = implementedSignatures(checker, symbol);
+  } catch (e) {
+    signatures = [];
+  }
+  if (signatures.length) {
+    const seen = new Set();
+    info.sigs = signatures.slice(0, 20).map((sig) => sig.getParameters().map((p) => parameter(checker, p, decl))).filter((sig) => {
+      const key = JSON.stringify(sig);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   }
   return info;
+}
+
+// The call signatures of an interface or type alias a plain function can be written for (`type FC<P> =
+// FunctionComponent<P>`, `interface RequestHandler { (req, res, next): void }`): callable, every other member
+// optional. What such a function receives is what its parameters' types give it. A type with required members
+// (express's `Express`) is made by the package, not written by its users.
+function implementedSignatures(checker, symbol) {
+  const declared = checker.getDeclaredTypeOfSymbol(symbol);
+  const signatures = declared.getCallSignatures();
+  if (!signatures.length) return [];
+  const members = checker.getPropertiesOfType(declared);
+  return members.every((m) => m.flags & ts.SymbolFlags.Optional) ? signatures : [];
+}
+
+// [name, optional, rest, type as written by the checker, the type's property names or null when not known]
+function parameter(checker, p, at) {
+  const pd = firstDeclaration(p);
+  const optional = !!(pd && ts.isParameter(pd) && (pd.questionToken || pd.initializer || pd.dotDotDotToken));
+  const rest = !!(pd && ts.isParameter(pd) && pd.dotDotDotToken);
+  let text = "";
+  let props = null;
+  try {
+    const type = checker.getTypeOfSymbolAtLocation(p, pd || at);
+    text = checker.typeToString(type).slice(0, MAX_TYPE_TEXT);
+    // any/unknown (also what an unresolved import becomes) and primitives say nothing about members
+    const opaque = ts.TypeFlags.Any | ts.TypeFlags.Unknown | ts.TypeFlags.Primitive | ts.TypeFlags.Never;
+    if (!(type.flags & opaque)) {
+      const names = checker.getPropertiesOfType(type).map((m) => m.name).filter((n) => !n.startsWith("__@"));
+      if (names.length <= MAX_PARAMETER_MEMBERS) props = names.sort(cmp);
+    }
+  } catch (e) {
+    props = null;
+  }
+  return [p.name, optional, rest, text, props];
 }
 
 function returnTypeName(checker, symbol, decl) {

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.breaking import js_uses as js_uses_module
+from bot.breaking import npm_api
 from bot.breaking.js_uses import js_uses, source_files
 from bot.breaking.model import ApiChange, ApiDiff
 from bot.breaking.npm_api import npm_api_diff
+from tests.support.declarations import declaration_diff
 from tests.support.registry_server import RegistryServer
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "breaking" / "apps"
@@ -194,3 +196,57 @@ def test_nothing_is_claimed_without_a_diff(tmp_path: Path) -> None:
     unknown = ApiDiff("npm", "express", "4.21.2", "5.1.0", analysed=False, why_not="no type declarations")
 
     assert js_uses(tmp_path / "app", "express", unknown) == ((), 3)
+
+
+def test_names_a_major_removed_survive_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    # react-router-dom 5 (typed by @types/react-router-dom) to 6: removed exports and many removed members
+    monkeypatch.setattr(npm_api, "MAX_CHANGES", 5)
+    diff = declaration_diff("react-router-dom", "router5", "router6")
+    assert diff.source.startswith("fixtures (the 5 most important of")
+
+    uses, scanned = js_uses(APPS / "react-router-dom-5-6-switch", "react-router-dom", diff)
+
+    assert scanned == 1
+    assert found(uses) == [
+        ("src/Routes.jsx", 2, "react-router-dom.Switch"),  # import { BrowserRouter, Route, Switch, useHistory }
+        ("src/Routes.jsx", 2, "react-router-dom.useHistory"),
+        ("src/Routes.jsx", 5, "react-router-dom.useHistory"),  # useHistory()
+        ("src/Routes.jsx", 12, "react-router-dom.Switch"),  # <Switch>
+        ("src/Routes.jsx", 14, "react-router-dom.Switch"),  # </Switch>
+    ]
+
+
+def test_a_type_annotation_uses_the_type(tmp_path: Path) -> None:
+    # @types/react 17 to 18: what a function component receives no longer has `children`
+    diff = declaration_diff("react", "react17", "react18")
+    uses, _ = js_uses(APPS / "react-17-18-fc-children", "react", diff)
+    assert found(uses) == [("src/Card.tsx", 3, "react.FC")]  # export const Card: React.FC = ({ children }) => ...
+    assert uses[0].detail == (
+        "call signature: parameter 'props' type changed from PropsWithChildren<P> to P (no longer has 'children')"
+    )
+
+    (tmp_path / "Title.tsx").write_text(
+        "import * as React from 'react';\n"
+        "import { FunctionComponent, useState } from 'react';\n"
+        "export const Title: React.FC<{ text: string }> = ({ text }) => <h1>{text}</h1>;\n"
+        "Title.displayName = 'Title';\n"
+        "export const Empty: FunctionComponent = () => null;\n"
+        "export function Counter() { const [n] = useState(0); return <b>{n}</b>; }\n"
+    )
+    uses, _ = js_uses(tmp_path, "react", diff)
+    # naming the type is a use; a member of a value of that type is not (the call signature changed, not it)
+    assert found(uses) == [
+        ("Title.tsx", 2, "react.FunctionComponent"),
+        ("Title.tsx", 3, "react.FC"),
+        ("Title.tsx", 5, "react.FunctionComponent"),
+    ]
+
+
+def test_a_method_of_what_an_ambient_module_returns() -> None:
+    diff = declaration_diff("mongoose", "mongoose6", "mongoose7")
+    assert ("mongoose.model", "mongoose.Model") in diff.returns
+
+    uses, _ = js_uses(APPS / "mongoose-6-7-remove", "mongoose", diff)
+
+    # const Order = mongoose.model("Order", ...); await Order.remove({ reference })
+    assert found(uses) == [("src/orders.js", 6, "mongoose.Model.remove")]

@@ -4,6 +4,7 @@ local registry server; the declarations read by the real TypeScript compiler."""
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.breaking import npm_api
+from bot.breaking.cache import MAX_ENTRY_BYTES, encode
 from bot.breaking.fetch import AnalysisError
 from bot.breaking.model import ApiChange, ApiDiff
 from bot.breaking.npm_api import (
@@ -19,6 +21,7 @@ from bot.breaking.npm_api import (
     pick_types_version,
     types_package,
 )
+from tests.support.declarations import declaration_changes
 from tests.support.registry_server import Fault, RegistryServer
 
 pytestmark = pytest.mark.usefixtures("typescript_compiler")
@@ -47,7 +50,10 @@ def test_react_dom_19_removes_the_legacy_root_api(registry_server: RegistryServe
     assert "/@types/react-dom/-/react-dom-18.3.7.tgz" in served(registry_server)
     assert "/@types/react-dom/-/react-dom-19.1.11.tgz" in served(registry_server)
     assert ("react-dom/client.createRoot", "react-dom/client.Root") in diff.returns
-    assert list(diff.changes) == sorted(diff.changes, key=lambda c: (c.symbol, c.kind, c.detail))
+    # the most important first: the exports before their members, removed before deprecated
+    assert list(diff.changes) == sorted(diff.changes, key=lambda c: npm_api._importance("react-dom", c))
+    symbols = [c.symbol for c in diff.changes]
+    assert symbols.index("react-dom.render") < symbols.index("react-dom/server.renderToNodeStream")
 
 
 def test_react_dom_18_deprecates_render_with_the_reason(registry_server: RegistryServer) -> None:
@@ -283,42 +289,118 @@ def test_changes_are_capped_and_say_so(registry_server: RegistryServer, monkeypa
     capped = npm_api_diff("react-dom", "18.3.1", "19.1.0")
 
     assert capped.changes == full.changes[:5]
-    assert capped.source.endswith(f"(the first 5 of {len(full.changes)} changes)")
+    assert capped.source.endswith(f"(the 5 most important of {len(full.changes)} changes)")
 
 
-AMBIENT_INDEX = """/// <reference path="./models.d.ts" />
-
-declare class NativeDate extends global.Date { }
-
-declare module 'mongoose' {
-  export function model(name: string): Model;
-  export const version: string;
-}
-"""
-AMBIENT_MODELS = """declare module 'mongoose' {
-  interface Model {
-    deleteOne(): Promise<void>;
-%s  }
-}
-"""
-
-
-def test_declarations_of_an_ambient_module_are_read(tmp_path: Path) -> None:
-    """mongoose's types/index.d.ts is a script of /// <reference>s declaring ``module 'mongoose'``: no module of
-    its own, so its exports are those of the ambient module named like the package (7.0 removed Model.remove)."""
+def test_a_script_declaring_no_module_of_the_package_has_nothing_to_read() -> None:
+    """mongoose's script read for another name declares nothing importable: not "no change", nothing read (the
+    diff then says it could not analyse)."""
     from bot.breaking import typescript
+    from tests.support.declarations import DECLARATIONS
 
-    for version, extra in (("6", "    remove(): Promise<void>;\n"), ("7", "")):
-        (tmp_path / version).mkdir()
-        (tmp_path / version / "index.d.ts").write_text(AMBIENT_INDEX)
-        (tmp_path / version / "models.d.ts").write_text(AMBIENT_MODELS % extra)
-    jobs = [{"root": str(tmp_path / v), "entries": {".": "index.d.ts"}, "package": "mongoose"} for v in ("6", "7")]
-    old, new = (job["entries"] for job in typescript.run({"command": "api", "jobs": jobs}, timeout=60)["jobs"])
+    folder = DECLARATIONS / "mongoose6"
+    entries = npm_api._entries(folder, json.loads((folder / "package.json").read_text()))
+    for package, readable in (("mongoose", True), ("other", False)):
+        job = {"root": str(folder), "package": package, "entries": entries}
+        read = typescript.run({"command": "api", "jobs": [job]}, timeout=60)["jobs"][0]["entries"]
+        assert bool(npm_api._symbols(read["."])) is readable, package
 
-    assert set(old["."]["symbols"]) >= {"model", "version", "Model", "Model.remove", "Model.deleteOne"}
-    changes = list(npm_api._declaration_changes("mongoose", old, new))
-    assert changes == [ApiChange("removed", "mongoose.Model.remove", "method removed")]
-    # a script that declares no module of that name has nothing to import: the diff says it cannot tell
-    other = [{**job, "package": "other"} for job in jobs]
-    unread = typescript.run({"command": "api", "jobs": other}, timeout=60)["jobs"][0]["entries"]
-    assert not npm_api._symbols(unread["."])
+
+# -- declarations shaped like real ones (tests/fixtures/breaking/declarations), read by the real checker -------
+
+
+def test_re_exported_names_a_major_removed() -> None:
+    changes = {c.symbol: c for c in declaration_changes("react-router-dom", "router5", "router6")}
+
+    # @types/react-router-dom 5 re-exports @types/react-router's Switch; react-router-dom 6 exports no Switch
+    assert changes["react-router-dom.Switch"] == ApiChange("removed", "react-router-dom.Switch", "class removed")
+    assert changes["react-router-dom.useHistory"].detail == "function removed"
+    assert changes["react-router-dom.withRouter"].kind == "removed"
+    # a class that became a function component: its members are gone
+    assert changes["react-router-dom.BrowserRouter.setState"].kind == "removed"
+    assert changes["react-router-dom.BrowserRouterProps.forceRefresh"].kind == "removed"
+    # re-exported on both sides (react-router 6 is not read): not compared, nor the members v5 declared
+    assert "react-router-dom.Route" not in changes and "react-router-dom.useLocation" not in changes
+    assert not [s for s in changes if s.startswith(("react-router-dom.Route.", "react-router-dom.Router."))]
+    # a value whose type comes from a package that is not read (React's): not known, so not "no longer callable"
+    assert "react-router-dom.Link" not in changes
+
+
+def test_the_cap_keeps_the_names_users_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    changes = declaration_changes("react-router-dom", "router5", "router6")
+    monkeypatch.setattr(npm_api, "MAX_CHANGES", 5)
+
+    kept, note = npm_api._kept("react-router-dom", reversed(changes))
+
+    # alphabetically the members of BrowserRouter come first; the exports the target removed matter more
+    assert [c.symbol for c in kept] == [
+        "react-router-dom.Redirect",
+        "react-router-dom.Switch",
+        "react-router-dom.SwitchProps",
+        "react-router-dom.useHistory",
+        "react-router-dom.withRouter",
+    ]
+    assert note == f" (the 5 most important of {len(changes)} changes)"
+    monkeypatch.setattr(npm_api, "MAX_CHANGES", len(changes))
+    everything, none = npm_api._kept("react-router-dom", changes)
+    assert none == "" and set(everything) == set(changes)
+
+
+def test_importance_order() -> None:
+    order = [
+        ApiChange("removed", "p", "the package root is no longer exported"),
+        ApiChange("removed", "p/sub", "removed from the exports map"),
+        ApiChange("removed", "p.b", "function removed"),
+        ApiChange("changed", "p.a", "no overload takes 1 argument any more (was (x))"),
+        ApiChange("deprecated", "p.a2", "deprecated"),
+        ApiChange("removed", "p/sub.x", "function removed"),
+        ApiChange("removed", "p.A.m", "method removed"),
+        ApiChange("deprecated", "p.A.b", "deprecated"),
+        ApiChange("removed", "p/sub.A.m", "method removed"),
+    ]
+    assert sorted(reversed(order), key=lambda c: npm_api._importance("p", c)) == order
+    # a package name with a dot: its members are counted after the name
+    assert npm_api._importance("socket.io", ApiChange("removed", "socket.io.Server", ""))[0] == 2
+
+
+def test_kept_changes_and_returns_fit_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    long = "x" * 5000
+    changes = [ApiChange("removed", f"p.{'n' * (npm_api.MAX_SYMBOL_CHARS - 6)}{i:04}", long) for i in range(1000)]
+    kept, _ = npm_api._kept("p", [*changes, ApiChange("removed", "p." + long, "gone")])
+    assert len(kept) == npm_api.MAX_CHANGES
+    assert all(len(c.detail) == npm_api.MAX_DETAIL and len(c.symbol) <= npm_api.MAX_SYMBOL_CHARS for c in kept)
+    name = "f" * (npm_api.MAX_SYMBOL_CHARS - 2)
+    symbols = {f"{name[:-4]}{i:04}": {"kind": "interface"} for i in range(1000)}
+    entries = {".": {"symbols": symbols, "returns": dict.fromkeys(symbols, next(iter(symbols)))}}
+    returns = npm_api._returns("p", entries)
+    assert len(returns) == npm_api.MAX_RETURNS
+    worst = ApiDiff("npm", "p", "1.0.0", "2.0.0", analysed=True, changes=kept, source="s" * 300, returns=returns)
+    assert len(encode(worst)) <= MAX_ENTRY_BYTES
+
+
+def test_what_a_function_written_for_a_type_receives() -> None:
+    changes = {c.symbol: c for c in declaration_changes("react", "react17", "react18")}
+
+    detail = "call signature: parameter 'props' type changed from PropsWithChildren<P> to P (no longer has 'children')"
+    assert changes["react.FunctionComponent"] == ApiChange("changed", "react.FunctionComponent", detail)
+    assert changes["react.FC"] == ApiChange("changed", "react.FC", detail)  # the alias of FunctionComponent<P>
+    assert changes["react.ForwardRefRenderFunction"].detail == detail
+    # not changes: a type with required members is made by the package (its callers may pass more); a handler's
+    # event that gained members; a function's parameter that lost one (callers may still pass it)
+    assert "react.ExoticComponent" not in changes
+    assert "react.EventHandler" not in changes
+    assert "react.createElement" not in changes
+    assert "react.useState" not in changes and "react.Dispatch" not in changes
+    assert len(changes) == 3
+
+
+def test_declarations_of_an_ambient_module() -> None:
+    # mongoose's types/index.d.ts is a global script with `declare module 'mongoose' { ... }`
+    changes = {c.symbol: c for c in declaration_changes("mongoose", "mongoose6", "mongoose7")}
+
+    assert changes == {
+        "mongoose.Model.remove": ApiChange("removed", "mongoose.Model.remove", "method removed"),
+        "mongoose.connect": ApiChange(
+            "changed", "mongoose.connect", "no overload takes 3 arguments any more (was (uri, options, callback))"
+        ),
+    }
