@@ -109,6 +109,7 @@ def plan_markdown(plan: Plan) -> str:
     for title, entries in (
         ("Files depup could not read", plan.unread),
         ("Versions in use depup could not establish", plan.unknown),
+        ("Notes", plan.notes),
     ):
         if entries:
             lines.extend(["", f"### {title}", ""])

@@ -143,6 +143,10 @@ def python_manifests(checkout: Checkout) -> list[Manifest]:
     for path, manifest in list(manifests.items()):
         if manifest.requires_python is None:
             manifests[path] = _runtime(checkout, manifest, requirements.get(path), manifests, evidence)
+        elif manifest.python_floor:
+            found = evidence.python(posixpath.dirname(path))
+            if found is not None:
+                manifests[path] = replace(manifest, runtime_python=(found[0].removeprefix(">="), found[1]))
     return list(manifests.values())
 
 
