@@ -28,6 +28,7 @@ from bot.deps.python.errors import ConstraintRewriteError
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.versions import Chooser, Policy, Project
 
+PEP621_FLOOR = "project.requires-python"
 _MINORS = tuple(f"3.{minor}" for minor in range(0, 30))
 _CLAUSE = re.compile(
     r"^(?P<lead>\s*)(?P<op>===|==|~=|!=|<=|>=|<|>|\^|~|=)?(?P<gap>\s*)(?P<version>[0-9][^\s,]*)(?P<trail>\s*)$"
@@ -121,8 +122,10 @@ def propose_floors(
         by_file.setdefault(proposal.dependency.location.file, []).append(proposal)
     found = []
     for manifest in manifests:
-        if manifest.path in skipped or not manifest.python_floor or manifest.runtime_evidence is not None:
+        if manifest.path in skipped or manifest.runtime_evidence is not None:
             continue
+        if not manifest.python_floor or manifest.python_floor[0].location.section != PEP621_FLOOR:
+            continue  # the chooser reads [project] requires-python: without it located, nothing to raise
         floor = _floor(manifest, by_file.get(manifest.path, []), packages, policy)
         if floor is not None:
             found.append(floor)

@@ -6,8 +6,9 @@
    ``[security] ...``; with ``security.block_new`` an update whose target has known vulnerabilities is left out.
 3. Within a phase, a dependency entry gets one update: the one within its release line. A major of the same
    entry would edit the same line in a second open PR, so it is deferred until the in-line update merges.
-4. Within a phase, items matching a config group form that group's PR; otherwise high-risk items get a PR per
-   package, and the rest one PR per ecosystem.
+4. Within a phase, items raising requires-python (``bot.plan.floor``) form a PR of their own; items matching a
+   config group form that group's PR; otherwise high-risk items get a PR per package, and the rest one PR per
+   ecosystem.
 5. Gates per PR: approvals needed = max(phase approvals, approvals for the PR's risk level); automerge when
    the phase allows it (or ``automerge.enabled`` when the phase does not say) and the risk is at most
    ``automerge.max_risk``.

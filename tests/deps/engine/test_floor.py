@@ -120,6 +120,12 @@ def test_no_proposal_when_nothing_is_held_back_or_the_floor_cannot_move() -> Non
     assert floors(replace(manifest, runtime_python=("3.8", "Dockerfile: FROM python:3.8-slim"))) == ()
     pinned = parse_pyproject("pyproject.toml", PYPROJECT.replace('">=3.8"', '"==3.8.*"').replace('"^3.8"', '"3.8"'))
     assert floors(pinned) == ()
+    # Poetry's python alone (the chooser does not read it) or a [project] requires-python written with escapes
+    poetry_only = parse_pyproject(
+        "pyproject.toml", PYPROJECT.replace('requires-python = ">=3.8"', 'requires-python = "\\u003e=3.8"')
+    )
+    assert [e.location.section for e in poetry_only.python_floor] == ["tool.poetry.dependencies.python"]
+    assert floors(poetry_only) == ()
     # requires-python taken from elsewhere (runtime evidence of a requirements file) is not the manifest's to raise
     assert floors(replace(manifest, runtime_evidence=".python-version: 3.8")) == ()
 
