@@ -100,3 +100,21 @@ def test_keep_opens_nothing_and_the_dashboard_says_which_floor_would_allow_what(
     assert fake.pulls(REPO) == []
     [issue] = [i for i in fake.issues(REPO) if "depup" in (i.title or "").lower()]
     assert "raising requires-python to &gt;=3.10 would allow numpy 2.2.6 (runtime.python_floor: raise)" in issue.body
+
+
+def test_once_the_floor_pr_is_merged_the_next_scan_proposes_what_it_unlocked(
+    depup: Depup, rewriter: Callable[[str], Rewriter]
+) -> None:
+    rewriter("ruff-pyupgrade")
+    fake = install(depup, CONFIG + "runtime: {python_floor: raise}\n")
+    [floor] = fake.pulls(REPO)
+    merged = fake.merge_pull(REPO, floor.number)
+    depup.run_worker()
+    fake.set_status(REPO, merged, state="success")
+    depup.run_worker()
+    [pull] = fake.pulls(REPO)
+    assert pull.title == "Upgrade numpy from 1.24.4 to 1.26.4"  # the in-line update first, 2.2.6 after it
+    assert fake.read_text(REPO, pull.head_ref, "pyproject.toml") == PYPROJECT.replace('">=3.8"', '">=3.10"').replace(
+        "numpy==1.24.4", "numpy==1.26.4"
+    )
+    assert "next: 2.2.6 (major)" in (pull.body or "")

@@ -173,6 +173,13 @@ def group_markdown(group: PlanGroup, plan: Plan, sections: Sequence[str] = ()) -
         "",
         *(risk_details(item) for item in group.items),
     ]
+    floors = [item for item in group.items if item.is_floor]
+    if floors:
+        lines.extend(["", "### Python floor", "", *(f"- {_md(note)}" for item in floors for note in item.notes)])
+        lines.append(
+            "- The updates it unlocks are proposed by the scan after it merges; ruff's pyupgrade fixes for the new "
+            "floor follow as a commit of their own when code migrations are on."
+        )
     security = security_lines(group.items)
     if security:
         lines.extend(["", "### Security", "", *security])

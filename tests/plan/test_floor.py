@@ -76,7 +76,10 @@ def test_raise_plans_its_own_pull_request_in_the_core_runtime_phase() -> None:
         "not raised above 3.10: .python-version: 3.10; still held back: numpy 2.3.5",
     )
     body = group_markdown(group, plan)
-    assert "unlocks numpy 2.2.6, pandas 2.3.3" in body and "changes `pyproject.toml:3`" in body
+    assert "changes `pyproject.toml:3`" in body
+    section = body[body.index("### Python floor") : body.index("### What happens next")]
+    assert "- unlocks numpy 2.2.6, pandas 2.3.3: held back by requires-python &gt;=3.8,&lt;4" in section
+    assert "still held back: numpy 2.3.5" in section
 
 
 def test_raise_is_left_alone_without_the_python_ecosystem_and_ignore_rules_apply() -> None:
