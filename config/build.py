@@ -39,7 +39,7 @@ from config.model import (
 # Options whose own options merge one by one over the defaults' (the others replace the default whole).
 MERGED_OBJECTS = (
     "schedule", "automerge", "approvals", "commands", "health_check", "rollback", "migrations", "security", "risk",
-    "validation",
+    "validation", "runtime",
 )  # fmt: skip
 MERGED_VALIDATION = ("coverage", "benchmarks")  # validation's own objects merge one by one too
 
@@ -111,7 +111,11 @@ def build_config(options: Mapping[str, Any]) -> Config:
         ),
         groups=tuple(Group(name=group["name"], match=_match(group["match"])) for group in options["groups"]),
         ignore=tuple(_ignore_rule(rule) for rule in options["ignore"]),
-        runtime=Runtime(python=options["runtime"].get("python"), node=options["runtime"].get("node")),
+        runtime=Runtime(
+            python=options["runtime"].get("python"),
+            node=options["runtime"].get("node"),
+            python_floor=options["runtime"].get("python_floor", "keep"),
+        ),
         min_release_age=parse_duration(options["min_release_age"]),
         range_strategy=options["range_strategy"],
         max_open_prs=int(options["max_open_prs"]),

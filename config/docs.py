@@ -42,8 +42,8 @@ option in it: an option left out takes its default, and a repository without the
 How the file combines with the defaults:
 
 - a top-level option given in the file replaces the default;
-- the options of `schedule`, `automerge`, `approvals`, `health_check`, `rollback`, `migrations`, `security` and `risk`
-  merge one by one: `automerge: {enabled: true}` keeps the default `max_risk` and `method`
+- the options of `schedule`, `automerge`, `approvals`, `health_check`, `rollback`, `migrations`, `security`, `risk`
+  and `runtime` merge one by one: `automerge: {enabled: true}` keeps the default `max_risk` and `method`
   (`risk.weights` merges factor by factor);
 - lists (`phases`, `groups`, `ignore`, `labels`, ...) replace the default list whole;
 - `core_packages` is the exception: its entries *extend* the built-in lists, and an entry `!name` removes

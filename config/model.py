@@ -18,6 +18,7 @@ EcosystemName = Literal["python", "npm"]
 RangeStrategy = Literal["auto", "pin", "bump", "widen", "lockfile-only"]
 MergeMethod = Literal["merge", "squash", "rebase"]
 CommitStyle = Literal["plain", "conventional"]
+PythonFloor = Literal["keep", "raise"]
 
 
 @dataclass(frozen=True)
@@ -228,6 +229,7 @@ class Runtime:
 
     python: str | None = None
     node: str | None = None
+    python_floor: PythonFloor = "keep"  # "raise": propose raising requires-python when it alone holds updates back
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from bot.deps.proposals import Update
 from bot.deps.python import apply_edits as python_edit
 from bot.deps.python import regenerate_lock as python_lock
 from bot.deps.python.lockfiles import REFRESH_ALL
+from bot.deps.python.pyproject import FLOOR_SECTIONS
 from bot.errors import DepupError
 
 
@@ -115,6 +116,11 @@ def refresh_lockfiles(
     return ChangeSet(tuple(sorted(changes, key=lambda c: c.path)), tuple(problems))
 
 
+def is_floor_entry(dep: Dependency) -> bool:
+    """Whether ``dep`` is where a pyproject.toml writes requires-python rather than a package."""
+    return dep.location.section in FLOOR_SECTIONS
+
+
 def _read(root: Path, path: str) -> str:
     return (root / path).read_bytes().decode("utf-8")
 
@@ -136,6 +142,7 @@ def _relock(
         specs = [npm_lock.install_spec(i.dependency, i.update.version) for i in in_range]
         result = npm_lock.regenerate_lock(root, posixpath.dirname(manifest.path), specs, timeout, npm_registry)
         return result.lockfile or manifest.lockfile, result.text, result.problem, ()
-    packages = [f"{i.dependency.name}=={i.update.version}" for i in items]
+    # requires-python entries (``Manifest.python_floor``) move no package: the lock is only re-resolved
+    packages = [f"{i.dependency.name}=={i.update.version}" for i in items if not is_floor_entry(i.dependency)]
     py = python_lock(root, manifest.path, manifest.lockfile, packages, timeout)
     return py.lockfile, py.text, py.problem, py.also

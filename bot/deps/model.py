@@ -97,6 +97,13 @@ class Manifest:
     # Where ``requires_python`` / ``engines_node`` was taken from, when not the manifest itself
     # (".python-version", "Dockerfile: FROM python:3.11-slim", "requires-python of pyproject.toml (-e .)").
     runtime_evidence: str | None = None
+    # Where a pyproject.toml writes its own requires-python (``project.requires-python``, then Poetry's
+    # ``tool.poetry.dependencies.python``), as dependency-like entries named ``python`` whose location is the
+    # specifier inside its string: what raising the Python floor edits (``bot.deps.floor``).
+    python_floor: tuple[Dependency, ...] = ()
+    # For a manifest that declares requires-python: the Python its runtime evidence shows (``.python-version``,
+    # ``.tool-versions``, a Dockerfile's FROM) as ``(X.Y, where)``; the floor is never raised above it.
+    runtime_python: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

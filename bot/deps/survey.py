@@ -10,6 +10,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from bot.deps.floor import FloorProposal, propose_floors
 from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem, Unread
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
@@ -32,6 +33,7 @@ class Survey:
     peers: dict[str, Mapping[str, tuple[PeerDependency, ...]]] = field(default_factory=dict)  # npm, by version
     unread: tuple[Unread, ...] = ()  # dependency files seen but not read, with why
     not_managed: tuple[tuple[str, str], ...] = ()  # (manifest path, why) for manifests the scope leaves out
+    floors: tuple[FloorProposal, ...] = ()  # requires-python raises that would unlock held-back updates
 
 
 def survey(
@@ -107,6 +109,7 @@ def _survey(
         peers,
         found.unread,
         tuple(sorted(left_out.items())),
+        propose_floors(found.manifests, proposals, packages, policy, left_out),
     )
 
 
@@ -164,4 +167,5 @@ def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -
             )
             proposal = chooser.choose(dep, info, project)
         proposals.append(proposal)
-    return replace(result, proposals=tuple(proposals))
+    floors = propose_floors(result.manifests, proposals, result.packages, policy, (p for p, _ in result.not_managed))
+    return replace(result, proposals=tuple(proposals), floors=floors)

@@ -10,7 +10,7 @@ import contextlib
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from bot.lifecycle.reads import OpenPr
 from bot.lifecycle.snapshot import Snapshot, blob_sha
 from bot.migrate.model import Migration, Outcome
 from bot.migrate.render import migrations_markdown
-from bot.migrate.rewriters import Upgrade, floor_raised
+from bot.migrate.rewriters import PYTHON_RUNTIME, Upgrade, floor_raised
 from bot.migrate.run import migrate
 from bot.plan.model import Plan, PlanGroup
 from bot.plan.render import group_markdown, risk_details, risk_table
@@ -65,10 +65,10 @@ def content_for(
     """Edit a scratch copy of the snapshot for ``group`` and regenerate lockfiles; unchanged files left out.
     With ``migrations`` settings, the allowed rewriters then run on the upgraded copy (``bot.migrate.run``)."""
     selected = [
-        Selected(manifests[dep.location.file], dep, item.update)
+        Selected(manifests[dep.location.file], dep, replace(item.update, constraint=item.constraint_for(n)))
         for item in group.items
         if item.update is not None
-        for dep in item.dependencies
+        for n, dep in enumerate(item.dependencies)
         if dep.location.file in manifests
     ]
     lockfiles = {i.package for i in group.items if i.update_type == "lockfile"}
@@ -100,8 +100,9 @@ def _migrate(
     for path, text in files.items():
         raised = floor_raised(snapshot.text(path), text) if path.endswith("pyproject.toml") else None
         if raised is not None:
-            upgrades.append(Upgrade("python", "python", *raised))
-    outcome = migrate(work, upgrades, settings, base=snapshot.commit, redis=redis)
+            upgrades.append(Upgrade("python", PYTHON_RUNTIME, *raised))
+    # a floor item (``bot.plan.floor``) is the same Upgrade as the raise its edit makes: once is enough
+    outcome = migrate(work, list(dict.fromkeys(upgrades)), settings, base=snapshot.commit, redis=redis)
     if outcome.migrations and not snapshot.sources_complete:
         # only part of the source was read: a migration of that part would leave the rest unmigrated
         names = ", ".join(m.rewriter for m in outcome.migrations)

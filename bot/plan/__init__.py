@@ -12,6 +12,7 @@ from bot.deps.registry.failures import LookupFailure
 from bot.deps.survey import Survey
 from bot.deps.versions import Policy
 from bot.plan.build import build_plan
+from bot.plan.floor import floor_items, floor_notes
 from bot.plan.items import Sources, in_scope, not_managed, plan_items
 from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped
 from bot.plan.together import ItemKey, Link, key_of, links, sets
@@ -67,6 +68,9 @@ def make_plan(
     items = plan_items(survey, config, now, sources)
     found = links(items, survey.packages, survey.peers)
     items = _with_partner_notes(items, found)
+    raising = config.runtime.python_floor == "raise" and "python" in config.ecosystems
+    if raising:
+        items.extend(floor_items(survey.floors, config, now))
     plan = build_plan(
         items,
         config,
@@ -93,6 +97,7 @@ def make_plan(
         unread=tuple(f"{u.path}: {u.reason}" for u in unread),
         unknown=tuple(dict.fromkeys(unknown)),
         not_managed=tuple(left_out),
+        notes=() if raising else floor_notes(survey.floors),
     )
 
 

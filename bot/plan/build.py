@@ -6,8 +6,9 @@
    ``[security] ...``; with ``security.block_new`` an update whose target has known vulnerabilities is left out.
 3. Within a phase, a dependency entry gets one update: the one within its release line. A major of the same
    entry would edit the same line in a second open PR, so it is deferred until the in-line update merges.
-4. Within a phase, items matching a config group form that group's PR; otherwise high-risk items get a PR per
-   package, and the rest one PR per ecosystem.
+4. Within a phase, items raising requires-python (``bot.plan.floor``) form a PR of their own; items matching a
+   config group form that group's PR; otherwise high-risk items get a PR per package, and the rest one PR per
+   ecosystem.
 5. Gates per PR: approvals needed = max(phase approvals, approvals for the PR's risk level); automerge when
    the phase allows it (or ``automerge.enabled`` when the phase does not say) and the risk is at most
    ``automerge.max_risk``.
@@ -26,7 +27,7 @@ from dataclasses import replace
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.deps.npm import semver
-from bot.plan.model import Plan, PlanGroup, PlanItem, PlanPhase, Skipped, riskiest
+from bot.plan.model import FLOOR_NAME, Plan, PlanGroup, PlanItem, PlanPhase, Skipped, riskiest
 from bot.plan.together import ItemKey, key_of
 from config.globs import glob_matches
 from config.model import RISK_LEVELS, Config, Group, IgnoreRule, Match, Phase
@@ -215,7 +216,9 @@ def _groups(phase: Phase, index: int, items: list[PlanItem], config: Config, par
     own: dict[ItemKey, tuple[str, str, str]] = {}
     for item in items:
         group = next((g for g in config.groups if matches(g.match, item)), None)
-        if item.risk.security:
+        if item.is_floor:
+            bucket = ("floor", item.ecosystem, FLOOR_NAME)  # raising requires-python is a change of its own
+        elif item.risk.security:
             bucket = ("security", item.ecosystem, item.package)  # security fixes travel alone, to land first
         elif group is not None:
             bucket = ("group", item.ecosystem, group.name)
@@ -260,6 +263,8 @@ def _group(
         slug = f"{phase.name}-{name}"
     elif kind == "security":
         slug = "security-" + _slug(name)
+    elif kind == "floor":
+        slug = FLOOR_NAME
     else:
         slug = _slug(name)
     automerge = phase.automerge if phase.automerge is not None else config.automerge.enabled
@@ -333,7 +338,9 @@ def _slug(name: str) -> str:
 
 
 def _title(kind: str, index: int, ecosystem: str, name: str, items: list[PlanItem], level: str, config: Config) -> str:
-    if len(items) == 1 and items[0].update_type != "lockfile":
+    if kind == "floor":
+        title = _floor_title(items)
+    elif len(items) == 1 and items[0].update_type != "lockfile":
         item = items[0]
         title = f"Upgrade {item.name} from {item.current} to {item.target}"
     elif all(i.update_type == "lockfile" for i in items):
@@ -354,7 +361,18 @@ def _title(kind: str, index: int, ecosystem: str, name: str, items: list[PlanIte
     return title
 
 
-_BUCKET_ORDER = ("security", "group", "package", "phase")
+def _floor_title(items: list[PlanItem]) -> str:
+    entries = [
+        (d.location.file, d.constraint, i.constraint_for(n)) for i in items for n, d in enumerate(i.dependencies)
+    ]
+    files = {file for file, _, _ in entries}
+    if len(files) == 1:
+        _, old, new = entries[0]
+        return f"Raise requires-python from {old} to {new}"
+    return f"Raise requires-python of {len(files)} projects"
+
+
+_BUCKET_ORDER = ("floor", "security", "group", "package", "phase")
 
 
 class _Partners:
@@ -424,5 +442,7 @@ def plan_id(plan: Plan) -> str:
 
 
 def _edits(item: PlanItem) -> list[list[object]]:
-    constraint = item.update.constraint if item.update else None
-    return [[d.location.file, d.location.start, d.constraint, constraint] for d in item.dependencies]
+    return [
+        [d.location.file, d.location.start, d.constraint, item.constraint_for(n)]
+        for n, d in enumerate(item.dependencies)
+    ]

@@ -33,6 +33,7 @@ def plan_json(plan: Plan) -> dict[str, Any]:
         "unread": list(plan.unread),
         "unknown": list(plan.unknown),
         "not_managed": list(plan.not_managed),
+        "notes": list(plan.notes),
     }
 
 
@@ -140,6 +141,7 @@ def plan_text(plan: Plan) -> str:
         ("Not read", plan.unread),
         ("Version in use unknown", plan.unknown),
         ("Not managed", plan.not_managed),
+        ("Notes", plan.notes),
     ):
         if entries:
             lines.append(f"{title}:")

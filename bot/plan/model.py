@@ -14,6 +14,9 @@ from bot.deps.proposals import Update
 from bot.risk.model import Assessment, Vulnerability
 from config.model import RISK_LEVELS, RiskLevel, UpdateKind
 
+FLOOR_PACKAGE = "python"  # the package of an item that raises a project's requires-python (``bot.plan.floor``)
+FLOOR_NAME = "requires-python"
+
 
 @dataclass(frozen=True)
 class PlanItem:
@@ -40,6 +43,20 @@ class PlanItem:
     fixes: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the current version the target fixes
     vulnerable: tuple[Vulnerability, ...] = ()  # known vulnerabilities of the target itself
     breakage: Breakage | None = None  # the API diff and the code's uses of it (None: not analysed by policy)
+    # The new text of each dependency entry when they differ (a Python floor: requires-python ``>=3.10`` and
+    # Poetry's ``^3.10``); empty: ``update.constraint`` for all.
+    constraints: tuple[str, ...] = ()
+
+    @property
+    def is_floor(self) -> bool:
+        """Raises the project's requires-python (``bot.plan.floor``) rather than a package."""
+        return self.ecosystem == "python" and self.package == FLOOR_PACKAGE and self.name == FLOOR_NAME
+
+    def constraint_for(self, index: int) -> str | None:
+        """The new constraint of ``dependencies[index]``."""
+        if self.constraints:
+            return self.constraints[index]
+        return self.update.constraint if self.update else None
 
     @property
     def change(self) -> str:
@@ -99,6 +116,7 @@ class Plan:
     unread: tuple[str, ...] = ()  # "path: why" of every managed dependency file depup saw but could not read
     unknown: tuple[str, ...] = ()  # "name (file): why" of dependencies whose version in use is unknown
     not_managed: tuple[str, ...] = ()  # "path: why" of manifests depup read but leaves alone
+    notes: tuple[str, ...] = ()  # what depup could do if the config let it (raising requires-python)
 
     def group(self, key: str) -> PlanGroup | None:
         return next((g for p in self.phases for g in p.groups if g.key == key), None)

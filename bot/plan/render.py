@@ -114,6 +114,7 @@ def plan_markdown(plan: Plan) -> str:
     for title, entries in (
         ("Files depup could not read", plan.unread),
         ("Versions in use depup could not establish", plan.unknown),
+        ("Notes", plan.notes),
     ):
         if entries:
             lines.extend(["", f"### {title}", ""])
@@ -177,6 +178,13 @@ def group_markdown(group: PlanGroup, plan: Plan, sections: Sequence[str] = ()) -
         "",
         *(risk_details(item) for item in group.items),
     ]
+    floors = [item for item in group.items if item.is_floor]
+    if floors:
+        lines.extend(["", "### Python floor", "", *(f"- {_md(note)}" for item in floors for note in item.notes)])
+        lines.append(
+            "- The updates it unlocks are proposed by the scan after it merges; ruff's pyupgrade fixes for the new "
+            "floor follow as a commit of their own when code migrations are on."
+        )
     security = security_lines(group.items)
     if security:
         lines.extend(["", "### Security", "", *security])

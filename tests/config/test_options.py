@@ -27,6 +27,7 @@ from config.model import (
     Phase,
     RiskSettings,
     Rollback,
+    Runtime,
     Schedule,
     Security,
     Validation,
@@ -129,6 +130,9 @@ VALID: list[tuple[str, Callable[[Config], Any], Any]] = [
     ("security: {audit: false}", lambda c: c.security, Security(False, True)),
     ("security: {block_new: false}", lambda c: c.security, Security(True, False)),
     ("commit_style: conventional", lambda c: c.commit_style, "conventional"),
+    ("runtime: {python_floor: raise}", lambda c: c.runtime, Runtime(python_floor="raise")),
+    ("runtime: {python: '3.11'}", lambda c: c.runtime, Runtime(python="3.11", python_floor="keep")),
+    ("runtime: {python_floor: raise, node: '20'}", lambda c: c.runtime.python_floor, "raise"),
     ("risk: {weights: {major: 5, core: -2}}", lambda c: c.risk, RiskSettings((("core", -2), ("major", 5)), 3, 6)),
     ("risk: {medium_at: 2}", lambda c: c.risk, RiskSettings((), 2, 6)),
     ("risk: {high_at: 10}", lambda c: c.risk, RiskSettings((), 3, 10)),
@@ -440,7 +444,18 @@ INVALID: list[tuple[str, str]] = [
         "runtime: {python: '3'}",
         "f.yml:1:19: runtime.python: expected a Python version like '3.11' or '3.11.4', got '3'",
     ),
-    ("runtime: {ruby: '3.3'}", "f.yml:1:11: runtime: unknown option 'ruby' (the options here are python, node)"),
+    (
+        "runtime:\n  python_floor: bump",
+        "f.yml:2:17: runtime.python_floor: unknown value 'bump': expected one of keep, raise",
+    ),
+    (
+        "runtime: {python_floor: true}",
+        "f.yml:1:25: runtime.python_floor: unknown value true: expected one of keep, raise",
+    ),
+    (
+        "runtime: {ruby: '3.3'}",
+        "f.yml:1:11: runtime: unknown option 'ruby' (the options here are python, node, python_floor)",
+    ),
     (
         "validation: {required_layers: [units]}",
         "f.yml:1:32: validation.required_layers[0]: unknown value 'units': expected one of unit, integration, e2e, "

@@ -23,7 +23,9 @@ parent (``pip-compile --output-file=requirements/base.txt requirements/base.in``
 
 Runtime evidence (``Manifest.requires_python`` / ``runtime_evidence``) when a manifest declares no Python: a
 requirements file that installs a local project (``-e .``, ``.``) takes that project's ``requires-python``;
-otherwise ``bot.deps.python.runtime`` (``.python-version``, ``.tool-versions``, Dockerfiles).
+otherwise ``bot.deps.python.runtime`` (``.python-version``, ``.tool-versions``, Dockerfiles). A pyproject.toml
+that declares requires-python gets that evidence as ``Manifest.runtime_python``: the highest floor depup would
+raise it to (``bot.deps.floor``).
 """
 
 from __future__ import annotations
@@ -143,6 +145,10 @@ def python_manifests(checkout: Checkout) -> list[Manifest]:
     for path, manifest in list(manifests.items()):
         if manifest.requires_python is None:
             manifests[path] = _runtime(checkout, manifest, requirements.get(path), manifests, evidence)
+        elif manifest.python_floor:
+            found = evidence.python(posixpath.dirname(path))
+            if found is not None:
+                manifests[path] = replace(manifest, runtime_python=(found[0].removeprefix(">="), found[1]))
     return list(manifests.values())
 
 

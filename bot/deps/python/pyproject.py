@@ -100,7 +100,38 @@ def parse_pyproject(path: str, text: str) -> Manifest:
         problems=tuple(state.problems),
         project_name=project_name,
         requires_python=requires_python if isinstance(requires_python, str) else None,
+        python_floor=_python_floor(state),
     )
+
+
+_FLOOR_PATHS = (
+    (("project", "requires-python"), "project.requires-python"),
+    (("tool", "poetry", "dependencies", "python"), "tool.poetry.dependencies.python"),
+)
+
+
+FLOOR_SECTIONS = frozenset(section for _, section in _FLOOR_PATHS)
+
+
+def _python_floor(state: _State) -> tuple[Dependency, ...]:
+    """Where requires-python is written as a plain string: entries named ``python`` (``bot.deps.floor``)."""
+    found = []
+    for path, section in _FLOOR_PATHS:
+        located = state.strings.get(path)
+        if located is None or not located.plain:
+            continue
+        line, column = state.index.position(state.keys.get(path, located.start))
+        found.append(
+            Dependency(
+                ecosystem=Ecosystem.PYTHON,
+                name="python",
+                key="python",
+                constraint=located.value,
+                role=Role.RUNTIME,
+                location=Location(state.path, line, column, located.start, located.end, section),
+            )
+        )
+    return tuple(found)
 
 
 def _tomllib_position(text: str) -> tuple[int, int]:

@@ -297,3 +297,22 @@ def test_uv_workspace_member_versions_come_from_the_root_lock_and_forks(
     assert new_python.lock_note is not None and "locks 2 versions of alpha" in new_python.lock_note
     assert manifest(found, "packages/old/pyproject.toml").lockfile is None  # excluded from the workspace
     assert {d.name: d.locked for d in manifest(found, "pyproject.toml").dependencies} == {"beta": "1.5"}
+
+
+def test_a_pyproject_declaring_requires_python_keeps_it_and_notes_the_python_it_runs(tmp_path: Path) -> None:
+    """Its own floor decides (runtime evidence never replaces it); the evidence is the most a floor raise goes."""
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "pyproject.toml").write_text('[project]\nname = "svc"\nrequires-python = ">=3.8"\n')
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM python:3.11-slim\n")
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "pyproject.toml").write_text('[project]\nname = "lib"\nrequires-python = ">=3.9"\n')
+    found = scan(tmp_path)
+    svc, lib = manifest(found, "svc/pyproject.toml"), manifest(found, "lib/pyproject.toml")
+    assert (svc.requires_python, svc.runtime_evidence) == (">=3.8", None)
+    assert svc.runtime_python == ("3.11", "svc/Dockerfile: FROM python:3.11-slim")
+    assert [(d.name, d.constraint, d.location.section, d.location.line) for d in svc.python_floor] == [
+        ("python", ">=3.8", "project.requires-python", 3)
+    ]
+    assert lib.runtime_python is None and lib.python_floor[0].constraint == ">=3.9"
+    (tmp_path / ".python-version").write_text("3.10.4\n")
+    assert manifest(scan(tmp_path), "lib/pyproject.toml").runtime_python == ("3.10", ".python-version: 3.10")

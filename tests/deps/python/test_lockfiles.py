@@ -6,11 +6,14 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from bot.deps.python import lockfiles, regenerate_lock
+from bot.deps.apply import Selected, apply_updates
+from bot.deps.proposals import Update
+from bot.deps.python import lockfiles, parse_pyproject, regenerate_lock
 from bot.deps.python.lockfiles import REFRESH_ALL, _mask, drop_new_option_lines, lock_kind
 from bot.deps.python.pipconfig import pip_index_settings, uv_index_env
 from tests.deps.python.conftest import HEADER
@@ -255,3 +258,28 @@ def test_custom_compile_command_header_is_kept(tmp_path: Path, offline_env: dict
     result = regenerate_lock(tmp_path, "reqs/prod.in", "reqs/prod.txt", ["alpha"], 120, env=offline_env)
     assert result.ok, result.problem
     assert result.text is not None and "#    make requirements\n#\nalpha==2.0\n" in result.text
+
+
+def test_raising_requires_python_re_resolves_uv_lock_moving_no_package(
+    tmp_path: Path, offline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python floor (``bot.deps.floor``) applied like any update: the manifest's requires-python edited,
+    ``uv lock`` run with no package named, the lock's own requires-python following."""
+    tool("uv")
+    for name in [k for k in os.environ if k.startswith(("PIP_", "UV_", "VIRTUAL_ENV"))]:
+        monkeypatch.delenv(name)
+    for name, value in offline_env.items():
+        monkeypatch.setenv(name, value)
+    repo = tmp_path / "repo"
+    seed_uv_project(repo, offline_env, '"alpha>=1.0,<1.1", "beta>=1.0"')
+    before = (repo / "uv.lock").read_text()
+    assert 'requires-python = ">=3.9"' in before
+    manifest = replace(parse_pyproject("pyproject.toml", (repo / "pyproject.toml").read_text()), lockfile="uv.lock")
+    [entry] = manifest.python_floor
+    update = Update("3.10", ">=3.10", "major", True, "bump")
+    changes = apply_updates(repo, [Selected(manifest, entry, update)], lock_timeout=60)
+    assert changes.problems == ()
+    assert 'requires-python = ">=3.10"' in (changes.text("pyproject.toml") or "")
+    after = changes.text("uv.lock") or ""
+    assert 'requires-python = ">=3.10"' in after
+    assert 'name = "alpha"\nversion = "1.0"' in after  # nothing upgraded: the lock is only re-resolved
