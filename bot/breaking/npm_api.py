@@ -67,6 +67,7 @@ _DECLARATION = re.compile(r"\.d\.(?:ts|mts|cts)$")
 _IMPORTED = re.compile(
     r"""(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|\bimport\s+|/\s*<reference\s+types\s*=\s*)["']([^"'\s]+)["']"""
 )
+_REEXPORTED = re.compile(r"""\bexport\s*(?:\*(?:\s*as\s+\w+)?|\{[^}]*\})\s*from\s*["']([^"'\s]+)["']""")
 SIGNATURE_PREFIX = "call signature: "  # a change of what a function written for a type receives
 _VALUE_KINDS = frozenset({"function", "class", "variable", "enum", "namespace", "method", "property"})
 
@@ -285,6 +286,7 @@ def _declarations(
     deadline = packuments.deadline
     if declares_types(document):
         _unpack_declarations(_tarball(document, package, version, deadline), folder, f"{package} {version}")
+        _unpack_type_dependencies(document, folder, packuments)
         return f"{package} {version}", document
     types_name = types_package(package)
     try:
@@ -313,20 +315,11 @@ def _tarball(document: Mapping[str, Any], name: str, version: str, deadline: flo
 
 
 def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, packuments: _Packuments) -> None:
-    """The ``@types/`` dependencies the declarations import, into ``node_modules/@types`` (one level)."""
+    """The dependencies the declarations need (``wanted_dependencies``), into ``node_modules`` (one level)."""
     dependencies = document.get("dependencies")
     if not isinstance(dependencies, dict):
         return
-    imported = _imported_packages(folder)
-    wanted = sorted(
-        name
-        for name, wanted_range in dependencies.items()
-        if isinstance(name, str)
-        and isinstance(wanted_range, str)
-        and name.startswith("@types/")
-        and name != "@types/node"
-        and _untyped_name(name) in imported
-    )[:MAX_TYPE_DEPENDENCIES]
+    wanted = wanted_dependencies(dependencies, folder)
     for name in wanted:
         # A dependency that cannot be read leaves its types unknown (members inherited from it are not seen);
         # only running out of time ends the analysis.
@@ -346,6 +339,22 @@ def _unpack_type_dependencies(document: Mapping[str, Any], folder: Path, packume
                 raise
 
 
+def wanted_dependencies(dependencies: Mapping[str, Any], folder: Path) -> list[str]:
+    """The dependencies whose declarations the ones in ``folder`` need: the ``@types/`` packages they import, and
+    the packages they re-export from (react-router-dom 7 is ``export * from 'react-router'``: unread, each of its
+    names would look removed). At most ``MAX_TYPE_DEPENDENCIES``; never @types/node."""
+    imported = _imported_packages(folder)
+    reexported = _imported_packages(folder, _REEXPORTED)
+    return sorted(
+        name
+        for name, wanted_range in dependencies.items()
+        if isinstance(name, str)
+        and isinstance(wanted_range, str)
+        and name != "@types/node"
+        and ((name.startswith("@types/") and _untyped_name(name) in imported) or name in reexported)
+    )[:MAX_TYPE_DEPENDENCIES]
+
+
 def _untyped_name(types_name: str) -> str:
     bare = types_name.removeprefix("@types/")
     if "__" in bare:
@@ -354,12 +363,12 @@ def _untyped_name(types_name: str) -> str:
     return bare
 
 
-def _imported_packages(folder: Path) -> set[str]:
+def _imported_packages(folder: Path, pattern: re.Pattern[str] = _IMPORTED) -> set[str]:
     names: set[str] = set()
     for path in folder.rglob("*.d.*ts"):
         if "node_modules" in path.relative_to(folder).parts:
             continue
-        for spec in _IMPORTED.findall(path.read_text(encoding="utf-8", errors="replace")):
+        for spec in pattern.findall(path.read_text(encoding="utf-8", errors="replace")):
             if spec.startswith((".", "/")) or spec.startswith("node:"):
                 continue
             parts = spec.split("/")

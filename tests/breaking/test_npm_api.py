@@ -249,6 +249,23 @@ def test_exported_subpaths() -> None:
     }
 
 
+def test_the_dependencies_declarations_need(tmp_path: Path) -> None:
+    """react-router-dom 7's index.d.ts is ``export * from 'react-router'``: without react-router's declarations
+    every name it re-exports looked removed (Route, Link, BrowserRouter 'class removed' on a real app)."""
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "index.d.ts").write_text(
+        "export { HydratedRouter, RouterProvider } from 'react-router/dom';\nexport * from 'react-router';\n"
+        "export * as utils from '@scope/utils';\nimport type { Node } from 'typed';\nimport { thing } from 'plain';\n"
+    )
+    (tmp_path / "node_modules" / "dep").mkdir(parents=True)
+    (tmp_path / "node_modules" / "dep" / "index.d.ts").write_text("export * from 'nested';\n")  # not ours
+    dependencies = {
+        "react-router": "7.18.7", "@scope/utils": "^1", "@types/typed": "^2", "plain": "^3", "@types/node": "*",
+        "nested": "^1", "unused": "^4",
+    }  # fmt: skip
+    assert npm_api.wanted_dependencies(dependencies, tmp_path) == ["@scope/utils", "@types/typed", "react-router"]
+
+
 def test_a_types_field_is_resolved_as_typescript_resolves_it(tmp_path: Path) -> None:
     """@types/react-router 4.4.5 says ``"types": "index"``: the file is index.d.ts, not index/index.d.ts."""
     (tmp_path / "index.d.ts").write_text("export declare function matchPath(path: string): boolean;\n")
