@@ -336,37 +336,35 @@ def _refuses(body: list[ast.stmt]) -> bool:
 
 def _names_tested(test: ast.expr, parameter: str, constants: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The names for which ``test`` holds only when the parameter is one of them (``name == "X"``)."""
-    if isinstance(test, ast.BoolOp):
-        parts = [_names_tested(value, parameter, constants) for value in test.values]
-        if isinstance(test.op, ast.Or):
-            return tuple(n for part in parts for n in part) if all(parts) else ()
-        narrowing = [part for part in parts if part]  # ``and``: any part that pins the name pins it
-        return tuple(n for n in narrowing[0] if all(n in part for part in narrowing)) if narrowing else ()
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _names_excluded(test.operand, parameter, constants)
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
-        return ()
-    op = test.ops[0]
-    if isinstance(op, ast.Eq):
-        return _compared(test, parameter)
-    if isinstance(op, ast.In) and _is_name(test.left, parameter):
-        return _strings(test.comparators[0], constants)
-    return ()
+    return _names_when(test, parameter, constants, holds=True)
 
 
 def _names_excluded(test: ast.expr, parameter: str, constants: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The names for which ``test`` is false only when the parameter is one of them (``name != "utc"``,
     ``name not in _DEPRECATED``): what comes after a guard on it that leaves the function."""
+    return _names_when(test, parameter, constants, holds=False)
+
+
+def _names_when(
+    test: ast.expr, parameter: str, constants: dict[str, tuple[str, ...]], *, holds: bool
+) -> tuple[str, ...]:
+    """The names that make ``test`` true (``holds``) or false only when the parameter is one of them."""
     if isinstance(test, ast.BoolOp):
-        parts = [_names_excluded(value, parameter, constants) for value in test.values]
-        if isinstance(test.op, ast.And):
+        parts = [_names_when(value, parameter, constants, holds=holds) for value in test.values]
+        if isinstance(test.op, ast.Or if holds else ast.And):  # every part pins it: any of their names
             return tuple(n for part in parts for n in part) if all(parts) else ()
-        narrowing = [part for part in parts if part]  # ``or``: false only when every part is
+        narrowing = [part for part in parts if part]  # the other: any part that pins the name pins it
         return tuple(n for n in narrowing[0] if all(n in part for part in narrowing)) if narrowing else ()
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return _names_tested(test.operand, parameter, constants)
+        return _names_when(test.operand, parameter, constants, holds=not holds)
     if not isinstance(test, ast.Compare) or len(test.ops) != 1:
         return ()
+    op = test.ops[0]
+    if isinstance(op, ast.Eq if holds else ast.NotEq):
+        return _compared(test, parameter)
+    if isinstance(op, ast.In if holds else ast.NotIn) and _is_name(test.left, parameter):
+        return _strings(test.comparators[0], constants)
+    return ()
     op = test.ops[0]
     if isinstance(op, ast.NotEq):
         return _compared(test, parameter)

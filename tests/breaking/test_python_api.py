@@ -15,6 +15,7 @@ from bot.breaking.fetch import MAX_RELEASE_BYTES, ReleaseFile
 from bot.breaking.model import ApiChange, ApiDiff
 from bot.breaking.python_api import choose_file, python_api_diff
 from bot.breaking.unpack import MAX_UNPACKED_BYTES, unpack
+from tests.breaking.test_python_deprecations import DJANGO_4_2_TIMEZONE
 from tests.support.registry_server import FIXTURES, Fault, RegistryServer
 
 FILES = FIXTURES / "files"
@@ -431,32 +432,13 @@ def test_a_change_carries_the_other_public_paths_of_its_object_and_is_counted_on
 
 
 # Django 4.2's django/utils/timezone.py, trimmed: ``utc`` comes from the module's __getattr__, with a warning.
-TIMEZONE_4_2 = """
-import warnings
-from datetime import timezone
-
-
-class RemovedInDjango50Warning(DeprecationWarning):
-    pass
-
-
-def __getattr__(name):
-    if name != "utc":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-    warnings.warn(
-        "The django.utils.timezone.utc alias is deprecated. "
-        "Please update your code to use datetime.timezone.utc instead.",
-        RemovedInDjango50Warning,
-        stacklevel=2,
+TIMEZONE_4_2 = (
+    DJANGO_4_2_TIMEZONE.replace(  # self-contained: the warning class defined in the module
+        "from django.utils.deprecation import RemovedInDjango50Warning\n",
+        "class RemovedInDjango50Warning(DeprecationWarning):\n    pass\n",
     )
-
-    return timezone.utc
-
-
-def now():
-    pass
-"""
+    + "\n\ndef now():\n    pass\n"
+)
 
 
 def test_a_name_a_guarded_module_getattr_provided_is_removed_when_the_target_drops_it(
