@@ -8,15 +8,17 @@ body size so a wrong URL cannot make a worker read gigabytes.
 from __future__ import annotations
 
 import importlib.util
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
-
-from bot.core.tls import tls_context
 from bot.deps.model import Ecosystem
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.registry.urls import redact
+
+if TYPE_CHECKING:  # imported with the first request: a run answered from the cache never needs it
+    import httpx
 
 USER_AGENT = "depup (dependency upgrades; registry metadata lookups)"
 MAX_BODY_BYTES = 128 * 1024 * 1024
@@ -77,18 +79,34 @@ class Fetcher:
         self, *, timeout: float, max_connections: int, max_body: int = MAX_BODY_BYTES, http2: bool = False
     ) -> None:
         self._max_body = max_body
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            verify=tls_context(),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            http2=http2 and http2_available(),
-        )
+        self._settings = (timeout, max_connections, http2)
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        """The client, made with the first request (httpx and the TLS context take a tenth of a second to load)."""
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                from bot.core.tls import tls_context
+
+                timeout, max_connections, http2 = self._settings
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(timeout),
+                    verify=tls_context(),
+                    limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+                    follow_redirects=True,
+                    max_redirects=MAX_REDIRECTS,
+                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                    http2=http2 and http2_available(),
+                )
+            return self._client
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
 
     def get(
         self,
@@ -101,12 +119,14 @@ class Fetcher:
     ) -> Outcome:
         """``enough``: called with the body kept so far after each chunk; once it gives an offset, the body up
         to there is the answer, and the rest is read and dropped (``prefix.MemberEnd``)."""
+        import httpx
+
         where = redact(url)
         headers = validators.headers()
         if accept is not None:
             headers["Accept"] = accept
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._http().stream("GET", url, headers=headers) as response:
                 if response.status_code == 304 and validators:
                     return NotModified()
                 if response.status_code != 200:
