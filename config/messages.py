@@ -6,14 +6,15 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
-
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.protocols import Validator
-from jsonschema.validators import extend
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from config.model import ConfigProblem
 from config.source import Document, Path, first_at, format_path
+
+if TYPE_CHECKING:  # jsonschema is imported when a config file is validated (`depup plan` without one skips it)
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
 
 # What each pattern of config/schema.json asks for, as "expected ..." says it (a test checks all are here).
 PATTERN_HINTS = {
@@ -45,24 +46,33 @@ _MANY_OPTIONS = 10  # past this many, an unknown option's message points at the 
 
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
     """``pattern`` with ``$`` meaning the end of the text (Python's ``$`` also matches before a last newline)."""
+    from jsonschema import ValidationError
+
     if isinstance(instance, str) and re.search(re.sub(r"\$$", r"\\Z", pattern), instance) is None:
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
-# JSON Schema's "integer" admits 3.0; the code reading the options wants an int (a YAML 3.0 is a float), so the
-# validator takes only ints: `min_release_age: 1.0` crashed load_config with a TypeError (found by fuzzing).
-_TYPES = Draft202012Validator.TYPE_CHECKER.redefine(
-    "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
-)
-ConfigValidator: type[Validator] = extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _pattern}, type_checker=_TYPES
-)
+@cache
+def config_validator() -> type[Validator]:
+    """Draft 2020-12 with ``_pattern``, and "integer" for ints only: JSON Schema's "integer" admits 3.0, the code
+    reading the options wants an int (a YAML 3.0 is a float): `min_release_age: 1.0` crashed load_config with a
+    TypeError (found by fuzzing)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    types = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    validator: type[Validator] = extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"pattern": _pattern}, type_checker=types
+    )
+    return validator
 
 
 def schema_problems(document: Document, schema: Mapping[str, Any], file: str) -> list[ConfigProblem]:
     """One problem per mistake the schema finds in ``document``."""
     problems: list[ConfigProblem] = []
-    for error in ConfigValidator(schema).iter_errors(document.value):
+    for error in config_validator()(schema).iter_errors(document.value):
         if not document.is_unread(tuple(error.absolute_path)):
             problems.extend(_problems(error, document, file))
     return problems

@@ -101,7 +101,7 @@ class BreakageService:
         self._spent = 0.0
         self._diffs: dict[Request, ApiDiff] = {}
         self._results: dict[Request, Breakage] = {}
-        self._loaded: dict[str, tuple[DiffFunction, UsesFunction] | str] = {}
+        self._loaded: dict[tuple[str, int], Callable[..., Any] | str] = {}  # (ecosystem, 0 diff / 1 uses)
 
     @property
     def spent(self) -> float:
@@ -139,15 +139,16 @@ class BreakageService:
 
     def _analyse(self, request: Request) -> ApiDiff:
         ecosystem, package, current, target = request
-        functions = self._functions(ecosystem)
-        if isinstance(functions, str):
-            return _not_analysed(request, functions)
         left = self._budget - self._spent
-        if left <= 0:
+        if left <= 0:  # before loading the analyser: with no time to use it, it need not be imported
             return _not_analysed(request, f"time budget of {self._budget:g} s used")
+        diff = self._function(ecosystem, 0)
+        if isinstance(diff, str):
+            return _not_analysed(request, diff)
         start = self._clock()
         try:
-            return functions[0](package, current, target, deadline=start + min(left, self._per_update))
+            result: ApiDiff = diff(package, current, target, deadline=start + min(left, self._per_update))
+            return result
         except DepupError as exc:
             return _not_analysed(request, str(exc))
         except Exception as exc:  # an analyser's bug must not fail the scan: the update says why it is unknown
@@ -159,21 +160,31 @@ class BreakageService:
     def _uses(self, request: Request, diff: ApiDiff) -> Breakage:
         if not diff.analysed or not diff.changes or self._root is None:
             return Breakage(diff=diff)
-        functions = self._functions(request[0])
-        if isinstance(functions, str):
+        find = self._function(request[0], 1)
+        if isinstance(find, str):
             return Breakage(diff=diff)
         try:
-            uses, scanned = functions[1](self._root, request[1], diff)
+            uses, scanned = find(self._root, request[1], diff)
         except DepupError as exc:
             log.warning("uses of %s in %s not found: %s", request[1], self._root, exc)
             return Breakage(diff=diff)
         return Breakage(diff=diff, uses=tuple(uses), scanned=scanned)
 
-    def _functions(self, ecosystem: str) -> tuple[DiffFunction, UsesFunction] | str:
-        """The ecosystem's functions, or why there are none."""
-        if ecosystem not in self._loaded:
-            self._loaded[ecosystem] = _load(self._analysers.get(ecosystem))
-        return self._loaded[ecosystem]
+    def _function(self, ecosystem: str, which: int) -> Callable[..., Any] | str:
+        """The ecosystem's diff (0) or uses (1) function, or why there is none. Each is imported when first
+        needed: reading uses of a cached diff does not load the diff's analyser (griffe, the HTTP client)."""
+        key = (ecosystem, which)
+        if key not in self._loaded:
+            analyser = self._analysers.get(ecosystem)
+            if analyser is None:
+                self._loaded[key] = "no analyser"
+            else:
+                try:
+                    self._loaded[key] = _resolve((analyser.diff, analyser.uses)[which])
+                except (ImportError, AttributeError) as exc:
+                    log.info("API analyser unavailable: %s", exc)
+                    self._loaded[key] = "no analyser"
+        return self._loaded[key]
 
 
 def analyser_status(analysers: Mapping[str, Analyser] = ANALYSERS) -> dict[str, str]:

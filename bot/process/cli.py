@@ -161,10 +161,14 @@ def _plan_cache_help() -> str:
 
 
 def _plan(args: argparse.Namespace) -> int:
+    from bot.deps.registry.urls import discover_npm_registry_soon
+
+    if (args.path / "package.json").is_file():  # npm packages to look up: ask npm meanwhile (imports, the scan)
+        discover_npm_registry_soon()
     import gc
-    import json
     from datetime import UTC, datetime, timedelta
 
+    import orjson
     from redis import Redis
 
     from bot.breaking.service import BreakageService
@@ -212,8 +216,16 @@ def _plan(args: argparse.Namespace) -> int:
         args.path, redis, config.core_packages, budget=max(args.api_budget, 0.0)
     )  # Redis (when set) caches the API diffs
     plan = make_plan(result, config, now, Sources(imports=index_imports(args.path), breakage=breakage))
-    if args.json:
-        print(json.dumps({**to_json(result, now), "plan": plan_json(plan)}, indent=2))
+    if args.json:  # orjson: json's pure-Python indenting encoder took a tenth of a 1,000-package warm run
+        document = {**to_json(result, now), "plan": plan_json(plan)}
+        encoded = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
+        buffer = getattr(sys.stdout, "buffer", None)  # UTF-8 bytes, whatever the terminal's encoding
+        if buffer is None:
+            sys.stdout.write(encoded.decode())
+        else:
+            sys.stdout.flush()
+            buffer.write(encoded)
+            buffer.flush()
     elif args.markdown:
         sys.stdout.write(plan_markdown(plan))
         print(f"registry cache: {cache_summary(result.registry)}", file=sys.stderr)

@@ -8,14 +8,17 @@ body size so a wrong URL cannot make a worker read gigabytes.
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import httpx
-
-from bot.core.tls import tls_context
 from bot.deps.model import Ecosystem
 from bot.deps.registry.failures import LookupFailure
 from bot.deps.registry.urls import redact
+
+if TYPE_CHECKING:  # imported with the first request: a run answered from the cache never needs it
+    import httpx
 
 USER_AGENT = "depup (dependency upgrades; registry metadata lookups)"
 MAX_BODY_BYTES = 128 * 1024 * 1024
@@ -48,6 +51,11 @@ class Fetched:
     body: bytes
     validators: Validators
     content_type: str = "application/json"
+    received: int | None = None  # bytes read when more than the body kept (``Fetcher.get``'s ``enough``)
+
+    @property
+    def size(self) -> int:
+        return len(self.body) if self.received is None else self.received
 
 
 @dataclass(frozen=True)
@@ -71,41 +79,69 @@ class Fetcher:
         self, *, timeout: float, max_connections: int, max_body: int = MAX_BODY_BYTES, http2: bool = False
     ) -> None:
         self._max_body = max_body
-        self._client = httpx.Client(
-            timeout=httpx.Timeout(timeout),
-            verify=tls_context(),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            http2=http2 and http2_available(),
-        )
+        self._settings = (timeout, max_connections, http2)
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        """The client, made with the first request (httpx and the TLS context take a tenth of a second to load)."""
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                from bot.core.tls import tls_context
+
+                timeout, max_connections, http2 = self._settings
+                self._client = httpx.Client(
+                    timeout=httpx.Timeout(timeout),
+                    verify=tls_context(),
+                    limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+                    follow_redirects=True,
+                    max_redirects=MAX_REDIRECTS,
+                    headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                    http2=http2 and http2_available(),
+                )
+            return self._client
 
     def close(self) -> None:
-        self._client.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
 
     def get(
-        self, ecosystem: Ecosystem, name: str, url: str, validators: Validators, accept: str | None = None
+        self,
+        ecosystem: Ecosystem,
+        name: str,
+        url: str,
+        validators: Validators,
+        accept: str | None = None,
+        enough: Callable[[bytearray], int | None] | None = None,
     ) -> Outcome:
+        """``enough``: called with the body kept so far after each chunk; once it gives an offset, the body up
+        to there is the answer, and the rest is read and dropped (``prefix.MemberEnd``)."""
+        import httpx
+
         where = redact(url)
         headers = validators.headers()
         if accept is not None:
             headers["Accept"] = accept
         try:
-            with self._client.stream("GET", url, headers=headers) as response:
+            with self._http().stream("GET", url, headers=headers) as response:
                 if response.status_code == 304 and validators:
                     return NotModified()
                 if response.status_code != 200:
                     return _status_failure(ecosystem, name, where, response.status_code)
-                body = self._read(response)
-                if body is None:
+                read = self._read(response, enough)
+                if read is None:
                     return LookupFailure(
                         ecosystem, name, f"{where} answered more than {self._max_body} bytes", "malformed"
                     )
+                body, received = read
                 return Fetched(
                     body,
                     Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
                     response.headers.get("Content-Type", "").split(";")[0].strip().lower(),
+                    received if received != len(body) else None,
                 )
         except httpx.TimeoutException as exc:
             return LookupFailure(ecosystem, name, f"{where} timed out ({type(exc).__name__})", "timeout")
@@ -119,15 +155,26 @@ class Fetcher:
                 "unreachable",
             )
 
-    def _read(self, response: httpx.Response) -> bytes | None:
+    def _read(
+        self, response: httpx.Response, enough: Callable[[bytearray], int | None] | None
+    ) -> tuple[bytes, int] | None:
         """The body in one growing buffer (no list of chunks joined at the end: half the peak memory of a big
-        answer), or None past the size cap. A ``bytearray``: the JSON decoders read it as it is."""
+        answer) and how many bytes were read, or None past the size cap. A ``bytearray``: the JSON decoders
+        read it as it is. Once ``enough`` gives an offset, the rest is read and dropped, not closed halfway:
+        a connection closed halfway cannot be reused, and opening new ones can cost more than the bytes
+        (seconds each behind some proxies)."""
         body = bytearray()
+        received = 0
+        kept: int | None = None
         for chunk in response.iter_bytes():
-            if len(body) + len(chunk) > self._max_body:
+            received += len(chunk)
+            if received > self._max_body:
                 return None
-            body += chunk
-        return body  # type: ignore[return-value]  # bytes-like; nothing writes to it after
+            if kept is None:
+                body += chunk
+                if enough is not None and (kept := enough(body)) is not None:
+                    del body[kept:]
+        return body, received  # type: ignore[return-value]  # bytes-like; nothing writes to it after
 
 
 def _said(exc: Exception, url: str, where: str) -> str:

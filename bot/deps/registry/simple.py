@@ -139,7 +139,7 @@ def _parsed(project: _Project) -> Parsed:
 class _Files:
     """What one release's files say, gathered file by file (one pass over the answer's files)."""
 
-    __slots__ = ("count", "metadata", "python", "pythons", "reason", "upload", "yanked")
+    __slots__ = ("count", "python", "pythons", "reason", "source", "upload", "yanked")
 
     def __init__(self, entry: _File) -> None:
         upload = entry.upload_time
@@ -149,8 +149,8 @@ class _Files:
         self.python = entry.requires_python
         self.pythons: Counter[str] | None = None  # once the files disagree
         self.count = 1
-        self.metadata: Metadata | None = None
-        self._metadata_of(entry)
+        self.source: _File | None = None  # the file whose metadata tells the links (made a Metadata once, at the end)
+        self._consider(entry)
 
     def add(self, entry: _File) -> None:
         upload = entry.upload_time
@@ -168,14 +168,19 @@ class _Files:
         if self.pythons is not None and (value := text(python)) is not None:
             self.pythons[value] += 1
         self.count += 1
-        if self.metadata is None or (not self.metadata.advertised and entry.core_metadata):
-            self._metadata_of(entry)
+        if self.source is None or (not self.source.core_metadata and entry.core_metadata):
+            self._consider(entry)
 
-    def _metadata_of(self, entry: _File) -> None:
+    @property
+    def metadata(self) -> Metadata | None:
+        source = self.source
+        return Metadata(source.url + ".metadata", bool(source.core_metadata)) if source is not None else None
+
+    def _consider(self, entry: _File) -> None:
         """The file whose core metadata (PEP 658: ``{url}.metadata``) tells the release's project links: one
         the server says has it (``advertised``), else a wheel, kept for what it may be worth."""
         if entry.url and (entry.core_metadata or entry.filename.endswith(".whl")):
-            self.metadata = Metadata(entry.url + ".metadata", bool(entry.core_metadata))
+            self.source = entry
 
     def release(self, version: str) -> Release:
         """``published`` is the earliest upload, compared as text (PyPI writes one ISO 8601 layout, so at
