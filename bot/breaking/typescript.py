@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.breaking.fetch import AnalysisError
 from bot.deps.confine import tool_environment
-from bot.deps.npm.tools import INSTALL_TIMEOUT, TOOLS_ENV, tools_dir
+from bot.deps.npm.tools import TOOLS_ENV, npm_install, tools_dir
 from bot.deps.registry.urls import RegistryConfigError, npm_registry_base
 
 TYPESCRIPT_VERSION = "5.9.3"  # the last line with the JavaScript compiler API (7.x is the native port)
@@ -100,19 +100,9 @@ def _install() -> Path:
         except OSError as exc:
             raise AnalysisError(f"the tools folder {base} cannot be written ({exc.strerror}); set {TOOLS_ENV}") from exc
         try:
-            command = [npm, "install", "--prefix", str(scratch), "--ignore-scripts", "--no-audit", "--no-fund"]
-            command += ["--no-save", "--no-package-lock", f"typescript@{TYPESCRIPT_VERSION}"]
-            if registry:
-                command.append(f"--registry={registry}")
-            env = tool_environment(os.environ, ("npm_config_",)) | {"npm_config_update_notifier": "false"}
-            try:
-                done = subprocess.run(  # noqa: S603 - fixed argv, no shell
-                    command, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env, check=False
-                )
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                raise AnalysisError(f"typescript {TYPESCRIPT_VERSION} could not be installed: {exc}") from exc
-            if done.returncode != 0 or _compiler_in(scratch) is None:
-                tail = (done.stderr or done.stdout).strip()[-300:]
+            failed = npm_install(npm, scratch, f"typescript@{TYPESCRIPT_VERSION}", registry)
+            if failed is not None or _compiler_in(scratch) is None:
+                tail = (failed or "")[-300:]
                 raise AnalysisError(f"typescript {TYPESCRIPT_VERSION} could not be installed: {tail}")
             with contextlib.suppress(OSError):  # an existing folder (another worker) is kept as it is
                 scratch.rename(target)
