@@ -234,20 +234,20 @@ def test_a_passed_deadline_reads_nothing(registry_server: RegistryServer) -> Non
 
 
 def _serve_only_sdist(server: RegistryServer, name: str, version: str, data: bytes) -> None:
-    filename = f"{name}-{version}.tar.gz"
+    _serve_file(server, name, version, f"{name}-{version}.tar.gz", "sdist", data, "application/gzip")
+
+
+def _serve_file(
+    server: RegistryServer, name: str, version: str, filename: str, packagetype: str, data: bytes, content_type: str
+) -> None:
+    """Serve release ``version`` of ``name`` with one distribution file, ``data``."""
+    url = f"{server.url}/packages/00/00/{filename}"
     document = {
         "info": {"name": name, "version": version},
-        "urls": [
-            {
-                "filename": filename,
-                "packagetype": "sdist",
-                "size": len(data),
-                "url": f"{server.url}/packages/00/00/{filename}",
-            }
-        ],
+        "urls": [{"filename": filename, "packagetype": packagetype, "size": len(data), "url": url}],
     }
     server.inject_release(name, version, Fault(status=200, body=json.dumps(document).encode()))
-    server.inject_file(filename, Fault(status=200, body=data, content_type="application/gzip"))
+    server.inject_file(filename, Fault(status=200, body=data, content_type=content_type))
 
 
 @pytest.mark.live
@@ -346,19 +346,7 @@ def _serve_wheel(server: RegistryServer, name: str, version: str, sources: dict[
             archive.writestr(path, text)
         archive.writestr(f"{name}-{version}.dist-info/top_level.txt", f"{name}\n")
     filename = f"{name}-{version}-py3-none-any.whl"
-    document = {
-        "info": {"name": name, "version": version},
-        "urls": [
-            {
-                "filename": filename,
-                "packagetype": "bdist_wheel",
-                "size": len(wheel.getvalue()),
-                "url": f"{server.url}/packages/00/00/{filename}",
-            }
-        ],
-    }
-    server.inject_release(name, version, Fault(status=200, body=json.dumps(document).encode()))
-    server.inject_file(filename, Fault(status=200, body=wheel.getvalue(), content_type="application/zip"))
+    _serve_file(server, name, version, filename, "bdist_wheel", wheel.getvalue(), "application/zip")
 
 
 # urllib3's layout: ``Retry`` is defined in ``util/retry.py`` and re-exported by ``util`` and by the package.
