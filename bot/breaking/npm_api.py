@@ -511,7 +511,7 @@ def _types_file(folder: Path, path: str) -> str:
     """The file a ``types``/``typings`` field names, resolved as TypeScript does: as written, with ``.d.ts``
     added (old @types packages say ``"types": "index"``), then as a folder with an ``index.d.ts``."""
     stem = path.removeprefix("./").rstrip("/")
-    candidates = (stem, f"{stem}.d.ts", _with_declaration_suffix(stem), f"{stem}/index.d.ts")
+    candidates = (stem, f"{stem}.d.ts", _with_declaration_suffix(stem))  # the last: x.js -> x.d.ts, x -> x/index.d.ts
     chosen = [c for c in candidates if _DECLARATION.search(c)]
     return next((c for c in chosen if (folder / c).is_file()), chosen[0] if chosen else path)
 
