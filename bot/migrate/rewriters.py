@@ -29,6 +29,7 @@ from typing import Literal
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from bot.deps.floor import lowest_python
 from bot.deps.npm import semver
 
 ToolSource = Literal["pypi", "npm"]
@@ -221,24 +222,9 @@ def _in_range(ecosystem: str, version: str, spec: str) -> bool:
         return False
 
 
-def python_floor(requires_python: str | None) -> str | None:
-    """The lowest Python 3 minor a ``requires-python`` specifier admits ("3.9" for ">=3.9,<4"), None when it
-    says nothing or admits none."""
-    if not requires_python:
-        return None
-    try:
-        spec = SpecifierSet(requires_python)
-    except InvalidSpecifier:
-        return None
-    for minor in range(0, 30):
-        if any(spec.contains(f"3.{minor}.{patch}", prereleases=True) for patch in (0, 99)):
-            return f"3.{minor}"
-    return None
-
-
 def floor_raised(before: str | None, after: str) -> tuple[str, str] | None:
     """``(old, new)`` Python floors when the pyproject.toml text ``after`` raises ``before``'s requires-python."""
-    old, new = python_floor(_requires_python(before)), python_floor(_requires_python(after))
+    old, new = lowest_python(_requires_python(before)), lowest_python(_requires_python(after))
     if old is None or new is None or Version(new) <= Version(old):
         return None
     return old, new
