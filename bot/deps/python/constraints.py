@@ -90,11 +90,10 @@ def poetry_as_pep440(constraint: str) -> str | None:
     if re.fullmatch(r"\s*\d+\.\d+\s*", constraint):  # python = "3.11" is the 3.11 line to Poetry
         return f"=={constraint.strip()}.*"
     try:
-        alternatives = _as_pep440(constraint, "poetry")
-        for spec in alternatives:
-            SpecifierSet(spec)
+        _specifier_sets(constraint, "poetry")  # readable
     except (ConstraintRewriteError, InvalidSpecifier):
         return None
+    alternatives = _as_pep440(constraint, "poetry")
     if len(alternatives) == 1:
         return alternatives[0] or None
     floors = [current_version(a.strip(), "poetry") for a in _UNION.split(constraint.strip())]
