@@ -1,7 +1,8 @@
 """Domain values shared by the dependency engine: dependencies as found in files, releases as registries list them.
 
-Everything here is a frozen dataclass or an enum; parsers produce them, the version chooser and editors consume
-them, and the planner/risk model (later) read them. Paths are repository-relative POSIX paths.
+Everything here is a frozen dataclass or an enum (``Release`` a frozen ``msgspec.Struct``: a warm 1,000-package plan
+reads 100,000 of them from the cache, which msgspec builds in C); parsers produce them, the version chooser and
+editors consume them, and the planner/risk model read them. Paths are repository-relative POSIX paths.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+import msgspec
 
 
 class Ecosystem(StrEnum):
@@ -106,8 +109,9 @@ class Manifest:
     runtime_python: tuple[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """One published version. ``array_like``: stored in the registry cache as a row, not a map of field names."""
+
     version: str
     published: datetime | None = None  # upload / publish time, UTC
     yanked: bool = False
@@ -127,3 +131,7 @@ class PackageInfo:
     dist_tags: tuple[tuple[str, str], ...] = ()  # npm dist-tags; PyPI: (("latest", info.version),)
     urls: tuple[tuple[str, str], ...] = ()  # homepage / repository / changelog / release notes, when given
     fetched_at: datetime | None = None
+    # ``releases`` are sorted in the ecosystem's version order (PEP 440, semver precedence), oldest first, and
+    # each version parses: what the registry parsers make. Consumers then find a version by bisection and
+    # never parse the thousands of releases older than the one in use.
+    ordered: bool = False

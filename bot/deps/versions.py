@@ -10,8 +10,9 @@ risk model needs). Not acceptable, and noted when that hides a newer version: in
 
 from __future__ import annotations
 
+import bisect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -205,13 +206,51 @@ class _Candidate(NamedTuple, Generic[V]):
     release: Release
 
 
+class _InOrder(Generic[V]):
+    """A package's releases in version order, each version parsed the first time it is looked at: with the
+    registry's order (``PackageInfo.ordered``) a choice parses the releases newer than the one in use and a
+    dozen more to find it, not the thousands before it."""
+
+    def __init__(self, scheme: _Scheme[V], info: PackageInfo) -> None:
+        self._parse = scheme.parse
+        if info.ordered:
+            self.releases: Sequence[Release] = info.releases
+            self._versions: list[V | None] = [None] * len(info.releases)
+        else:
+            pairs = [(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None]
+            pairs.sort(key=lambda pair: pair[0])  # type: ignore[arg-type, return-value]
+            self.releases = [r for _, r in pairs]
+            self._versions = [v for v, _ in pairs]
+
+    def __bool__(self) -> bool:
+        return bool(self.releases)
+
+    def version(self, index: int) -> V:
+        known = self._versions[index]
+        if known is None:
+            known = self._versions[index] = self._parse(self.releases[index].version)
+            assert known is not None, "an ordered PackageInfo lists only versions that parse"
+        return known
+
+    def candidate(self, index: int) -> _Candidate[V]:
+        return _Candidate(self.version(index), self.releases[index])
+
+    def newer(self, current: V) -> list[_Candidate[V]]:
+        """The releases newer than ``current``, oldest first."""
+        start = bisect.bisect_right(range(len(self.releases)), current, key=self.version)  # type: ignore[call-overload]
+        return [self.candidate(index) for index in range(start, len(self.releases))]
+
+    def newest_first(self) -> Iterator[_Candidate[V]]:
+        return (self.candidate(index) for index in reversed(range(len(self.releases))))
+
+
 class Chooser:
-    """Chooses updates under one policy; a package's releases are parsed and sorted once, however many
-    manifests depend on it."""
+    """Chooses updates under one policy; a package's releases are put in order once, however many manifests
+    depend on it."""
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self._sorted: dict[int, tuple[PackageInfo, list[Any]]] = {}  # id(info) -> (info kept alive, releases)
+        self._sorted: dict[int, tuple[PackageInfo, _InOrder[Any]]] = {}  # id(info) -> (info kept alive, releases)
 
     def choose(self, dep: Dependency, info: PackageInfo, project: Project) -> Proposal:
         """The updates to offer for ``dep`` given what the registry lists (``info``)."""
@@ -222,9 +261,7 @@ class Chooser:
         scheme = _scheme_for(dep.ecosystem)
         cached = self._sorted.get(id(info))
         if cached is None or cached[0] is not info:
-            releases = [_Candidate(v, r) for r in info.releases if (v := scheme.parse(r.version)) is not None]
-            releases.sort(key=lambda c: c.version)
-            cached = self._sorted[id(info)] = (info, releases)
+            cached = self._sorted[id(info)] = (info, _InOrder(scheme, info))
         # npm: versions above the `latest` dist-tag are published for early adopters (next, beta); like npm
         # itself and Renovate, do not move past `latest` unless the version in use is already beyond it.
         tag = dict(info.dist_tags).get("latest") if dep.ecosystem is Ecosystem.NPM else None
@@ -261,6 +298,22 @@ def is_prerelease(ecosystem: Ecosystem, text: str) -> bool:
     return parsed is not None and scheme.is_prerelease(parsed)
 
 
+def stable_between(ecosystem: Ecosystem, info: PackageInfo, low: str, high: str) -> list[str] | None:
+    """The stable releases strictly between two versions, oldest first; None when either does not parse."""
+    scheme = _scheme_for(ecosystem)
+    lower, upper = scheme.parse(low), scheme.parse(high)
+    if lower is None or upper is None:
+        return None
+    releases = _InOrder(scheme, info)
+    found: list[str] = []
+    for candidate in releases.newer(lower):
+        if not candidate.version < upper:
+            break
+        if not scheme.is_prerelease(candidate.version):
+            found.append(candidate.release.version)
+    return found
+
+
 def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy) -> Proposal:
     """The updates to offer for one dependency (see ``Chooser`` to choose for many)."""
     return Chooser(policy).choose(dep, info, project)
@@ -269,7 +322,7 @@ def choose(dep: Dependency, info: PackageInfo, project: Project, policy: Policy)
 def _choose(
     scheme: _Scheme[V],
     dep: Dependency,
-    releases: list[_Candidate[V]],
+    releases: _InOrder[V],
     project: Project,
     policy: Policy,
     latest: V | None = None,
@@ -287,7 +340,7 @@ def _choose(
     accept = _acceptance(scheme, dep, project, policy, current, latest)
     if isinstance(accept, str):
         return Proposal(dep, str(current), reason=accept)
-    newer = [c for c in releases if c.version > current]  # type: ignore[operator]
+    newer = releases.newer(current)
     notes: list[tuple[V, str]] = []
     allowed = [c for c in newer if _accepted(accept, c, notes)]
     line = scheme.line(current)
@@ -312,7 +365,7 @@ def _choose(
     return Proposal(dep, str(current), tuple(updates), notes=shown_notes)
 
 
-def _current(scheme: _Scheme[V], dep: Dependency, releases: Sequence[_Candidate[V]]) -> V | None:
+def _current(scheme: _Scheme[V], dep: Dependency, releases: _InOrder[V]) -> V | None:
     if dep.locked and (locked := scheme.parse(dep.locked)) is not None:
         return locked
     pinned = scheme.pinned(dep)
@@ -321,7 +374,7 @@ def _current(scheme: _Scheme[V], dep: Dependency, releases: Sequence[_Candidate[
     if not dep.constraint.strip():
         return None
     # A range without a lockfile: the newest stable release it admits is what an install gets today.
-    for c in reversed(releases):
+    for c in releases.newest_first():
         if not c.release.yanked and not scheme.is_prerelease(c.version) and scheme.admits(dep, c.version):
             return c.version
     if dep.ecosystem is Ecosystem.PYTHON:

@@ -20,7 +20,7 @@ from bot.deps.npm import semver
 from bot.deps.proposals import Update
 from bot.deps.registry.parsed import PeerDependency
 from bot.deps.targets import KNOWN_NODES, KNOWN_PYTHONS
-from bot.deps.versions import is_prerelease, parse_version, release_line
+from bot.deps.versions import is_prerelease, parse_version, release_line, stable_between
 from bot.risk.imports import ImportIndex
 from bot.risk.model import BreakingNotes, UpdateFacts, Vulnerability
 from config.globs import glob_matches
@@ -128,22 +128,10 @@ def _major(ecosystem: Ecosystem, text: str) -> int | None:
     return int(parsed.major) if parsed is not None else None
 
 
-def _between(ecosystem: Ecosystem, info: PackageInfo, current: str, target: str) -> list[str] | None:
-    low, high = parse_version(ecosystem, current), parse_version(ecosystem, target)
-    if low is None or high is None:
-        return None
-    out = []
-    for release in info.releases:
-        key = parse_version(ecosystem, release.version)
-        if key is not None and low < key < high and not is_prerelease(ecosystem, release.version):
-            out.append(release.version)
-    return out
-
-
 def _skipped(ecosystem: Ecosystem, info: PackageInfo | None, current: str, target: str) -> int | None:
     if info is None:
         return None
-    between = _between(ecosystem, info, current, target)
+    between = stable_between(ecosystem, info, current, target)
     return len(between) if between is not None else None
 
 
@@ -153,7 +141,7 @@ def _lines_crossed(ecosystem: Ecosystem, info: PackageInfo | None, current: str,
     end = release_line(ecosystem, target)
     lines = {end}
     if info is not None:
-        lines.update(release_line(ecosystem, v) for v in _between(ecosystem, info, current, target) or ())
+        lines.update(release_line(ecosystem, v) for v in stable_between(ecosystem, info, current, target) or ())
     lines.discard(start)
     lines.discard(None)
     return max(len(lines), 1)

@@ -12,7 +12,7 @@ from bot.deps.registry.failures import MalformedAnswer, PackageGone
 from bot.deps.registry.links import repository_url
 from bot.deps.registry.parsed import Parsed, PeerDependency, mapping, text, utc_time
 
-_Key = tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
+_Key = tuple[int, int, int, int, tuple[tuple[int, int | str], ...], str]
 
 
 def packument_path(name: str) -> str:
@@ -55,6 +55,7 @@ def parse_npm(document: object) -> Parsed:
             releases=tuple(release for _, release in keyed),
             dist_tags=tuple(dist_tags.items()),
             urls=_urls(doc, versions, dist_tags),
+            ordered=True,
         ),
         peers,
     )
@@ -84,7 +85,9 @@ def _precedence(version: str) -> _Key | None:
     except semver.InvalidVersion:
         return None
     pre = tuple((0, part) if isinstance(part, int) else (1, part) for part in parsed.prerelease)
-    return parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, pre
+    # The text last, as ``bot.deps.versions`` orders npm versions: releases that differ only in build metadata
+    # keep one order, so that a version can be found among them by bisection.
+    return parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, pre, version
 
 
 def _release(version: str, manifest: dict[str, object], published: object) -> Release:

@@ -6,13 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import msgspec
+
 from bot.deps.model import PackageInfo
 from bot.deps.registry.failures import MalformedAnswer
 
 
-@dataclass(frozen=True)
-class PeerDependency:
-    """One npm ``peerDependencies`` entry of a version; ``optional`` from ``peerDependenciesMeta``."""
+class PeerDependency(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """One npm ``peerDependencies`` entry of a version; ``optional`` from ``peerDependenciesMeta``. A struct, as
+    ``Release`` is: the registry cache stores it as a row."""
 
     name: str
     range: str

@@ -80,6 +80,7 @@ def parse_pypi(document: object) -> Parsed:
             releases=tuple(release for _, release in parsed),
             dist_tags=(("latest", latest),),
             urls=_urls(info),
+            ordered=True,
         )
     )
 

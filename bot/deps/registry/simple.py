@@ -131,6 +131,7 @@ def _parsed(project: _Project) -> Parsed:
             name=name,
             releases=releases,
             dist_tags=(("latest", latest),) if latest is not None else (),
+            ordered=True,
         ),
         metadata=metadata,
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-import orjson
+import msgspec
 from redis import Redis
 
 from bot.deps.model import PackageInfo
-from bot.deps.registry import LookupFailure
+from bot.deps.registry import LookupFailure, codec
 from bot.deps.registry.cache import CacheKey
 from tests.deps.registry.helpers import NPM, PY, client_for, closed_port_url, failure, package
 from tests.support.registry_server import Fault, RegistryServer
@@ -85,13 +85,13 @@ def test_cache_holds_the_reduced_package_under_a_key_without_the_base_url(
     keys = sorted(as_text(k) for k in redis_client.keys("depup:registry:*"))
     assert len(keys) == 2
     assert all(registry_server.url not in key and "127.0.0.1" not in key for key in keys)
-    assert keys[0].startswith("depup:registry:1:npm:") and keys[0].endswith(":react")
-    assert keys[1].startswith("depup:registry:1:python:") and keys[1].endswith(":typing-extensions")
+    assert keys[0].startswith(f"depup:registry:{codec.FORMAT}:npm:") and keys[0].endswith(":react")
+    assert keys[1].startswith(f"depup:registry:{codec.FORMAT}:python:") and keys[1].endswith(":typing-extensions")
     react = redis_client.hgetall(keys[0])
     assert react[b"type"] == b"package"
     assert as_text(react[b"etag"]) == registry_server.etag("npm", "react")
-    stored = orjson.loads(react[b"data"])
-    assert stored["name"] == "react" and len(stored["releases"]) > 2000
+    stored = msgspec.msgpack.decode(react[b"data"])
+    assert stored[1] == "react" and len(stored[2]) > 2000  # name, releases (rows)
     assert b"tarball" not in react[b"data"] and b"integrity" not in react[b"data"]
     assert 0 < redis_client.ttl(keys[0]) <= 7 * 24 * 3600
 
@@ -156,7 +156,7 @@ def test_failures_are_cached(registry_server: RegistryServer, redis_client: Redi
         assert client.stats.cache_hits == 2
     assert failure(again[(PY, "depup-no-such-package")]).kind == "not_found"
     assert failure(again[(PY, "depup-no-such-package")]).name == "depup-no-such-package"
-    key = next(k for k in redis_client.keys("depup:registry:1:python:*"))
+    key = next(k for k in redis_client.keys(f"depup:registry:{codec.FORMAT}:python:*"))
     assert redis_client.hget(key, "type") == b"failure"
     remaining = float(redis_client.hget(key, "fresh_until") or 0) - time.time()
     assert 3500 < remaining <= 3600  # not_found: the normal ttl
@@ -169,7 +169,7 @@ def test_unreachable_failure_is_kept_for_a_minute(registry_server: RegistryServe
         assert failure(client.lookup_many([(PY, "six")])[(PY, "six")]).kind == "unreachable"
         assert failure(client.lookup_many([(PY, "six")])[(PY, "six")]).kind == "unreachable"
         assert (client.stats.requests, client.stats.cache_hits) == (1, 1)
-    key = next(k for k in redis_client.keys("depup:registry:1:python:*"))
+    key = next(k for k in redis_client.keys(f"depup:registry:{codec.FORMAT}:python:*"))
     remaining = float(redis_client.hget(key, "fresh_until") or 0) - time.time()
     assert 55 < remaining <= 60
 
