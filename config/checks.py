@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeGuard
 
-from croniter import croniter
-from croniter.croniter import CroniterError
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bot.deps.npm import semver
@@ -103,6 +101,9 @@ def _cron(expression: str, path: Path) -> Iterator[_Found]:
 
 
 def _cron_valid(expression: str) -> bool:
+    from croniter import croniter  # with the first schedule checked: most configurations have none
+    from croniter.croniter import CroniterError
+
     try:
         croniter.expand(expression)
     except (CroniterError, ValueError, TypeError, LookupError):

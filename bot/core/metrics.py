@@ -6,7 +6,8 @@
   child, so the worker records in a private multiprocess directory (``use_worker_directory``) and folds the files
   of finished children into one archive per file kind after every job (``fold_dead``): the directory stays a few
   files however many jobs ran.
-* ``cron``: serves the queue gauges (``QueueCollector``, read from Redis at scrape time) on the same variable.
+* ``cron``: serves the queue gauges (``bot.process.status.QueueCollector``, read from Redis at scrape time) on the
+  same variable.
 
 Label values are bounded: job and handler names are code, GitHub routes are templates (``github_route``),
 installations are the App's installations, ecosystems are ``python`` and ``npm``.
@@ -21,21 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.metrics_core import Metric
 from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.registry import Collector
-from redis import Redis
-from rq import Queue, Worker
-from rq.job import Job
-from rq.registry import BaseRegistry
-from rq.worker import BaseWorker
-
-from bot.core.serializer import JSONSerializer
 
 # -- web ---------------------------------------------------------------------------------------------------------
 
@@ -290,8 +282,8 @@ def github_ratelimit(installation: str, remaining: int, limit: int, reset: int) 
     RATELIMIT_RESET.labels(installation).set(reset)
 
 
-def registry_cache(ecosystem: str, hit: bool) -> None:
-    REGISTRY_CACHE.labels(ecosystem, "hit" if hit else "miss").inc()
+def registry_cache(ecosystem: str, hit: bool, count: int = 1) -> None:
+    REGISTRY_CACHE.labels(ecosystem, "hit" if hit else "miss").inc(count)
 
 
 # -- worker processes: a private multiprocess directory, folded after every job ------------------------------------
@@ -390,108 +382,3 @@ def worker_registry(path: str) -> CollectorRegistry:
     registry = CollectorRegistry()
     registry.register(_FoldingCollector(path))
     return registry
-
-
-class MeteredWorker(Worker):
-    """rq's forking worker, folding the metric files of each finished job process."""
-
-    def execute_job(self, job: Job, queue: Queue) -> None:
-        try:
-            super().execute_job(job, queue)
-        finally:
-            fold_dead()
-
-
-# -- queue state (depup status, and the cron process's gauges) ------------------------------------------------------
-
-REGISTRIES = ("queued", "started", "scheduled", "deferred", "failed")
-
-
-def queue_counts(redis: Redis, queue_name: str) -> dict[str, int]:
-    """Jobs per rq registry of the app's queue (read only: no registry cleanup)."""
-    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
-    registries: dict[str, BaseRegistry] = {
-        "started": queue.started_job_registry,
-        "scheduled": queue.scheduled_job_registry,
-        "deferred": queue.deferred_job_registry,
-        "failed": queue.failed_job_registry,
-    }
-    return {"queued": queue.count} | {name: r.get_job_count(cleanup=False) for name, r in registries.items()}
-
-
-@dataclass(frozen=True)
-class FailedJob:
-    id: str
-    function: str
-    ended_at: str  # ISO 8601, UTC; empty when unknown
-    error: str  # the last line of the exception, redacted
-
-
-_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
-def failed_jobs(redis: Redis, queue_name: str, limit: int = 10) -> list[FailedJob]:
-    """The latest failed jobs, newest first: what failed and why, never their arguments (webhook payloads)."""
-    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
-    registry: BaseRegistry = queue.failed_job_registry
-    ids = registry.get_job_ids(0, max(limit, 1) - 1, desc=True, cleanup=False)
-    found: list[FailedJob] = []
-    for job_id, job in zip(ids, Job.fetch_many(ids, connection=redis, serializer=JSONSerializer), strict=True):
-        if job is None:
-            found.append(FailedJob(job_id, "", "", "(job data expired)"))
-            continue
-        result = job.latest_result()
-        text = (result.exc_string if result is not None else None) or ""
-        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-        error = _URL_CREDENTIALS.sub("", lines[-1])[:300] if lines else ""
-        found.append(FailedJob(job.id, job.func_name or "", _iso(job.ended_at), error))
-    return found
-
-
-def _iso(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # rq keeps naive UTC times
-    return aware.astimezone(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class WorkerInfo:
-    name: str
-    hostname: str
-    pid: int | None
-    state: str  # idle, busy, suspended, started
-    current_job: str  # empty when idle
-    last_heartbeat: str  # ISO 8601, UTC
-    successful_jobs: int
-    failed_jobs: int
-
-
-def workers(redis: Redis, queue_name: str) -> list[WorkerInfo]:
-    """The rq workers registered on the app's queue (a worker that stops heartbeating expires from the list)."""
-    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
-    return sorted(
-        (
-            WorkerInfo(
-                name=w.name,
-                hostname=w.hostname or "",
-                pid=w.pid,
-                state=str(w.get_state()),
-                current_job=w.get_current_job_id() or _registered_job(redis, w),
-                last_heartbeat=_iso(w.last_heartbeat),
-                successful_jobs=w.successful_job_count,
-                failed_jobs=w.failed_job_count,
-            )
-            for w in Worker.all(queue=queue)
-        ),
-        key=lambda w: w.name,
-    )
-
-
-def _registered_job(redis: Redis, worker: BaseWorker) -> str:
-    """The job a busy worker said it runs when it registered again in an emptied Redis (``bot.process.worker``):
-    rq's own record of it (the worker's executions) went with the data."""
-    if str(worker.get_state()) != "busy":
-        return ""
-    raw = redis.hget(worker.key, "current_job")
-    return raw.decode() if isinstance(raw, bytes) else raw or ""

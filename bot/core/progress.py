@@ -5,9 +5,10 @@ from __future__ import annotations
 import sys
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+if TYPE_CHECKING:  # imported when a bar is shown: a run on no terminal never needs it
+    from tqdm import tqdm
 
 
 class Progress:
@@ -18,6 +19,8 @@ class Progress:
 
     def start(self, total: int) -> None:
         if sys.stderr.isatty() and total:
+            from tqdm import tqdm
+
             self._bar = tqdm(total=total, desc=self._label, unit="pkg", file=sys.stderr, leave=False)
 
     def advance(self, count: int) -> None:

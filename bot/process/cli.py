@@ -15,6 +15,7 @@ Settings are checked before anything starts: a missing or bad one is a one-line 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -286,7 +287,6 @@ def _status(args: argparse.Namespace) -> int:
 
     from redis import Redis, RedisError
 
-    from bot.core import metrics
     from bot.github.client import ratelimit_states
     from bot.process import status
     from bot.repos.registry import RepoRegistry
@@ -294,12 +294,12 @@ def _status(args: argparse.Namespace) -> int:
     settings = Settings.from_env(role=Role.TOOL)
     redis = Redis.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
     try:
-        counts = metrics.queue_counts(redis, settings.queue_name)
-        failed = metrics.failed_jobs(redis, settings.queue_name, max(args.failed, 0)) if args.failed > 0 else []
+        counts = status.queue_counts(redis, settings.queue_name)
+        failed = status.failed_jobs(redis, settings.queue_name, max(args.failed, 0)) if args.failed > 0 else []
         limits = ratelimit_states(redis)
         repos = RepoRegistry(redis)
         known, installations = len(repos.all()), len(repos.installations())
-        alive = metrics.workers(redis, settings.queue_name)
+        alive = status.workers(redis, settings.queue_name)
         parts = status.liveness(redis, settings.queue_name)
     except RedisError as e:
         from bot.process.runtime import redis_unavailable
@@ -481,5 +481,19 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def entry() -> None:
+    """The ``depup`` program. ``depup plan`` leaves without tearing the interpreter down once its output is
+    flushed: freeing the 100,000 releases of a 1,000-package plan one by one took a tenth of a warm run, and
+    nothing is left to do (the registry client is closed, Redis needs no goodbye, the logs are flushed)."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if argv[:1] == ["plan"]:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -1,19 +1,23 @@
 """What ``depup status`` and cron's ``/metrics`` read of the deployment: the queue's gauges (``QueueCollector``),
-rq's scheduler, cron, the registry and Redis's epoch (``liveness``)."""
+rq's scheduler, cron, the registry and Redis's epoch (``liveness``), the failed jobs and the workers."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis import Redis
 from rq import Queue, Worker
+from rq.job import Job
+from rq.registry import BaseRegistry
+from rq.worker import BaseWorker
 
-from bot.core.metrics import queue_counts
 from bot.core.serializer import JSONSerializer
 from bot.repos.recovery import epoch
 from bot.repos.registry import RepoRegistry
@@ -78,3 +82,96 @@ def cron_registry(redis: Redis, queue_name: str) -> CollectorRegistry:
         registry.register(collector)
     registry.register(QueueCollector(redis, queue_name))
     return registry
+
+
+REGISTRIES = ("queued", "started", "scheduled", "deferred", "failed")
+
+
+def queue_counts(redis: Redis, queue_name: str) -> dict[str, int]:
+    """Jobs per rq registry of the app's queue (read only: no registry cleanup)."""
+    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
+    registries: dict[str, BaseRegistry] = {
+        "started": queue.started_job_registry,
+        "scheduled": queue.scheduled_job_registry,
+        "deferred": queue.deferred_job_registry,
+        "failed": queue.failed_job_registry,
+    }
+    return {"queued": queue.count} | {name: r.get_job_count(cleanup=False) for name, r in registries.items()}
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    id: str
+    function: str
+    ended_at: str  # ISO 8601, UTC; empty when unknown
+    error: str  # the last line of the exception, redacted
+
+
+_URL_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def failed_jobs(redis: Redis, queue_name: str, limit: int = 10) -> list[FailedJob]:
+    """The latest failed jobs, newest first: what failed and why, never their arguments (webhook payloads)."""
+    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
+    registry: BaseRegistry = queue.failed_job_registry
+    ids = registry.get_job_ids(0, max(limit, 1) - 1, desc=True, cleanup=False)
+    found: list[FailedJob] = []
+    for job_id, job in zip(ids, Job.fetch_many(ids, connection=redis, serializer=JSONSerializer), strict=True):
+        if job is None:
+            found.append(FailedJob(job_id, "", "", "(job data expired)"))
+            continue
+        result = job.latest_result()
+        text = (result.exc_string if result is not None else None) or ""
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        error = _URL_CREDENTIALS.sub("", lines[-1])[:300] if lines else ""
+        found.append(FailedJob(job.id, job.func_name or "", _iso(job.ended_at), error))
+    return found
+
+
+def _iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # rq keeps naive UTC times
+    return aware.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    name: str
+    hostname: str
+    pid: int | None
+    state: str  # idle, busy, suspended, started
+    current_job: str  # empty when idle
+    last_heartbeat: str  # ISO 8601, UTC
+    successful_jobs: int
+    failed_jobs: int
+
+
+def workers(redis: Redis, queue_name: str) -> list[WorkerInfo]:
+    """The rq workers registered on the app's queue (a worker that stops heartbeating expires from the list)."""
+    queue = Queue(queue_name, connection=redis, serializer=JSONSerializer)
+    return sorted(
+        (
+            WorkerInfo(
+                name=w.name,
+                hostname=w.hostname or "",
+                pid=w.pid,
+                state=str(w.get_state()),
+                current_job=w.get_current_job_id() or _registered_job(redis, w),
+                last_heartbeat=_iso(w.last_heartbeat),
+                successful_jobs=w.successful_job_count,
+                failed_jobs=w.failed_job_count,
+            )
+            for w in Worker.all(queue=queue)
+        ),
+        key=lambda w: w.name,
+    )
+
+
+def _registered_job(redis: Redis, worker: BaseWorker) -> str:
+    """The job a busy worker said it runs when it registered again in an emptied Redis (``bot.process.worker``):
+    rq's own record of it (the worker's executions) went with the data."""
+    if str(worker.get_state()) != "busy":
+        return ""
+    raw = redis.hget(worker.key, "current_job")
+    return raw.decode() if isinstance(raw, bytes) else raw or ""

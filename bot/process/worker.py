@@ -23,17 +23,28 @@ from typing import Any
 import orjson
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue, worker_registration
+from rq import Queue, Worker, worker_registration
 from rq.exceptions import DeserializationError
 from rq.job import Job
 from rq.job_lifecycle import call_exception_handlers, format_exc_info
 
 from bot.core import logs
-from bot.core.metrics import MeteredWorker
+from bot.core.metrics import fold_dead
 from bot.core.serializer import JSONSerializer
 from bot.process.runtime import redis_unavailable, wait_for_redis
 
 log = logging.getLogger(__name__)
+
+
+class MeteredWorker(Worker):
+    """rq's forking worker, folding the metric files of each finished job process."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        try:
+            super().execute_job(job, queue)
+        finally:
+            fold_dead()
+
 
 WORKER_TTL = 35  # rq's worker_ttl: an idle worker wakes from its dequeue wait every 20 s
 JOB_MONITORING_SECONDS = 10  # how often a busy worker heartbeats (and checks itself)

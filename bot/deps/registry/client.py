@@ -37,6 +37,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -336,12 +337,14 @@ class RegistryClient:
             entries = [None] * len(targets)
         now = time.time()
         pending: list[tuple[_Target, Entry | None]] = []
+        hits: list[_Target] = []
         for target, entry in zip(targets, entries, strict=True):
             if entry is not None and entry.fresh(now):
                 results[target.key] = entry.result
-                self._hit(target)
+                hits.append(target)
             else:
                 pending.append((target, entry))
+        self._count(hits, hit=True)
         if on_answer is not None and results:
             on_answer(len(results))
         if not pending:
@@ -360,20 +363,26 @@ class RegistryClient:
             self._counters.add(cache_bytes=size)
             now = time.time()
             still: list[tuple[_Target, Entry | None]] = []
+            hits = []
             for (target, entry), again in zip(theirs, latest, strict=True):
                 if again is not None and again.fresh(now):
                     results[target.key] = again.result
-                    self._hit(target)
-                    if on_answer is not None:
-                        on_answer(1)
+                    hits.append(target)
                 else:
                     still.append((target, again or entry))
+            self._count(hits, hit=True)
+            if on_answer is not None and hits:
+                on_answer(len(hits))
             results |= self._run_concurrently(still, on_answer, claimed=False)
         return results
 
-    def _hit(self, target: _Target) -> None:
-        self._counters.add(cache_hits=1)
-        metrics.registry_cache(target.ecosystem.value, hit=True)
+    def _count(self, targets: list[_Target], *, hit: bool) -> None:
+        """Cache hits (or misses) in the stats and the metrics, one counter update per ecosystem."""
+        if not targets:
+            return
+        self._counters.add(**({"cache_hits": len(targets)} if hit else {"misses": len(targets)}))
+        for ecosystem, count in Counter(t.ecosystem.value for t in targets).items():
+            metrics.registry_cache(ecosystem, hit=hit, count=count)
 
     def _run_concurrently(
         self,
@@ -387,9 +396,7 @@ class RegistryClient:
         results: dict[CacheKey, Parsed | LookupFailure] = {}
         if not pending:
             return results
-        for target, _ in pending:
-            metrics.registry_cache(target.ecosystem.value, hit=False)
-        self._counters.add(misses=len(pending))
+        self._count([target for target, _ in pending], hit=False)
         executor = ThreadPoolExecutor(
             max_workers=min(self._max_concurrency, len(pending)), thread_name_prefix="registry"
         )

@@ -292,3 +292,42 @@ def test_an_override_range_is_bumped_never_moved_in_the_lockfile_only() -> None:
     )
     p = choose(override, info("1.0.0", "1.2.0", ecosystem=Ecosystem.NPM), Project(has_lockfile=True), POLICY)
     assert [(u.version, u.constraint, u.strategy) for u in p.updates] == [("1.2.0", "^1.2.0", "bump")]
+
+
+@pytest.mark.parametrize("ecosystem", [Ecosystem.PYTHON, Ecosystem.NPM])
+def test_ordered_releases_found_by_bisection_give_the_same_choice_as_sorting_them(ecosystem: Ecosystem) -> None:
+    """A registry's ``ordered`` PackageInfo is bisected, never parsed whole: the choices (updates, notes, the
+    current version of a range) must equal those made by sorting the same releases given in any order."""
+    import random
+
+    from bot.deps.registry.npm import parse_npm
+    from bot.deps.versions import stable_between
+
+    versions = [f"{major}.{minor}.{patch}" for major in range(4) for minor in range(4) for patch in range(3)]
+    versions += ["2.0.0-beta.1", "3.1.0-rc.1", "1.2.1+build.7"]
+    yanked = {"2.3.1", "3.3.2"}
+    if ecosystem is Ecosystem.NPM:
+        document = {
+            "name": "pkg",
+            "dist-tags": {"latest": "3.3.2"},
+            "versions": {v: {"deprecated": "no" if v in yanked else None} for v in versions},
+            "time": {v: (NOW - timedelta(days=400 - i)).isoformat() for i, v in enumerate(versions)},
+        }
+        ordered = parse_npm(document).info
+        constraints = ["^1.1.0", "~2.0.0", "1.2.1", ">=2 <3", "^0.1.0"]
+    else:
+        releases = [Release(v, NOW - timedelta(days=400), yanked=v in yanked) for v in versions]
+        ordered = replace(
+            info(*sorted(releases, key=lambda r: __import__("packaging.version").version.Version(r.version))),
+            ordered=True,
+        )
+        constraints = ["==1.1.0", "~=2.0.0", ">=1.2,<3", "==0.1.2", ">=3.1"]
+    assert ordered.ordered
+    shuffled = list(ordered.releases)
+    random.Random(7).shuffle(shuffled)
+    unordered = replace(ordered, releases=tuple(shuffled), ordered=False)
+    for constraint in constraints:
+        wanted = dep(constraint, ecosystem=ecosystem)
+        assert choose(wanted, ordered, Project(), POLICY) == choose(wanted, unordered, Project(), POLICY), constraint
+    between = stable_between(ecosystem, ordered, "1.0.0", "3.0.0")
+    assert between == stable_between(ecosystem, unordered, "1.0.0", "3.0.0") and between
