@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from packaging.version import Version
 
 from bot.deps.model import Dependency, Ecosystem, Location, PackageInfo, Release, Role
 from bot.deps.versions import Policy, Project, choose
@@ -317,10 +318,7 @@ def test_ordered_releases_found_by_bisection_give_the_same_choice_as_sorting_the
         constraints = ["^1.1.0", "~2.0.0", "1.2.1", ">=2 <3", "^0.1.0"]
     else:
         releases = [Release(v, NOW - timedelta(days=400), yanked=v in yanked) for v in versions]
-        ordered = replace(
-            info(*sorted(releases, key=lambda r: __import__("packaging.version").version.Version(r.version))),
-            ordered=True,
-        )
+        ordered = replace(info(*sorted(releases, key=lambda r: Version(r.version))), ordered=True)
         constraints = ["==1.1.0", "~=2.0.0", ">=1.2,<3", "==0.1.2", ">=3.1"]
     assert ordered.ordered
     shuffled = list(ordered.releases)
