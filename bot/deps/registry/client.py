@@ -140,7 +140,6 @@ class RegistryClient:
         pypi_base: str | None = None,
         npm_base: str | None = None,
         total_timeout: float = 120,
-        http2: bool = True,
     ) -> None:
         self._cache = RegistryCache(redis) if redis is not None else None
         self._ttl = ttl
@@ -148,7 +147,7 @@ class RegistryClient:
         self._total_timeout = total_timeout
         self._max_concurrency = max(1, max_concurrency)
         self._lock_ttl = timeout * 2 + 5
-        self._fetcher = Fetcher(timeout=timeout, max_connections=self._max_concurrency, http2=http2)
+        self._fetcher = Fetcher(timeout=timeout, max_connections=self._max_concurrency)
         self._given_bases = {Ecosystem.PYTHON: pypi_base, Ecosystem.NPM: npm_base}
         self._bases: dict[Ecosystem, str | RegistryConfigError] = {}
         self._bases_lock = threading.Lock()

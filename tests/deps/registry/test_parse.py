@@ -225,3 +225,23 @@ def test_url_kinds(label: str, kind: str | None) -> None:
 )
 def test_repository_urls(value: str, url: str) -> None:
     assert repository_url(value) == url
+
+
+def test_simple_order_key_sorts_as_packaging_does() -> None:
+    """``simple.order_key`` (plain tuples, no Version for number-only versions) orders as packaging does."""
+    import random
+
+    from packaging.version import Version
+
+    from bot.deps.registry.simple import order_key
+
+    texts = [
+        "1.0", "1.0.0", "1.0.post1", "1.0.post1.dev2", "1.0.dev1", "1.0a1", "1.0a1.dev1", "1.0a2", "1.0b1",
+        "1.0rc1", "1.0rc1.post1", "1.0+local.7", "1.0+local.abc", "1.0+5", "1!0.5", "0.0", "0", "2.10", "2.9",
+        "01.2", "1.2.3.4.5", "v1.1", "1.1-1", "1.0.0+ubuntu1", "10.0", "1.0.0.0.1", "0.0.0.1",
+    ]  # fmt: skip
+    random.Random(7).shuffle(texts)
+    assert order_key("not a version") is None and order_key("1..2") is None and order_key("") is None
+    ours = sorted(texts, key=lambda t: order_key(t))  # type: ignore[arg-type, return-value]
+    theirs = sorted(texts, key=Version)
+    assert [Version(t) for t in ours] == [Version(t) for t in theirs]
