@@ -8,10 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from bot.deps.floor import FloorProposal, propose_floors
-from bot.deps.model import Ecosystem, Manifest, PackageInfo, Problem, Unread
+from bot.deps.model import Dependency, Ecosystem, Manifest, PackageInfo, Problem, Unread
 from bot.deps.proposals import Proposal
 from bot.deps.registry.client import RegistryClient, RegistryStats
 from bot.deps.registry.failures import LookupFailure
@@ -75,41 +73,62 @@ def _survey(
     left_out: dict[str, str],
     on_answer: Callable[[int], None] | None,
 ) -> Survey:
-    parsed = registry.lookup_parsed(wanted, on_answer) if wanted else {}
+    chooser = Chooser(policy)
+    proposals: list[Proposal | None] = []
+    uses: dict[tuple[Ecosystem, str], list[tuple[int, Dependency, Project]]] = {}
+    for manifest in found.manifests:
+        project = Project(manifest.requires_python, manifest.engines_node, manifest.lockfile is not None)
+        for dep in manifest.dependencies:
+            if manifest.path in left_out:
+                proposals.append(Proposal(dep, dep.locked, reason=f"not managed: {left_out[manifest.path]}"))
+            elif dep.unknown_current:  # nothing to offer from: not looked up
+                proposals.append(Proposal(dep, None, reason=f"current version unknown: {dep.unknown_current}"))
+            elif dep.skip_reason:
+                proposals.append(Proposal(dep, None, reason=f"skipped: {dep.skip_reason}"))
+            else:
+                uses.setdefault((dep.ecosystem, dep.key), []).append((len(proposals), dep, project))
+                proposals.append(None)
+
+    def choose(request: tuple[Ecosystem, str], info: PackageInfo | LookupFailure) -> bool:
+        """The proposals of the dependencies on one package; whether any offers an update."""
+        offered = False
+        for index, dep, project in uses.pop(request, ()):
+            if isinstance(info, LookupFailure):
+                proposal = Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}")
+            else:
+                proposal = chooser.choose(dep, info, project)
+            proposals[index] = proposal
+            offered = offered or bool(proposal.updates)
+        return offered
+
+    # Proposals are chosen as the answers arrive; the project links of the PyPI packages with a proposed update
+    # (the Simple API the lookup reads has none: changelog, source) are asked for meanwhile.
+    def links_for(request: tuple[Ecosystem, str], parsed: Parsed) -> bool:
+        return choose(request, parsed.info) and request[0] is Ecosystem.PYTHON
+
+    parsed = registry.lookup_parsed(wanted, on_answer, links_for) if wanted else {}
+    for request, answer in parsed.items():
+        if request in uses:
+            choose(request, answer if isinstance(answer, LookupFailure) else answer.info)
     packages = {request: p if isinstance(p, LookupFailure) else p.info for request, p in parsed.items()}
     peers = {
         name: p.peers
         for (ecosystem, name), p in parsed.items()
         if ecosystem is Ecosystem.NPM and not isinstance(p, LookupFailure) and p.peers
     }
-    chooser = Chooser(policy)
-    proposals = []
-    for manifest in found.manifests:
-        project = Project(manifest.requires_python, manifest.engines_node, manifest.lockfile is not None)
-        for dep in manifest.dependencies:
-            info = packages.get((dep.ecosystem, dep.key))
-            if manifest.path in left_out:
-                proposals.append(Proposal(dep, dep.locked, reason=f"not managed: {left_out[manifest.path]}"))
-            elif dep.unknown_current:  # nothing to offer from: not looked up
-                proposals.append(Proposal(dep, None, reason=f"current version unknown: {dep.unknown_current}"))
-            elif dep.skip_reason or info is None:
-                proposals.append(Proposal(dep, None, reason=f"skipped: {dep.skip_reason}"))
-            elif isinstance(info, LookupFailure):
-                proposals.append(Proposal(dep, dep.locked, reason=f"lookup failed ({info.kind}): {info.reason}"))
-            else:
-                proposals.append(chooser.choose(dep, info, project))
-    packages |= _with_links(registry, parsed, proposals)
+    done = [p for p in proposals if p is not None]
+    assert len(done) == len(proposals), "every dependency looked up has an answer"
     return Survey(
         str(root),
         found.manifests,
-        tuple(proposals),
+        tuple(done),
         found.problems,
         packages,
         registry.stats,  # after the links: their requests count too
         peers,
         found.unread,
         tuple(sorted(left_out.items())),
-        propose_floors(found.manifests, proposals, packages, policy, left_out),
+        propose_floors(found.manifests, done, packages, policy, left_out),
     )
 
 
@@ -128,25 +147,6 @@ def fewer_collections(threshold: int = GC_THRESHOLD) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*previous)
-
-
-def _with_links(
-    registry: RegistryClient,
-    parsed: Mapping[tuple[Ecosystem, str], Parsed | LookupFailure],
-    proposals: list[Proposal],
-) -> dict[tuple[Ecosystem, str], PackageInfo]:
-    """The PyPI packages with a proposed update, with their project links (changelog, source): the Simple API
-    the lookup read has none, so they are asked for these packages only."""
-    keys = {
-        (p.dependency.ecosystem, p.dependency.key)
-        for p in proposals
-        if p.updates and p.dependency.ecosystem is Ecosystem.PYTHON
-    }
-    found = {key: p for key in sorted(keys) if isinstance(p := parsed.get(key), Parsed)}
-    if not found:
-        return {}
-    linked = registry.with_links(found.values())
-    return {key: linked.get(canonicalize_name(p.info.name), p.info) for key, p in found.items()}
 
 
 def rechoose(result: Survey, keys: set[tuple[Ecosystem, str]], policy: Policy) -> Survey:

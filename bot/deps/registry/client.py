@@ -37,9 +37,9 @@ import logging
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -51,7 +51,8 @@ from redis import Redis
 
 from bot.core import metrics
 from bot.deps.model import Ecosystem, PackageInfo
-from bot.deps.registry import npm, pypi, simple
+from bot.deps.registry import codec, npm, pypi, simple
+from bot.deps.registry import helper as helper_process
 from bot.deps.registry.cache import CacheKey, Entry, RegistryCache, Write
 from bot.deps.registry.failures import FailureKind, LookupFailure, RegistryAnswerError
 from bot.deps.registry.fetch import Fetched, Fetcher, NotModified, Outcome, Validators
@@ -76,6 +77,8 @@ TRANSIENT: frozenset[FailureKind] = frozenset({"unreachable", "timeout"})
 
 Request = tuple[Ecosystem, str]
 Result = PackageInfo | LookupFailure
+LinksWanted = Callable[[Request, Parsed], bool]  # whether a package's project links are wanted (``lookup_parsed``)
+OnResults = Callable[[list[tuple[CacheKey, Parsed | LookupFailure]]], None]
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,11 @@ class RegistryStats:
     fallbacks: int = 0  # PyPI packages the Simple API could not answer, asked of the JSON API
     link_requests: int = 0  # PyPI release documents asked for project links (``links``)
     link_hits: int = 0  # project links answered from the cache
+    helped: int = 0  # packages fetched and parsed by a helper process (``helper``), among the misses
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     ecosystem: Ecosystem
     name: str  # as first requested
     key: CacheKey
@@ -140,11 +144,13 @@ class RegistryClient:
         pypi_base: str | None = None,
         npm_base: str | None = None,
         total_timeout: float = 120,
+        helper_min: int = helper_process.HELPER_MIN,
     ) -> None:
         self._cache = RegistryCache(redis) if redis is not None else None
         self._ttl = ttl
         self._timeout = timeout
         self._total_timeout = total_timeout
+        self._helper_min = helper_min  # packages to fetch in one batch before a helper process shares the work
         self._max_concurrency = max(1, max_concurrency)
         self._lock_ttl = timeout * 2 + 5
         self._fetcher = Fetcher(timeout=timeout, max_connections=self._max_concurrency)
@@ -179,60 +185,31 @@ class RegistryClient:
         return {request: _public(result) for request, result in self._lookup(requests, on_answer).items()}
 
     def lookup_parsed(
-        self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
+        self,
+        requests: Iterable[Request],
+        on_answer: Callable[[int], None] | None = None,
+        links_for: LinksWanted | None = None,
     ) -> dict[Request, Parsed | LookupFailure]:
-        """Like ``lookup_many``, with what the parsers keep beside the ``PackageInfo`` (npm peer dependencies)."""
-        return self._lookup(requests, on_answer)
+        """Like ``lookup_many``, with what the parsers keep beside the ``PackageInfo`` (npm peer dependencies).
 
-    def peer_dependencies(self, name: str) -> dict[str, tuple[PeerDependency, ...]] | LookupFailure:
-        """An npm package's ``peerDependencies`` by version (same lookup and cache entry as ``lookup_many``)."""
-        result = self._lookup([(Ecosystem.NPM, name)])[(Ecosystem.NPM, name)]
-        return result if isinstance(result, LookupFailure) else dict(result.peers)
-
-    def with_links(self, packages: Iterable[Parsed]) -> dict[str, PackageInfo]:
-        """PyPI packages (by canonical name) with the project links of their latest release filled in: the
-        Simple API has none. One small request per package and release, cached for good (a release's metadata
-        does not change), so call it for the packages whose links matter (those with a proposed update).
-        Packages that already have links (read from the JSON API), or have no release, are given back as
-        they are; a failed request leaves a package without links (logged, not fatal).
+        ``links_for(request, parsed)`` is called in the calling thread for every package answer as it arrives;
+        where it says True, the PyPI package's project links are looked up at once, while the other lookups go
+        on, and the answer comes back with them in ``info.urls``. The Simple API has none: one small request
+        per package and release, cached for good (a release's metadata does not change), so ask for them where
+        they matter (the survey: the packages with a proposed update). Packages that already have links (read
+        from the JSON API), or have no release, are given back as they are; a failed request leaves a package
+        without links (logged, not fatal).
 
         Where from, first found: the release's core metadata file when the index says it has one (PEP 658,
         a few kB), the release's JSON document, the project's JSON document (a registry without release
         documents: some mirrors). A metadata file the index does not announce is not asked for (PEP 658:
         it may not exist; a mirror tried here let such requests hang)."""
-        wanted: dict[str, tuple[Parsed, CacheKey, str]] = {}
-        done: dict[str, PackageInfo] = {}
-        base = self._base(Ecosystem.PYTHON)
-        for parsed in packages:
-            info = parsed.info
-            name = pypi.canonical_name(info.name)
-            latest = dict(info.dist_tags).get("latest")
-            if not isinstance(base, str) or info.ecosystem is not Ecosystem.PYTHON or info.urls or latest is None:
-                done[name] = info
-                continue
-            wanted[name] = (parsed, CacheKey(Ecosystem.PYTHON, base, name), latest)
-        if not wanted:
-            return done
-        names = list(wanted)
-        pairs = [(key, version) for _, key, version in (wanted[n] for n in names)]
-        cached = self._cache.read_links(pairs) if self._cache else [None] * len(names)
-        missing: list[str] = []
-        for name, urls in zip(names, cached, strict=True):
-            if urls is None:
-                missing.append(name)
-            else:
-                self._counters.add(link_hits=1)
-                done[name] = replace(wanted[name][0].info, urls=urls)
-        if missing:
-            with ThreadPoolExecutor(max_workers=min(self._max_concurrency, len(missing))) as executor:
-                found = dict(zip(missing, executor.map(lambda n: self._links_of(*wanted[n]), missing), strict=True))
-            if self._cache is not None:
-                self._cache.store_links(
-                    [(wanted[n][1], wanted[n][2], urls) for n, urls in found.items() if urls is not None]
-                )
-            for name, urls in found.items():
-                done[name] = replace(wanted[name][0].info, urls=urls or ())
-        return done
+        return self._lookup(requests, on_answer, links_for)
+
+    def peer_dependencies(self, name: str) -> dict[str, tuple[PeerDependency, ...]] | LookupFailure:
+        """An npm package's ``peerDependencies`` by version (same lookup and cache entry as ``lookup_many``)."""
+        result = self._lookup([(Ecosystem.NPM, name)])[(Ecosystem.NPM, name)]
+        return result if isinstance(result, LookupFailure) else dict(result.peers)
 
     def _links_of(self, parsed: Parsed, key: CacheKey, version: str) -> tuple[tuple[str, str], ...] | None:
         name = parsed.info.name
@@ -249,7 +226,7 @@ class RegistryClient:
             # A JSON API document starts with ``info``, where the links are: only that much is kept and
             # decoded, not every file of every release (a big project's 10 MB as Python objects).
             info = MemberEnd("info") if document else None
-            outcome = self._get(_Target(Ecosystem.PYTHON, name, key, url), url, Validators(), None, info)
+            outcome = self._get(Target(Ecosystem.PYTHON, name, key, url), url, Validators(), None, info)
             if isinstance(outcome, LookupFailure) and outcome.kind == "not_found":
                 if document and url != sources[-1][0]:
                     self._no_release_documents.set()  # such a registry has none: skip them for the next ones
@@ -269,33 +246,56 @@ class RegistryClient:
         return None
 
     def _lookup(
-        self, requests: Iterable[Request], on_answer: Callable[[int], None] | None = None
+        self,
+        requests: Iterable[Request],
+        on_answer: Callable[[int], None] | None = None,
+        links_for: LinksWanted | None = None,
     ) -> dict[Request, Parsed | LookupFailure]:
+        started = time.monotonic()
         wanted = list(dict.fromkeys(requests))
-        targets: dict[CacheKey, _Target] = {}
+        targets: dict[CacheKey, Target] = {}
         answers: dict[Request, Parsed | LookupFailure] = {}
         key_of: dict[Request, CacheKey] = {}
+        asked_as: dict[CacheKey, list[Request]] = {}
         for ecosystem, name in wanted:
             target = self._target(ecosystem, name)
             if isinstance(target, LookupFailure):
                 answers[(ecosystem, name)] = target
                 continue
             key_of[(ecosystem, name)] = target.key
+            asked_as.setdefault(target.key, []).append((ecosystem, name))
             targets.setdefault(target.key, target)
         if on_answer is not None and len(wanted) > len(key_of):
             on_answer(len(wanted) - len(key_of))
-        results = self._resolve(list(targets.values()), on_answer)
+        links = _Links(self) if links_for is not None else None
+
+        def on_results(found: list[tuple[CacheKey, Parsed | LookupFailure]]) -> None:
+            assert links is not None and links_for is not None
+            for key, result in found:
+                # every request of the package is shown the answer (the caller may keep something of each)
+                if isinstance(result, Parsed) and any([links_for(r, result) for r in asked_as[key]]):
+                    links.want(key, result)
+            links.flush()
+
+        try:
+            results = self._resolve(list(targets.values()), on_answer, on_results if links else None)
+            if links is not None:
+                left = max(0.0, self._total_timeout - (time.monotonic() - started))
+                results |= links.finish(left)
+        finally:
+            if links is not None:
+                links.close()
         for request, key in key_of.items():
             result = results[key]
             answers[request] = replace(result, name=request[1]) if isinstance(result, LookupFailure) else result
         return {request: answers[request] for request in wanted}
 
-    def _target(self, ecosystem: Ecosystem, name: str) -> _Target | LookupFailure:
+    def _target(self, ecosystem: Ecosystem, name: str) -> Target | LookupFailure:
         base = self._base(ecosystem)
         if isinstance(base, RegistryConfigError):
             return LookupFailure(ecosystem, name, str(base), "unreachable")
         if ecosystem is Ecosystem.PYTHON:
-            return _Target(
+            return Target(
                 ecosystem,
                 name,
                 CacheKey(ecosystem, base, pypi.canonical_name(name)),
@@ -303,7 +303,7 @@ class RegistryClient:
                 accept=simple.ACCEPT,
                 fallback_url=base + pypi.json_path(name),
             )
-        return _Target(ecosystem, name, CacheKey(ecosystem, base, name), base + npm.packument_path(name))
+        return Target(ecosystem, name, CacheKey(ecosystem, base, name), base + npm.packument_path(name))
 
     def _base(self, ecosystem: Ecosystem) -> str | RegistryConfigError:
         with self._bases_lock:
@@ -321,7 +321,7 @@ class RegistryClient:
             return self._bases[ecosystem]
 
     def _resolve(
-        self, targets: list[_Target], on_answer: Callable[[int], None] | None = None
+        self, targets: list[Target], on_answer: Callable[[int], None] | None, on_results: OnResults | None
     ) -> dict[CacheKey, Parsed | LookupFailure]:
         """Fresh entries answer at once; the rest is fetched, each package by one worker across all clients:
         the ones whose lock this client got now, the others after their holder is done, unless it left
@@ -335,8 +335,8 @@ class RegistryClient:
         else:
             entries = [None] * len(targets)
         now = time.time()
-        pending: list[tuple[_Target, Entry | None]] = []
-        hits: list[_Target] = []
+        pending: list[tuple[Target, Entry | None]] = []
+        hits: list[Target] = []
         for target, entry in zip(targets, entries, strict=True):
             if entry is not None and entry.fresh(now):
                 results[target.key] = entry.result
@@ -346,22 +346,24 @@ class RegistryClient:
         self._count(hits, hit=True)
         if on_answer is not None and results:
             on_answer(len(results))
+        if on_results is not None and results:
+            on_results(list(results.items()))
         if not pending:
             return results
         if cache is None:
-            return results | self._run_concurrently(pending, on_answer, claimed=False)
+            return results | self._run_concurrently(pending, on_answer, on_results, claimed=False)
         started = time.monotonic()
         taken = cache.claim_many([t.key for t, _ in pending], self._lock_ttl)
         mine = [pair for pair, got in zip(pending, taken, strict=True) if got]
         theirs = [pair for pair, got in zip(pending, taken, strict=True) if not got]
-        results |= self._run_concurrently(mine, on_answer, claimed=True)
+        results |= self._run_concurrently(mine, on_answer, on_results, claimed=True)
         if theirs:
             left = max(0.0, self._total_timeout - (time.monotonic() - started))
             cache.wait_unlocked_many([t.key for t, _ in theirs], min(self._lock_ttl, left))
             latest, size = cache.read_batch([t.key for t, _ in theirs])
             self._counters.add(cache_bytes=size)
             now = time.time()
-            still: list[tuple[_Target, Entry | None]] = []
+            still: list[tuple[Target, Entry | None]] = []
             hits = []
             for (target, entry), again in zip(theirs, latest, strict=True):
                 if again is not None and again.fresh(now):
@@ -372,10 +374,12 @@ class RegistryClient:
             self._count(hits, hit=True)
             if on_answer is not None and hits:
                 on_answer(len(hits))
-            results |= self._run_concurrently(still, on_answer, claimed=False)
+            if on_results is not None and hits:
+                on_results([(t.key, results[t.key]) for t in hits])
+            results |= self._run_concurrently(still, on_answer, on_results, claimed=False)
         return results
 
-    def _count(self, targets: list[_Target], *, hit: bool) -> None:
+    def _count(self, targets: list[Target], *, hit: bool) -> None:
         """Cache hits (or misses) in the stats and the metrics, one counter update per ecosystem."""
         if not targets:
             return
@@ -385,34 +389,41 @@ class RegistryClient:
 
     def _run_concurrently(
         self,
-        pending: list[tuple[_Target, Entry | None]],
+        pending: list[tuple[Target, Entry | None]],
         on_answer: Callable[[int], None] | None,
+        on_results: OnResults | None,
         *,
         claimed: bool,
     ) -> dict[CacheKey, Parsed | LookupFailure]:
-        """Fetch concurrently; the caller's thread writes the answers to Redis in batches as they arrive (and
-        releases the locks of ``claimed`` packages with them), so the workers never wait on Redis."""
+        """Fetch concurrently (this process's threads and, for a big batch, a ``helper`` process, taking
+        packages from one queue); the caller's thread writes the answers to Redis in batches as they arrive (and
+        releases the locks of ``claimed`` packages with them), so the fetching threads never wait on Redis, and
+        shows them to ``on_results``."""
         results: dict[CacheKey, Parsed | LookupFailure] = {}
         if not pending:
             return results
         self._count([target for target, _ in pending], hit=False)
-        executor = ThreadPoolExecutor(
-            max_workers=min(self._max_concurrency, len(pending)), thread_name_prefix="registry"
-        )
+        work = _Work(pending)
+        helper = self._helper(len(pending))
+        threads = min(self._max_concurrency, len(pending))
+        executor = ThreadPoolExecutor(max_workers=threads + (helper is not None), thread_name_prefix="registry")
         writes: list[Write] = []
         answered: list[CacheKey] = []
-        # Finished lookups arrive on a queue (each future's callback puts it there): waiting with
-        # ``concurrent.futures.wait`` on every future still pending, once per answer, costs O(n²) under the GIL
-        # (half a second of the fetching threads' time for 1,000 packages).
-        finished: queue.SimpleQueue[Future[tuple[Parsed | LookupFailure, Write | None]]] = queue.SimpleQueue()
+        # Answers arrive on a queue: waiting with ``concurrent.futures.wait`` on every future still pending,
+        # once per answer, costs O(n²) under the GIL (half a second of the fetching threads' time for 1,000).
+        finished: queue.SimpleQueue[tuple[Target, Parsed | LookupFailure, Write | None]] = queue.SimpleQueue()
+
+        def fetch_all() -> None:
+            while (item := work.take()) is not None:
+                finished.put((item[0], *self._fetch_guarded(*item)))
+
         try:
-            futures: dict[Future[tuple[Parsed | LookupFailure, Write | None]], _Target] = {}
-            for target, entry in pending:
-                # Each task runs in a copy of the caller's context, so its log lines keep the job's fields.
-                future = executor.submit(contextvars.copy_context().run, self._fetch, target, entry)
-                futures[future] = target
-                future.add_done_callback(finished.put)
-            remaining = len(futures)
+            for _ in range(threads):
+                # Each thread runs in a copy of the caller's context, so its log lines keep the job's fields.
+                executor.submit(contextvars.copy_context().run, fetch_all)
+            if helper is not None:
+                executor.submit(contextvars.copy_context().run, self._serve, helper, work, finished)
+            remaining = len(pending)
             deadline = time.monotonic() + self._total_timeout
             while remaining:
                 try:
@@ -425,44 +436,138 @@ class RegistryClient:
                     except queue.Empty:
                         break
                 remaining -= len(done)
-                for future in done:
-                    target = futures[future]
-                    result, write = _outcome(future, target)
+                arrived: list[tuple[CacheKey, Parsed | LookupFailure]] = []
+                for target, result, write in done:
                     results[target.key] = result
+                    arrived.append((target.key, result))
                     answered.append(target.key)
                     if write is not None:
                         writes.append(write)
                 if on_answer is not None:
                     on_answer(len(done))
+                if on_results is not None:
+                    on_results(arrived)
                 if len(writes) >= WRITE_BATCH or not remaining:
                     self._write(writes, answered if claimed else [])
                     writes, answered = [], []
         finally:
+            work.close()  # threads waiting for work end; the rest end after their current package
+            if helper is not None:
+                helper.close()
             executor.shutdown(wait=False, cancel_futures=True)
             unanswered = [t.key for t, _ in pending if t.key not in results] if claimed else []
             if writes or answered or unanswered:
                 self._write(writes, (answered + unanswered) if claimed else [])
-        for target in futures.values():
+        for target, _ in pending:
             if target.key not in results:
                 reason = f"no answer within the {self._total_timeout:g} s allowed for this batch of lookups"
                 results[target.key] = LookupFailure(target.ecosystem, target.name, reason, "timeout")
         return results
 
+    def _helper(self, count: int) -> helper_process.Helper | None:
+        if count < self._helper_min or not helper_process.enabled():
+            return None
+        return helper_process.Helper.start(self._timeout, self._max_concurrency // 2 or 1)
+
+    def _serve(
+        self,
+        helper: helper_process.Helper,
+        work: _Work,
+        finished: queue.SimpleQueue[tuple[Target, Parsed | LookupFailure, Write | None]],
+    ) -> None:
+        """Feed the helper packages from ``work``; each answer is settled here as if fetched by this process."""
+        by_id: dict[int, tuple[Target, Entry | None]] = {}
+        seen = RegistryStats()
+
+        def take() -> helper_process.Job | None:
+            item = work.take(delegate=True)
+            if item is None:
+                return None
+            target, entry = item
+            by_id[id(target)] = item
+            stale = entry.validators if entry is not None and isinstance(entry.result, Parsed) else Validators()
+            return helper_process.Job(
+                id(target),
+                target.ecosystem.value,
+                target.name,
+                target.key.base,
+                target.key.name,
+                target.url,
+                target.accept,
+                target.fallback_url,
+                stale.etag,
+                stale.last_modified,
+            )
+
+        def deliver(job: helper_process.Job, answer: helper_process.Answer) -> None:
+            nonlocal seen
+            target, entry = by_id.pop(job.id)
+            self._counters.add(
+                requests=answer.requests - seen.requests,
+                bytes=answer.received - seen.bytes,
+                fallbacks=answer.fallbacks - seen.fallbacks,
+            )
+            seen = replace(seen, requests=answer.requests, bytes=answer.received, fallbacks=answer.fallbacks)
+            try:
+                found = _helper_answer(target, answer)
+                stale = entry if entry is not None and isinstance(entry.result, Parsed) else None
+                validators = Validators(answer.etag, answer.last_modified)
+                settled = self._settle(target, stale, found, validators)
+                self._counters.add(helped=1)
+                finished.put((target, *settled))
+            except Exception:  # an answer that cannot be read: fetched here instead
+                log.exception("registry helper's answer for %s unreadable", target.name)
+                work.give_back((target, entry))
+            else:
+                work.delegated_done()
+
+        def give_back(job: helper_process.Job) -> None:
+            work.give_back(by_id.pop(job.id))
+
+        helper.serve(take, deliver, give_back)
+
+    def _fetch_guarded(self, target: Target, entry: Entry | None) -> tuple[Parsed | LookupFailure, Write | None]:
+        """``_fetch``; a bug met while handling one package fails that package only, logged."""
+        try:
+            return self._fetch(target, entry)
+        except Exception as exc:  # one package's unexpected error must not fail the whole batch
+            log.exception("registry lookup of %s %s failed unexpectedly", target.ecosystem.value, target.name)
+            reason = f"internal error ({type(exc).__name__})"
+            return LookupFailure(target.ecosystem, target.name, reason, "malformed"), None
+
     def _write(self, writes: list[Write], release: list[CacheKey]) -> None:
         if self._cache is not None:
             self._cache.write_many(writes, release)
 
-    def _fetch(self, target: _Target, entry: Entry | None) -> tuple[Parsed | LookupFailure, Write | None]:
+    def _fetch(self, target: Target, entry: Entry | None) -> tuple[Parsed | LookupFailure, Write | None]:
         """One package from its registry, and what the cache should remember of it (written by the caller)."""
         stale = entry if entry is not None and isinstance(entry.result, Parsed) else None
-        outcome = self._get(target, target.url, stale.validators if stale else Validators(), target.accept)
-        now = time.time()
+        answer, validators = self._answer(target, stale.validators if stale else Validators())
+        return self._settle(target, stale, answer, validators)
+
+    def _answer(
+        self, target: Target, validators: Validators
+    ) -> tuple[Parsed | NotModified | LookupFailure, Validators]:
+        """What the registry says of one package (conditionally, given ``validators``), parsed, with the
+        validators of a full answer. The part of a lookup that ``helper`` can do in another process."""
+        outcome = self._get(target, target.url, validators, target.accept)
         if isinstance(outcome, Fetched):
-            result = self._parse(target, outcome)
-            if isinstance(result, Parsed):
-                fresh = _fetched_at(result, now)
-                return fresh, Write(target.key, Entry(fresh, now + self._ttl, now, outcome.validators))
-        elif isinstance(outcome, NotModified):
+            return self._parse(target, outcome), outcome.validators
+        return outcome, Validators()
+
+    def _settle(
+        self,
+        target: Target,
+        stale: Entry | None,
+        answer: Parsed | NotModified | LookupFailure,
+        validators: Validators,
+    ) -> tuple[Parsed | LookupFailure, Write]:
+        """The package an answer makes, given the ``stale`` entry asked about, and the cache write it calls for."""
+        now = time.time()
+        if isinstance(answer, Parsed):
+            fresh = _fetched_at(answer, now)
+            return fresh, Write(target.key, Entry(fresh, now + self._ttl, now, validators))
+        if isinstance(answer, NotModified):
             if stale is not None and isinstance(stale.result, Parsed):
                 self._counters.add(revalidated=1)
                 return _fetched_at(stale.result, now), Write(target.key, touch=(now + self._ttl, now))
@@ -470,7 +575,7 @@ class RegistryClient:
                 target.ecosystem, target.name, f"{redact(target.url)} answered 304 with nothing cached", "malformed"
             )
         else:
-            result = outcome
+            result = answer
         self._counters.add(failures=1)
         if stale is not None and isinstance(stale.result, Parsed) and result.kind in TRANSIENT:
             self._counters.add(stale=1)
@@ -479,7 +584,7 @@ class RegistryClient:
 
     def _get(
         self,
-        target: _Target,
+        target: Target,
         url: str,
         validators: Validators,
         accept: str | None,
@@ -491,7 +596,7 @@ class RegistryClient:
             self._counters.add(bytes=outcome.size)
         return outcome
 
-    def _parse(self, target: _Target, outcome: Fetched) -> Parsed | LookupFailure:
+    def _parse(self, target: Target, outcome: Fetched) -> Parsed | LookupFailure:
         """The answer's package. A Simple API answer that is not JSON (a server without PEP 691) or lacks
         facts (API version 1.0) is replaced by the JSON API's answer, one more request."""
         if target.fallback_url is None:
@@ -521,6 +626,110 @@ class RegistryClient:
         return self._ttl if configured is None else min(configured, self._ttl)
 
 
+class _Work:
+    """The packages of one batch still to fetch, taken by this process's threads and by a helper's feeder.
+
+    A package the helper holds (``take(delegate=True)``) may come back (``give_back``: the helper failed), so
+    the threads wait for one while any is held, and end once none is left to fetch or hold (or ``close``)."""
+
+    def __init__(self, items: list[tuple[Target, Entry | None]]) -> None:
+        self._items = deque(items)
+        self._held = 0
+        self._closed = False
+        self._changed = threading.Condition()
+
+    def take(self, *, delegate: bool = False) -> tuple[Target, Entry | None] | None:
+        with self._changed:
+            while not self._items and self._held and not self._closed and not delegate:
+                self._changed.wait()
+            if self._closed or not self._items:
+                return None
+            if delegate:
+                self._held += 1
+            return self._items.popleft()
+
+    def delegated_done(self) -> None:
+        with self._changed:
+            self._held -= 1
+            self._changed.notify_all()
+
+    def give_back(self, item: tuple[Target, Entry | None]) -> None:
+        with self._changed:
+            self._held -= 1
+            self._items.appendleft(item)
+            self._changed.notify_all()
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+
+class _Links:
+    """The project links of the PyPI packages one lookup wants them for (``want``, from the calling thread),
+    asked as soon as the packages are known, on threads of their own, while the other lookups go on: cached
+    ones in one Redis round trip per ``flush``, the others from the registry; ``finish`` waits for them and
+    stores the new ones in one round trip."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self._client = client
+        self._wanted: list[tuple[CacheKey, Parsed, str]] = []
+        self._asked: dict[CacheKey, tuple[Parsed, str, Future[tuple[tuple[str, str], ...] | None]]] = {}
+        self._found: dict[CacheKey, Parsed] = {}
+        self._executor: ThreadPoolExecutor | None = None
+
+    def want(self, key: CacheKey, parsed: Parsed) -> None:
+        latest = dict(parsed.info.dist_tags).get("latest")
+        if key.ecosystem is Ecosystem.PYTHON and not parsed.info.urls and latest is not None:
+            self._wanted.append((key, parsed, latest))
+
+    def flush(self) -> None:
+        wanted, self._wanted = self._wanted, []
+        if not wanted:
+            return
+        client = self._client
+        cache = client._cache
+        cached = cache.read_links([(key, version) for key, _, version in wanted]) if cache else [None] * len(wanted)
+        for (key, parsed, version), urls in zip(wanted, cached, strict=True):
+            if urls is not None:
+                client._counters.add(link_hits=1)
+                self._found[key] = _with_urls(parsed, urls)
+                continue
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=client._max_concurrency, thread_name_prefix="links")
+            future = self._executor.submit(contextvars.copy_context().run, client._links_of, parsed, key, version)
+            self._asked[key] = (parsed, version, future)
+
+    def finish(self, timeout: float) -> dict[CacheKey, Parsed]:
+        """Every package wanted, with its links (or none, when they could not be had within ``timeout``)."""
+        self.flush()
+        asked = self._asked
+        wait([future for _, _, future in asked.values()], timeout)
+        new: list[tuple[CacheKey, str, tuple[tuple[str, str], ...]]] = []
+        for key, (parsed, version, future) in asked.items():
+            urls = None
+            if future.done() and future.exception() is None:
+                urls = future.result()
+            elif future.done():
+                log.error("project links of %s failed unexpectedly", parsed.info.name, exc_info=future.exception())
+            else:
+                log.warning("project links of %s: no answer within %.0f s", parsed.info.name, timeout)
+            if urls is not None:
+                new.append((key, version, urls))
+            self._found[key] = _with_urls(parsed, urls or ())
+        if new and self._client._cache is not None:
+            self._client._cache.store_links(new)
+        return self._found
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _with_urls(parsed: Parsed, urls: tuple[tuple[str, str], ...]) -> Parsed:
+    return replace(parsed, info=replace(parsed.info, urls=urls))
+
+
 def _parse(
     ecosystem: Ecosystem, name: str, url: str, body: bytes, parser: Callable[[bytes], Parsed]
 ) -> Parsed | LookupFailure:
@@ -543,16 +752,12 @@ _NPM = _json_parser(npm.parse_npm)
 _PYPI = _json_parser(pypi.parse_pypi)
 
 
-def _outcome(
-    future: Future[tuple[Parsed | LookupFailure, Write | None]], target: _Target
-) -> tuple[Parsed | LookupFailure, Write | None]:
-    """A finished lookup's result. A bug met while handling one package fails that package only, logged."""
-    try:
-        return future.result()
-    except Exception as exc:  # one package's unexpected error must not fail the whole batch
-        log.exception("registry lookup of %s %s failed unexpectedly", target.ecosystem.value, target.name)
-        failure = LookupFailure(target.ecosystem, target.name, f"internal error ({type(exc).__name__})", "malformed")
-        return failure, None
+def _helper_answer(target: Target, answer: helper_process.Answer) -> Parsed | NotModified | LookupFailure:
+    if answer.kind == "parsed":
+        return codec.decode_parsed(answer.data, None)
+    if answer.kind == "not_modified":
+        return NotModified()
+    return codec.decode_failure(answer.data, target.ecosystem, target.name)
 
 
 def _fetched_at(parsed: Parsed, moment: float) -> Parsed:
