@@ -125,7 +125,7 @@ class Helper:
     def start(cls, timeout: float, concurrency: int) -> Helper | None:
         """A helper being started (it says ``Ready`` once its imports are done), or None when it cannot be."""
         try:
-            process = subprocess.Popen(
+            process = subprocess.Popen(  # noqa: S603 - this interpreter and this module (COMMAND), no shell
                 list(COMMAND),
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

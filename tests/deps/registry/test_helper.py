@@ -14,7 +14,7 @@ from redis import Redis
 from bot.deps.model import PackageInfo
 from bot.deps.registry import helper
 from bot.deps.registry.client import RegistryClient, Request, Result
-from tests.deps.registry.helpers import NPM, PY, failure, package
+from tests.deps.registry.helpers import NPM, PY, failure
 from tests.support.registry_server import Fault, RegistryServer, recorded_names
 
 WANTED = [(PY, n) for n in recorded_names("python")] + [(NPM, n) for n in recorded_names("npm")]
