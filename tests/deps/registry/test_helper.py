@@ -23,9 +23,7 @@ WANTED = [(PY, n) for n in recorded_names("python")] + [(NPM, n) for n in record
 def lookup(
     server: RegistryServer, redis: Redis | None = None, *, helper_min: int = 1, **options: float
 ) -> tuple[dict[Request, Result], RegistryClient]:
-    with RegistryClient(
-        redis, pypi_base=server.url, npm_base=server.url, helper_min=helper_min, **options
-    ) as client:
+    with RegistryClient(redis, pypi_base=server.url, npm_base=server.url, helper_min=helper_min, **options) as client:
         return client.lookup_many(WANTED), client
 
 
