@@ -101,6 +101,7 @@ class BreakageService:
         self._spent = 0.0
         self._diffs: dict[Request, ApiDiff] = {}
         self._results: dict[Request, Breakage] = {}
+        self._not_cached: set[Request] = set()  # prefetched and not in the cache: not read again one by one
         self._loaded: dict[tuple[str, int], Callable[..., Any] | str] = {}  # (ecosystem, 0 diff / 1 uses)
 
     @property
@@ -118,6 +119,8 @@ class BreakageService:
         for request, diff in zip(wanted, self._cache.read_many([DiffKey(*u) for u in wanted]), strict=True):
             if diff is not None:
                 self._diffs[request] = diff
+            else:
+                self._not_cached.add(request)
 
     def __call__(self, ecosystem: str, package: str, current: str, target: str) -> Breakage | None:
         request = (ecosystem, package, current, target)
@@ -126,7 +129,7 @@ class BreakageService:
         if not should_analyse(ecosystem, package, current, target, self._core):
             return None
         diff = self._diffs.get(request)
-        if diff is None and self._cache is not None:
+        if diff is None and self._cache is not None and request not in self._not_cached:
             diff = self._cache.read(DiffKey(*request))
         if diff is None:
             diff = self._analyse(request)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -167,6 +168,7 @@ def _dropped(
     return tuple(_ranges(dropped, known))
 
 
+@lru_cache(maxsize=4096)  # the same few specifiers, asked of every known runtime, for every update
 def _python_admits(spec: str | None, version: str, *, lenient: bool = False) -> bool:
     if not spec:
         return True
@@ -177,6 +179,7 @@ def _python_admits(spec: str | None, version: str, *, lenient: bool = False) -> 
     return any(specifier.contains(f"{version}.{patch}", prereleases=True) for patch in (0, 99))
 
 
+@lru_cache(maxsize=4096)
 def _node_admits(spec: str | None, major: str, *, lenient: bool = False) -> bool:
     if not spec:
         return True
