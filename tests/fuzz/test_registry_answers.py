@@ -35,7 +35,7 @@ from bot.deps.registry import LookupFailure, RegistryClient
 from bot.deps.registry.codec import decode_parsed, encode_parsed
 from bot.deps.registry.failures import RegistryAnswerError
 from bot.deps.registry.fetch import Fetcher, Validators
-from bot.deps.registry.npm import parse_npm
+from bot.deps.registry.npm import parse_npm, parse_npm_body
 from bot.deps.registry.parsed import Parsed
 from bot.deps.registry.pypi import parse_pypi
 from bot.risk.model import Vulnerability
@@ -150,6 +150,21 @@ def test_npm_packuments(budget: Budget) -> None:
     def check(document: Any) -> None:
         budget.count()
         check_parsed(parse_npm, document)
+        # The client reads packuments from their bytes (msgspec, the kept fields only): the same package, or
+        # the same refusal.
+        try:
+            body = json.dumps(document, allow_nan=False).encode()
+        except ValueError:  # NaN or infinity: not JSON
+            return
+        try:
+            expected: object = parse_npm(json.loads(body))
+        except RegistryAnswerError as exc:
+            expected = (type(exc), str(exc))
+        try:
+            got: object = parse_npm_body(body)
+        except RegistryAnswerError as exc:
+            got = (type(exc), str(exc))
+        assert got == expected
 
     budget.run("registry: npm packuments", check)
 

@@ -748,7 +748,7 @@ def _json_parser(parse: Callable[[object], Parsed]) -> Callable[[bytes], Parsed]
     return lambda body: parse(orjson.loads(body))
 
 
-_NPM = _json_parser(npm.parse_npm)
+_NPM = npm.parse_npm_body
 _PYPI = _json_parser(pypi.parse_pypi)
 
 

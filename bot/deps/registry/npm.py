@@ -1,10 +1,18 @@
 """An npm registry packument (``/{name}``, the full document) as a ``PackageInfo``.
 
 The full document is needed: the abbreviated one (``application/vnd.npm.install-v1+json``) has no publish
-time per version and no links.
+time per version and no links. Most of it is of no use here (readmes, every version's dependencies, scripts,
+tarball details): ``parse_npm_body`` reads it with msgspec into the few fields kept, skipping the rest without
+making Python objects of it (a tenth of the objects, and of the memory, of a whole decoded document); a
+document whose versions are not all objects is read whole (``parse_npm``), as before.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import orjson
 
 from bot.deps.model import Ecosystem, PackageInfo, Release
 from bot.deps.npm import semver
@@ -15,9 +23,54 @@ from bot.deps.registry.parsed import Parsed, PeerDependency, mapping, text, utc_
 _Key = tuple[int, int, int, int, tuple[tuple[int, int | str], ...], str]
 
 
+class _Version(msgspec.Struct, gc=False):
+    """The fields of one version's manifest that are kept (any JSON value: the parser checks their types)."""
+
+    deprecated: Any = None
+    engines: Any = None
+    peerDependencies: Any = None  # the document's own keys
+    peerDependenciesMeta: Any = None
+    homepage: Any = None
+    repository: Any = None
+    bugs: Any = None
+
+    def get(self, key: str, default: object = None) -> object:
+        return getattr(self, key, default)
+
+
+class _Packument(msgspec.Struct, gc=False, rename={"dist_tags": "dist-tags"}):
+    name: Any = None
+    time: Any = None
+    versions: dict[str, _Version] | msgspec.UnsetType | None = msgspec.UNSET
+    dist_tags: Any = None
+    homepage: Any = None
+    repository: Any = None
+    bugs: Any = None
+
+
+_Manifest = dict[str, object] | _Version
+_DECODER = msgspec.json.Decoder(_Packument)
+_FIELDS = ("name", "time", "versions", "dist_tags", "homepage", "repository", "bugs")
+
+
 def packument_path(name: str) -> str:
     """The request path: a scoped name's slash is escaped as npm does (``/@scope%2fname``)."""
     return "/" + name.replace("/", "%2f")
+
+
+def parse_npm_body(body: bytes) -> Parsed:
+    """``parse_npm`` of a packument's bytes: msgspec decodes the kept fields only; ``msgspec.DecodeError`` when
+    the body is not JSON."""
+    try:
+        packument = _DECODER.decode(body)
+    except msgspec.ValidationError:  # JSON, but not of the usual shape (a version that is not an object...)
+        return parse_npm(orjson.loads(body))
+    document = {
+        ("dist-tags" if field == "dist_tags" else field): value
+        for field in _FIELDS
+        if (value := getattr(packument, field)) is not msgspec.UNSET
+    }
+    return parse_npm(document)
 
 
 def parse_npm(document: object) -> Parsed:
@@ -34,12 +87,12 @@ def parse_npm(document: object) -> Parsed:
     times = times if isinstance(times, dict) else {}
     if "versions" not in doc and "unpublished" in times:
         raise PackageGone(f"every version of {name} was unpublished")
-    versions = mapping(doc.get("versions"), "versions")
+    versions: dict[str, object] = mapping(doc.get("versions"), "versions")
     keyed: list[tuple[_Key, Release]] = []
     peers: dict[str, tuple[PeerDependency, ...]] = {}
     for version, manifest in versions.items():
         key = _precedence(version)
-        if key is None or not isinstance(manifest, dict):
+        if key is None or not isinstance(manifest, (dict, _Version)):
             continue
         keyed.append((key, _release(version, manifest, times.get(version))))
         version_peers = peer_dependencies(manifest)
@@ -61,7 +114,7 @@ def parse_npm(document: object) -> Parsed:
     )
 
 
-def peer_dependencies(manifest: dict[str, object]) -> tuple[PeerDependency, ...]:
+def peer_dependencies(manifest: _Manifest) -> tuple[PeerDependency, ...]:
     """A version's ``peerDependencies``, each marked optional when ``peerDependenciesMeta`` says so."""
     declared = manifest.get("peerDependencies")
     if not isinstance(declared, dict):
@@ -90,7 +143,7 @@ def _precedence(version: str) -> _Key | None:
     return parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, pre, version
 
 
-def _release(version: str, manifest: dict[str, object], published: object) -> Release:
+def _release(version: str, manifest: _Manifest, published: object) -> Release:
     return Release(
         version=version,
         published=utc_time(published),
@@ -121,7 +174,7 @@ def _urls(
 ) -> tuple[tuple[str, str], ...]:
     """homepage, repository and bugs of the packument, else of its latest version (some registries give only those)."""
     latest = versions.get(dist_tags.get("latest", ""))
-    fallback = latest if isinstance(latest, dict) else {}
+    fallback: _Manifest = latest if isinstance(latest, (dict, _Version)) else {}
     urls: list[tuple[str, str]] = []
     homepage = text(doc.get("homepage")) or text(fallback.get("homepage"))
     if homepage is not None:

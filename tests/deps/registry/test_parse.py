@@ -6,13 +6,14 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 
 from bot.deps.model import Ecosystem, Release
 from bot.deps.registry import codec
 from bot.deps.registry.failures import MalformedAnswer, PackageGone
 from bot.deps.registry.links import repository_url, url_kind
-from bot.deps.registry.npm import packument_path, parse_npm
+from bot.deps.registry.npm import packument_path, parse_npm, parse_npm_body
 from bot.deps.registry.parsed import Parsed, PeerDependency
 from bot.deps.registry.pypi import json_path, parse_pypi
 from tests.support.registry_server import load_recorded, recorded_names
@@ -245,3 +246,31 @@ def test_simple_order_key_sorts_as_packaging_does() -> None:
     ours = sorted(texts, key=lambda t: order_key(t))  # type: ignore[arg-type, return-value]
     theirs = sorted(texts, key=Version)
     assert [Version(t) for t in ours] == [Version(t) for t in theirs]
+
+
+def test_npm_fields_read_from_the_bytes_equal_the_whole_document_read() -> None:
+    for name in recorded_names("npm"):
+        body = orjson.dumps(load_recorded("npm", name)["body"])
+        assert parse_npm_body(body) == parse_npm(orjson.loads(body)), name
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"name": "p", "versions": {"1.0.0": None, "1.1.0": {"deprecated": True}}, "time": {"1.1.0": "2020-01-01"}},
+        {"name": "p", "versions": {"1.0.0": "not an object", "2.0.0": {"engines": ["node >= 8"]}}},
+        {"name": "p", "versions": {"1.0.0": {"peerDependencies": {"a": "^1", "b": 2}, "repository": "u/r"}}},
+        {"name": "p", "time": {"unpublished": {"time": "2020-01-01"}}},
+        {"name": "p", "versions": None},
+        {"versions": {}},
+    ],
+)
+def test_npm_odd_shapes_read_from_the_bytes_as_from_the_document(document: dict[str, Any]) -> None:
+    body = orjson.dumps(document)
+    try:
+        expected: object = parse_npm(copy.deepcopy(document))
+    except (MalformedAnswer, PackageGone) as exc:
+        with pytest.raises(type(exc), match=str(exc)):
+            parse_npm_body(body)
+    else:
+        assert parse_npm_body(body) == expected
