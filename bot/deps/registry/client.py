@@ -33,6 +33,7 @@ turn every dependency into a failure.
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import queue
 import threading
@@ -78,6 +79,7 @@ TRANSIENT: frozenset[FailureKind] = frozenset({"unreachable", "timeout"})
 Request = tuple[Ecosystem, str]
 Result = PackageInfo | LookupFailure
 LinksWanted = Callable[[Request, Parsed], bool]  # whether a package's project links are wanted (``lookup_parsed``)
+_Urls = tuple[tuple[str, str], ...]
 OnResults = Callable[[list[tuple[CacheKey, Parsed | LookupFailure]]], None]
 
 
@@ -409,6 +411,9 @@ class RegistryClient:
         executor = ThreadPoolExecutor(max_workers=threads + (helper is not None), thread_name_prefix="registry")
         writes: list[Write] = []
         answered: list[CacheKey] = []
+        # Cache writes go through a thread of their own, in order: a Redis round trip from this thread, which also
+        # holds the GIL for the answers' handling, cost it about 5 ms each while the fetching threads ran.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="registry-cache") if self._cache else None
         # Answers arrive on a queue: waiting with ``concurrent.futures.wait`` on every future still pending,
         # once per answer, costs O(n²) under the GIL (half a second of the fetching threads' time for 1,000).
         finished: queue.SimpleQueue[tuple[Target, Parsed | LookupFailure, Write | None]] = queue.SimpleQueue()
@@ -447,8 +452,8 @@ class RegistryClient:
                     on_answer(len(done))
                 if on_results is not None:
                     on_results(arrived)
-                if len(writes) >= WRITE_BATCH or not remaining:
-                    self._write(writes, answered if claimed else [])
+                if writer is not None and (len(writes) >= WRITE_BATCH or not remaining):
+                    writer.submit(contextvars.copy_context().run, self._write, writes, answered if claimed else [])
                     writes, answered = [], []
         finally:
             work.close()  # threads waiting for work end; the rest end after their current package
@@ -456,8 +461,12 @@ class RegistryClient:
                 helper.close()
             executor.shutdown(wait=False, cancel_futures=True)
             unanswered = [t.key for t, _ in pending if t.key not in results] if claimed else []
-            if writes or answered or unanswered:
-                self._write(writes, (answered + unanswered) if claimed else [])
+            if writer is not None:
+                if writes or answered or unanswered:
+                    writer.submit(
+                        contextvars.copy_context().run, self._write, writes, (answered + unanswered) if claimed else []
+                    )
+                writer.shutdown(wait=True)  # the answers are in the cache (and the locks released) on return
         for target, _ in pending:
             if target.key not in results:
                 reason = f"no answer within the {self._total_timeout:g} s allowed for this batch of lookups"
@@ -667,14 +676,20 @@ class _Work:
 
 class _Links:
     """The project links of the PyPI packages one lookup wants them for (``want``, from the calling thread),
-    asked as soon as the packages are known, on threads of their own, while the other lookups go on: cached
-    ones in one Redis round trip per ``flush``, the others from the registry; ``finish`` waits for them and
-    stores the new ones in one round trip."""
+    asked as soon as the packages are known, on threads of their own, while the other lookups go on; ``finish``
+    waits for them and stores the new ones in one round trip.
+
+    The cache is read in one round trip per ``flush`` of ``MGET_AT_LEAST`` packages or more (a warm lookup's
+    hits arrive together); fewer (the answers of a cold lookup, a few at a time) are read by the thread that
+    would fetch them: a Redis round trip from the calling thread, which also holds the GIL for the survey's
+    choices, cost it about 5 ms each while the fetching threads ran (0.8 s in a cold 1,000-package plan)."""
+
+    MGET_AT_LEAST = 16
 
     def __init__(self, client: RegistryClient) -> None:
         self._client = client
         self._wanted: list[tuple[CacheKey, Parsed, str]] = []
-        self._asked: dict[CacheKey, tuple[Parsed, str, Future[tuple[tuple[str, str], ...] | None]]] = {}
+        self._asked: dict[CacheKey, tuple[Parsed, str, Future[tuple[_Urls | None, bool]]]] = {}
         self._found: dict[CacheKey, Parsed] = {}
         self._executor: ThreadPoolExecutor | None = None
 
@@ -689,7 +704,8 @@ class _Links:
             return
         client = self._client
         cache = client._cache
-        cached = cache.read_links([(key, version) for key, _, version in wanted]) if cache else [None] * len(wanted)
+        together = cache is not None and len(wanted) >= self.MGET_AT_LEAST
+        cached = cache.read_links([(k, v) for k, _, v in wanted]) if cache and together else [None] * len(wanted)
         for (key, parsed, version), urls in zip(wanted, cached, strict=True):
             if urls is not None:
                 client._counters.add(link_hits=1)
@@ -697,24 +713,35 @@ class _Links:
                 continue
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(max_workers=client._max_concurrency, thread_name_prefix="links")
-            future = self._executor.submit(contextvars.copy_context().run, client._links_of, parsed, key, version)
-            self._asked[key] = (parsed, version, future)
+            read_first = cache is not None and not together
+            task = functools.partial(self._links, parsed, key, version, read_first=read_first)
+            self._asked[key] = (parsed, version, self._executor.submit(contextvars.copy_context().run, task))
+
+    def _links(self, parsed: Parsed, key: CacheKey, version: str, *, read_first: bool) -> tuple[_Urls | None, bool]:
+        """A package's links, and whether they were fetched (not read from the cache)."""
+        client = self._client
+        if read_first and client._cache is not None:
+            (urls,) = client._cache.read_links([(key, version)])
+            if urls is not None:
+                client._counters.add(link_hits=1)
+                return urls, False
+        return client._links_of(parsed, key, version), True
 
     def finish(self, timeout: float) -> dict[CacheKey, Parsed]:
         """Every package wanted, with its links (or none, when they could not be had within ``timeout``)."""
         self.flush()
         asked = self._asked
         wait([future for _, _, future in asked.values()], timeout)
-        new: list[tuple[CacheKey, str, tuple[tuple[str, str], ...]]] = []
+        new: list[tuple[CacheKey, str, _Urls]] = []
         for key, (parsed, version, future) in asked.items():
-            urls = None
+            urls, fetched = None, False
             if future.done() and future.exception() is None:
-                urls = future.result()
+                urls, fetched = future.result()
             elif future.done():
                 log.error("project links of %s failed unexpectedly", parsed.info.name, exc_info=future.exception())
             else:
                 log.warning("project links of %s: no answer within %.0f s", parsed.info.name, timeout)
-            if urls is not None:
+            if urls is not None and fetched:
                 new.append((key, version, urls))
             self._found[key] = _with_urls(parsed, urls or ())
         if new and self._client._cache is not None:
