@@ -6,7 +6,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from redis import Redis
 
+from bot.deps.registry import client as registry_client
 from bot.process.cli import main
 from tests.support.registry_server import RegistryServer
 
@@ -150,3 +152,37 @@ def test_plan_with_a_bad_config_prints_every_mistake_and_fails(
 def test_plan_of_a_missing_directory_fails_cleanly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", str(tmp_path / "nope")]) == 1
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_project_links_are_cached_per_release_and_read_back(
+    checkout: Path,
+    registry_server: RegistryServer,
+    redis_client: Redis,
+    redis_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert main(["plan", str(checkout), "--json", "--api-budget", "0"]) == 0
+    alone = json.loads(capsys.readouterr().out)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    runs = []
+    for together in (10**6, 1):  # links read by the threads that would fetch them; then in one MGET
+        monkeypatch.setattr(registry_client._Links, "MGET_AT_LEAST", together)
+        assert main(["plan", str(checkout), "--json", "--api-budget", "0"]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    proposed = {d["package"] for d in alone["dependencies"] if d["ecosystem"] == "python" and d["updates"]}
+    cold, warm = (run["registry"] for run in runs)
+    assert (cold["link_requests"], cold["link_cache_hits"]) == (len(proposed), 0)
+    assert (warm["link_requests"], warm["link_cache_hits"], warm["requests"]) == (0, len(proposed), 0)
+    # The links, whether fetched with or without a cache or read from it, are the same in the plan.
+    assert alone["dependencies"] == runs[0]["dependencies"] == runs[1]["dependencies"]
+    assert registry_server.total_requests == 2 * alone["registry"]["requests"]  # no cache, then the cold run
+    # The cache's freshness over, the packages are asked again; their latest releases' links are not.
+    for key in redis_client.scan_iter("depup:registry:*"):
+        if redis_client.type(key) == b"hash":
+            redis_client.hset(key, "fresh_until", 0)
+    monkeypatch.setattr(registry_client._Links, "MGET_AT_LEAST", 10**6)
+    assert main(["plan", str(checkout), "--json", "--api-budget", "0"]) == 0
+    stale = json.loads(capsys.readouterr().out)["registry"]
+    assert (stale["link_requests"], stale["link_cache_hits"]) == (0, len(proposed))
